@@ -1,0 +1,3 @@
+//! Batch: many requests rendered on all cores, streamed, resumable.
+
+pub mod output;

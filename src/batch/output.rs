@@ -1,0 +1,62 @@
+//! Output files: written to a temporary file beside the target and renamed,
+//! so a failed or interrupted write never leaves a half-written file.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The temporary name used while writing `path` (`.name.tmp-<pid>`).
+pub fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes `bytes` to `path` atomically: temp file, flush to disk, rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// Like [`write_atomic`], with a writer callback.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> io::Result<()>,
+) -> io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent)?;
+    }
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        write(&mut f)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("a.pdf");
+        write_atomic(&p, b"old").expect("write");
+        let r = write_atomic_with(&p, |f| {
+            f.write_all(b"half")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(r.is_err());
+        assert_eq!(fs::read(&p).expect("read"), b"old");
+        let left: Vec<_> = fs::read_dir(dir.path()).expect("ls").collect();
+        assert_eq!(left.len(), 1, "no temp file left behind");
+    }
+}

@@ -1,0 +1,904 @@
+//! Catalog: letter definitions (`letters/*.yaml`) and the paragraph library
+//! (`paragraphs/<language>/*.yaml`), read raw and then checked into typed form.
+//!
+//! Every problem found in every file is collected and reported together, each
+//! with its file, line and column. The shipped catalog is compiled into the
+//! binary ([`Catalog::builtin`]); [`Catalog::from_dir`] loads another folder.
+
+pub mod raw;
+mod terms;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::Spanned;
+
+pub use terms::banned_term;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded_catalog.rs"));
+}
+
+/// A catalog file: where it came from and its text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the catalog root, e.g. `letters/CMSL5502.yaml`.
+    pub path: String,
+    /// The file's text.
+    pub text: String,
+}
+
+/// One problem in a catalog file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    /// File, relative to the catalog root.
+    pub file: String,
+    /// 1-based line (0 when unknown).
+    pub line: u32,
+    /// 1-based column (0 when unknown).
+    pub column: u32,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
+        } else {
+            write!(f, "{}: {}", self.file, self.message)
+        }
+    }
+}
+
+/// Every problem found while loading or checking a catalog.
+#[derive(Debug, Clone, thiserror::Error)]
+pub struct CatalogError {
+    /// The problems, sorted by file and position.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(
+            f,
+            "the catalog has {n} problem{}:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Letter or form: decides page-1 layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocKind {
+    /// Posted to a recipient in a window envelope: address block on page 1.
+    Letter,
+    /// A form or record: no address window.
+    Form,
+}
+
+/// Who reads the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Audience {
+    /// A receiving or paying parent.
+    Client,
+    /// A court.
+    Court,
+    /// CMS staff only.
+    Internal,
+}
+
+/// Language of a paragraph or letter. Paragraph codes end `_E` or `_W`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Language {
+    /// English (`_E`).
+    En,
+    /// Welsh (`_W`).
+    Cy,
+}
+
+impl Language {
+    /// Parses `en` or `cy`.
+    pub fn parse(s: &str) -> Option<Language> {
+        match s {
+            "en" => Some(Language::En),
+            "cy" => Some(Language::Cy),
+            _ => None,
+        }
+    }
+    /// The paragraph code suffix.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Language::En => "_E",
+            Language::Cy => "_W",
+        }
+    }
+    /// BCP 47 tag for PDF metadata.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::En => "en-GB",
+            Language::Cy => "cy-GB",
+        }
+    }
+    /// Short code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Cy => "cy",
+        }
+    }
+}
+
+/// A checked letter or form definition.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Letter {
+    /// Letter code, e.g. `CMSL5502`, or a descriptive id for forms with no official code.
+    pub code: String,
+    /// Title (the heading of a letter).
+    pub title: String,
+    /// What it is for.
+    pub description: Option<String>,
+    /// Letter or form.
+    pub kind: DocKind,
+    /// Who reads it.
+    pub audience: Audience,
+    /// Procedure file the definition is built from.
+    pub source: Option<String>,
+    /// Set when the wording is draft, to be replaced by approved text.
+    pub draft: Option<String>,
+    /// Maintainers' notes (e.g. wording changes and why).
+    pub notes: Vec<String>,
+    /// Fields, in declaration order.
+    pub fields: Vec<Field>,
+    /// Optional paragraphs a caseworker may add.
+    pub optional_paragraphs: Vec<OptionalParagraph>,
+    /// Tera body template.
+    #[serde(skip)]
+    pub template: String,
+    /// Catalog file it came from.
+    pub file: String,
+}
+
+impl Letter {
+    /// The field called `name`.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// A field a request fills in.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Field {
+    /// Kebab-case name as written in requests.
+    pub name: String,
+    /// Human label.
+    pub label: Option<String>,
+    /// Type.
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// Whether a request must give it.
+    pub required: bool,
+    /// Longest allowed text, characters.
+    pub max_length: Option<usize>,
+    /// Help for whoever fills it in.
+    pub help: Option<String>,
+    /// Draft marker.
+    pub draft: Option<String>,
+}
+
+impl Field {
+    /// Name as a template variable (`meeting-date` → `meeting_date`).
+    pub fn var(&self) -> String {
+        self.name.replace('-', "_")
+    }
+}
+
+/// Field types.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "choices")]
+pub enum FieldType {
+    /// One line of text.
+    Text,
+    /// Several lines of text (e.g. an address) as a list.
+    Lines,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// A time of day, `HH:MM` (24-hour).
+    Time,
+    /// An amount of money in pounds, e.g. `125.50`.
+    Money,
+    /// A whole number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// One of a fixed list of codes, each selecting wording.
+    Choice(Vec<Choice>),
+}
+
+impl FieldType {
+    /// The type's name as written in YAML.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Lines => "lines",
+            FieldType::Date => "date",
+            FieldType::Time => "time",
+            FieldType::Money => "money",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::Choice(_) => "choice",
+        }
+    }
+    /// The allowed type names.
+    pub const NAMES: &'static str = "text, lines, date, time, money, number, boolean, choice";
+}
+
+/// One choice of a choice field.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Choice {
+    /// Code a request gives, e.g. `payments`.
+    pub code: String,
+    /// What it selects.
+    pub selects: Selects,
+    /// Maintainers' note (e.g. a wording change).
+    pub note: Option<String>,
+    /// Human label.
+    pub label: Option<String>,
+}
+
+/// What a choice or optional paragraph puts into the letter.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Selects {
+    /// Nothing but the code itself.
+    Value,
+    /// A library paragraph by code, e.g. `TM_25827_E`.
+    Paragraph(String),
+    /// Wording written in the definition (no official paragraph code exists).
+    Text(String),
+    /// The text of another (free-text) field.
+    FreeText(String),
+}
+
+/// An optional paragraph.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OptionalParagraph {
+    /// Id a request lists under `optional:`.
+    pub id: String,
+    /// What it adds.
+    pub selects: Selects,
+    /// Draft marker.
+    pub draft: Option<String>,
+    /// What it is for.
+    pub description: Option<String>,
+}
+
+/// A standard paragraph from the library.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Paragraph {
+    /// Code, e.g. `TM_25820_E`.
+    pub code: String,
+    /// Language (from the code's suffix and the file's `language:`).
+    pub language: Language,
+    /// Exact wording.
+    pub text: String,
+    /// When the procedure says to use it.
+    pub when: Option<String>,
+    /// Changes from the procedure's text, and why.
+    pub note: Option<String>,
+    /// Catalog file.
+    pub file: String,
+}
+
+/// Settings shared by all letters.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Settings {
+    /// Sender block lines.
+    pub sender: Vec<String>,
+    /// PDF author.
+    pub author: String,
+}
+
+/// The checked catalog.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// Shared settings.
+    pub settings: Settings,
+    letters: BTreeMap<String, Letter>,
+    paragraphs: BTreeMap<String, Paragraph>,
+}
+
+fn at<T>(file: &str, s: &Spanned<T>, message: impl Into<String>) -> Problem {
+    Problem {
+        file: file.to_owned(),
+        line: s.referenced.line() as u32,
+        column: s.referenced.column() as u32,
+        message: message.into(),
+    }
+}
+
+fn yaml_problem(file: &str, e: &serde_saphyr::Error) -> Problem {
+    let (line, column) = e
+        .location()
+        .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
+    let text = e.to_string();
+    // serde-saphyr renders a source snippet after the first line; keep the message.
+    let first = text.lines().next().unwrap_or("").trim();
+    let message = first
+        .strip_prefix("error: ")
+        .unwrap_or(first)
+        .split_once(": ")
+        .filter(|(pos, _)| pos.starts_with("line "))
+        .map_or(first, |(_, m)| m)
+        .to_owned();
+    Problem {
+        file: file.to_owned(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// Whether `code` looks like an official letter/form code (`CMSL5502`).
+pub fn is_official_code(code: &str) -> bool {
+    code.len() == 8
+        && code[..4].chars().all(|c| c.is_ascii_uppercase())
+        && code[4..].chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+/// Variables every template may use besides its fields.
+pub const BUILTIN_VARS: &[&str] = &[
+    "title",
+    "code",
+    "letter_date",
+    "reference",
+    "recipient_name",
+    "optional_paragraphs",
+];
+
+impl Catalog {
+    /// The catalog shipped inside the binary.
+    pub fn builtin() -> Result<Catalog, CatalogError> {
+        Catalog::from_files(
+            embedded::FILES
+                .iter()
+                .map(|(p, t)| SourceFile {
+                    path: (*p).to_owned(),
+                    text: (*t).to_owned(),
+                })
+                .collect(),
+        )
+    }
+
+    /// Loads `dir/catalog.yaml`, `dir/letters/**/*.yaml` and `dir/paragraphs/**/*.yaml`.
+    pub fn from_dir(dir: &Path) -> Result<Catalog, CatalogError> {
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        if !dir.is_dir() {
+            return Err(CatalogError {
+                problems: vec![Problem {
+                    file: dir.display().to_string(),
+                    line: 0,
+                    column: 0,
+                    message: "not a folder (a catalog folder holds catalog.yaml, letters/ and paragraphs/)".into(),
+                }],
+            });
+        }
+        let mut paths: Vec<PathBuf> = Vec::new();
+        for sub in ["catalog.yaml", "letters", "paragraphs"] {
+            for entry in walkdir::WalkDir::new(dir.join(sub)).sort_by_file_name() {
+                match entry {
+                    Ok(e) if e.file_type().is_file() => {
+                        if e.path().extension().is_some_and(|x| x == "yaml") {
+                            paths.push(e.into_path());
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => problems.push(Problem {
+                        file: dir.join(sub).display().to_string(),
+                        line: 0,
+                        column: 0,
+                        message: e.to_string(),
+                    }),
+                }
+            }
+        }
+        for p in paths {
+            let rel = p
+                .strip_prefix(dir)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .replace('\\', "/");
+            match std::fs::read_to_string(&p) {
+                Ok(text) => files.push(SourceFile { path: rel, text }),
+                Err(e) => problems.push(Problem {
+                    file: rel,
+                    line: 0,
+                    column: 0,
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+        match Catalog::from_files(files) {
+            Ok(c) if problems.is_empty() => Ok(c),
+            Ok(_) => Err(CatalogError { problems }),
+            Err(mut e) => {
+                e.problems.extend(problems);
+                e.problems.sort();
+                Err(e)
+            }
+        }
+    }
+
+    /// Parses and checks catalog files, reporting every problem at once.
+    pub fn from_files(files: Vec<SourceFile>) -> Result<Catalog, CatalogError> {
+        let mut problems = Vec::new();
+        let mut settings = None;
+        let mut raw_letters = Vec::new();
+        let mut paragraphs: BTreeMap<String, Paragraph> = BTreeMap::new();
+
+        for f in &files {
+            if f.path == "catalog.yaml" {
+                match serde_saphyr::from_str::<raw::RawSettings>(&f.text) {
+                    Ok(s) => settings = Some(s),
+                    Err(e) => problems.push(yaml_problem(&f.path, &e)),
+                }
+            } else if f.path.starts_with("letters/") {
+                match serde_saphyr::from_str::<raw::RawLetter>(&f.text) {
+                    Ok(l) => raw_letters.push((f.path.clone(), l)),
+                    Err(e) => problems.push(yaml_problem(&f.path, &e)),
+                }
+            } else if f.path.starts_with("paragraphs/") {
+                match serde_saphyr::from_str::<raw::RawParagraphFile>(&f.text) {
+                    Ok(pf) => check_paragraph_file(&f.path, pf, &mut paragraphs, &mut problems),
+                    Err(e) => problems.push(yaml_problem(&f.path, &e)),
+                }
+            }
+        }
+
+        let settings = match settings {
+            Some(s) => Settings {
+                sender: s.sender,
+                author: s
+                    .author
+                    .unwrap_or_else(|| "Child Maintenance Service".into()),
+            },
+            None => {
+                if !problems.iter().any(|p| p.file == "catalog.yaml") {
+                    problems.push(Problem {
+                        file: "catalog.yaml".into(),
+                        line: 0,
+                        column: 0,
+                        message: "missing: the catalog needs catalog.yaml with `sender:` lines"
+                            .into(),
+                    });
+                }
+                Settings {
+                    sender: Vec::new(),
+                    author: String::new(),
+                }
+            }
+        };
+
+        let mut letters = BTreeMap::new();
+        for (file, raw) in raw_letters {
+            if let Some(letter) = check_letter(&file, raw, &paragraphs, &mut problems) {
+                if let Some(prev) = letters.get(&letter.code) {
+                    let prev: &Letter = prev;
+                    problems.push(Problem {
+                        file: file.clone(),
+                        line: 1,
+                        column: 1,
+                        message: format!(
+                            "letter code {} is also defined in {}",
+                            letter.code, prev.file
+                        ),
+                    });
+                } else {
+                    letters.insert(letter.code.clone(), letter);
+                }
+            }
+        }
+        if letters.is_empty() && problems.is_empty() {
+            problems.push(Problem {
+                file: "letters/".into(),
+                line: 0,
+                column: 0,
+                message: "no letter definitions found".into(),
+            });
+        }
+
+        let catalog = Catalog {
+            settings,
+            letters,
+            paragraphs,
+        };
+        if let Err(mut template_problems) = crate::compose::check_templates(&catalog) {
+            problems.append(&mut template_problems);
+        }
+        problems.extend(terms::check_terminology(&catalog));
+        if problems.is_empty() {
+            Ok(catalog)
+        } else {
+            problems.sort();
+            problems.dedup();
+            Err(CatalogError { problems })
+        }
+    }
+
+    /// All letters, by code.
+    pub fn letters(&self) -> impl Iterator<Item = &Letter> {
+        self.letters.values()
+    }
+
+    /// The letter with `code`.
+    pub fn letter(&self, code: &str) -> Option<&Letter> {
+        self.letters.get(code)
+    }
+
+    /// Every letter code, comma-separated (for error messages).
+    pub fn letter_codes(&self) -> String {
+        self.letters.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+
+    /// All paragraphs, by code.
+    pub fn paragraphs(&self) -> impl Iterator<Item = &Paragraph> {
+        self.paragraphs.values()
+    }
+
+    /// The paragraph `code` in `language`: `TM_25827_E` asked for in Welsh
+    /// gives `TM_25827_W` when the library has it, else the English one.
+    pub fn paragraph(&self, code: &str, language: Language) -> Option<&Paragraph> {
+        let base = code
+            .strip_suffix("_E")
+            .or_else(|| code.strip_suffix("_W"))
+            .unwrap_or(code);
+        self.paragraphs
+            .get(&format!("{base}{}", language.suffix()))
+            .or_else(|| self.paragraphs.get(code))
+    }
+
+    /// The wording a selection puts into a letter (None for [`Selects::Value`]
+    /// and [`Selects::FreeText`], which the request supplies).
+    pub fn wording<'a>(&'a self, selects: &'a Selects, language: Language) -> Option<&'a str> {
+        match selects {
+            Selects::Paragraph(code) => self.paragraph(code, language).map(|p| p.text.as_str()),
+            Selects::Text(t) => Some(t),
+            Selects::Value | Selects::FreeText(_) => None,
+        }
+    }
+}
+
+fn check_paragraph_file(
+    file: &str,
+    pf: raw::RawParagraphFile,
+    out: &mut BTreeMap<String, Paragraph>,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(language) = Language::parse(&pf.language.value) else {
+        problems.push(at(
+            file,
+            &pf.language,
+            format!("language `{}` is not one of: en, cy", pf.language.value),
+        ));
+        return;
+    };
+    for p in pf.paragraphs {
+        let code = &p.code.value;
+        let valid_shape = code.starts_with("TM_")
+            && code.len() > 5
+            && (code.ends_with("_E") || code.ends_with("_W"))
+            && code[3..code.len() - 2].chars().all(|c| c.is_ascii_digit());
+        if !valid_shape {
+            problems.push(at(
+                file,
+                &p.code,
+                format!(
+                    "paragraph code `{code}` is not of the form TM_<digits>_E or TM_<digits>_W"
+                ),
+            ));
+            continue;
+        }
+        if !code.ends_with(language.suffix()) {
+            problems.push(at(
+                file,
+                &p.code,
+                format!(
+                    "paragraph `{code}` is in a `{}` file, so its code must end in {}",
+                    language.code(),
+                    language.suffix()
+                ),
+            ));
+            continue;
+        }
+        if p.text.value.trim().is_empty() {
+            problems.push(at(file, &p.text, format!("paragraph `{code}` has no text")));
+        }
+        if let Some(prev) = out.get(code) {
+            problems.push(at(
+                file,
+                &p.code,
+                format!("paragraph `{code}` is also defined in {}", prev.file),
+            ));
+            continue;
+        }
+        out.insert(
+            code.clone(),
+            Paragraph {
+                code: code.clone(),
+                language,
+                text: p.text.value.trim().to_owned(),
+                when: p.when,
+                note: p.note,
+                file: file.to_owned(),
+            },
+        );
+    }
+}
+
+fn check_selects(
+    file: &str,
+    what: &str,
+    paragraph: Option<Spanned<String>>,
+    text: Option<String>,
+    free_text: Option<Spanned<String>>,
+    paragraphs: &BTreeMap<String, Paragraph>,
+    problems: &mut Vec<Problem>,
+    anchor: &Spanned<String>,
+) -> Selects {
+    let given = paragraph.is_some() as u8 + text.is_some() as u8 + free_text.is_some() as u8;
+    if given > 1 {
+        problems.push(at(
+            file,
+            anchor,
+            format!("{what} may select only one of `paragraph`, `text`, `free-text`"),
+        ));
+    }
+    if let Some(p) = paragraph {
+        if !paragraphs.contains_key(&p.value) {
+            let known: Vec<&str> = paragraphs.keys().map(String::as_str).collect();
+            problems.push(at(
+                file,
+                &p,
+                format!(
+                    "{what} selects paragraph `{}`, which is not in the paragraph library (known: {})",
+                    p.value,
+                    known.join(", ")
+                ),
+            ));
+        }
+        Selects::Paragraph(p.value)
+    } else if let Some(t) = text {
+        Selects::Text(t.trim().to_owned())
+    } else if let Some(f) = free_text {
+        Selects::FreeText(f.value)
+    } else {
+        Selects::Value
+    }
+}
+
+fn check_letter(
+    file: &str,
+    raw: raw::RawLetter,
+    paragraphs: &BTreeMap<String, Paragraph>,
+    problems: &mut Vec<Problem>,
+) -> Option<Letter> {
+    let code = raw.code.value.clone();
+    if !is_official_code(&code) && !is_kebab(&code) {
+        problems.push(at(
+            file,
+            &raw.code,
+            format!("code `{code}` is neither an official code (like CMSL5502) nor a kebab-case id for a form without one"),
+        ));
+    }
+    let stem = Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    if stem != code {
+        problems.push(at(
+            file,
+            &raw.code,
+            format!("code `{code}` does not match the file name `{stem}.yaml`"),
+        ));
+    }
+    let kind = match raw.kind.value.as_str() {
+        "letter" => DocKind::Letter,
+        "form" => DocKind::Form,
+        other => {
+            problems.push(at(
+                file,
+                &raw.kind,
+                format!("kind `{other}` is not one of: letter, form"),
+            ));
+            DocKind::Form
+        }
+    };
+    let audience = match raw.audience.value.as_str() {
+        "client" => Audience::Client,
+        "court" => Audience::Court,
+        "internal" => Audience::Internal,
+        other => {
+            problems.push(at(
+                file,
+                &raw.audience,
+                format!("audience `{other}` is not one of: client, court, internal"),
+            ));
+            Audience::Internal
+        }
+    };
+
+    let mut fields = Vec::new();
+    let mut seen = BTreeSet::new();
+    for f in raw.fields {
+        let name = f.name.value.clone();
+        if !is_kebab(&name) {
+            problems.push(at(
+                file,
+                &f.name,
+                format!("field name `{name}` must be kebab-case (a-z, 0-9, -)"),
+            ));
+        }
+        if !seen.insert(name.clone()) {
+            problems.push(at(
+                file,
+                &f.name,
+                format!("field `{name}` is declared twice"),
+            ));
+        }
+        let ty = match f.ty.value.as_str() {
+            "text" => FieldType::Text,
+            "lines" => FieldType::Lines,
+            "date" => FieldType::Date,
+            "time" => FieldType::Time,
+            "money" => FieldType::Money,
+            "number" => FieldType::Number,
+            "boolean" => FieldType::Boolean,
+            "choice" => {
+                let mut choices = Vec::new();
+                let mut codes = BTreeSet::new();
+                for c in f.choices.unwrap_or_default() {
+                    if !codes.insert(c.code.value.clone()) {
+                        problems.push(at(
+                            file,
+                            &c.code,
+                            format!("choice `{}` is listed twice", c.code.value),
+                        ));
+                    }
+                    let what = format!("choice `{}` of field `{name}`", c.code.value);
+                    let selects = check_selects(
+                        file,
+                        &what,
+                        c.paragraph,
+                        c.text,
+                        c.free_text,
+                        paragraphs,
+                        problems,
+                        &c.code,
+                    );
+                    choices.push(Choice {
+                        code: c.code.value,
+                        selects,
+                        note: c.note,
+                        label: c.label,
+                    });
+                }
+                if choices.is_empty() {
+                    problems.push(at(
+                        file,
+                        &f.ty,
+                        format!("choice field `{name}` needs a `choices:` list"),
+                    ));
+                }
+                FieldType::Choice(choices)
+            }
+            other => {
+                problems.push(at(
+                    file,
+                    &f.ty,
+                    format!(
+                        "field `{name}` has type `{other}`, expected one of: {}",
+                        FieldType::NAMES
+                    ),
+                ));
+                FieldType::Text
+            }
+        };
+        fields.push(Field {
+            name,
+            label: f.label,
+            ty,
+            required: f.required.unwrap_or(true),
+            max_length: f.max_length,
+            help: f.help,
+            draft: f.draft,
+        });
+    }
+    // Free-text selections must name a text field of this letter.
+    for f in &fields {
+        if let FieldType::Choice(choices) = &f.ty {
+            for c in choices {
+                if let Selects::FreeText(target) = &c.selects {
+                    let ok = fields
+                        .iter()
+                        .any(|t| &t.name == target && matches!(t.ty, FieldType::Text));
+                    if !ok {
+                        problems.push(Problem {
+                            file: file.to_owned(),
+                            line: 0,
+                            column: 0,
+                            message: format!(
+                                "choice `{}` of field `{}` takes its text from `{target}`, which is not a text field of this letter",
+                                c.code, f.name
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    let mut optional = Vec::new();
+    for o in raw.optional_paragraphs {
+        let what = format!("optional paragraph `{}`", o.id.value);
+        let selects = check_selects(
+            file,
+            &what,
+            o.paragraph,
+            o.text,
+            None,
+            paragraphs,
+            problems,
+            &o.id,
+        );
+        if matches!(selects, Selects::Value) {
+            problems.push(at(
+                file,
+                &o.id,
+                format!("{what} needs `paragraph` or `text`"),
+            ));
+        }
+        optional.push(OptionalParagraph {
+            id: o.id.value,
+            selects,
+            draft: o.draft,
+            description: o.description,
+        });
+    }
+
+    Some(Letter {
+        code,
+        title: raw.title,
+        description: raw.description,
+        kind,
+        audience,
+        source: raw.source,
+        draft: raw.draft,
+        notes: raw.notes,
+        fields,
+        optional_paragraphs: optional,
+        template: raw.template.value,
+        file: file.to_owned(),
+    })
+}

@@ -1,0 +1,122 @@
+//! The YAML shapes of catalog files, exactly as written (before checking).
+#![allow(missing_docs)]
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// `catalog.yaml`: settings shared by every letter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSettings {
+    /// Sender block lines (top right of page 1).
+    pub sender: Vec<String>,
+    /// Author written into PDF metadata.
+    #[serde(default)]
+    pub author: Option<String>,
+    /// Notes for maintainers.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// One letter or form definition (`letters/CODE.yaml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawLetter {
+    pub code: Spanned<String>,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub kind: Spanned<String>,
+    pub audience: Spanned<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    /// Whole-letter draft marker: the wording is ours, to be replaced.
+    #[serde(default)]
+    pub draft: Option<String>,
+    #[serde(default)]
+    pub notes: Vec<String>,
+    #[serde(default)]
+    pub fields: Vec<RawField>,
+    #[serde(default)]
+    pub optional_paragraphs: Vec<RawOptional>,
+    pub template: Spanned<String>,
+}
+
+/// A field of a letter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawField {
+    pub name: Spanned<String>,
+    #[serde(rename = "type")]
+    pub ty: Spanned<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub required: Option<bool>,
+    #[serde(default)]
+    pub max_length: Option<usize>,
+    #[serde(default)]
+    pub help: Option<String>,
+    /// For `choice` fields: each code and what it selects, in order.
+    #[serde(default)]
+    pub choices: Option<Vec<RawChoice>>,
+    /// Draft marker: wording not from the procedures, to be replaced.
+    #[serde(default)]
+    pub draft: Option<String>,
+}
+
+/// What one choice selects: a library paragraph, inline wording, or a free-text field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawChoice {
+    pub code: Spanned<String>,
+    #[serde(default)]
+    pub paragraph: Option<Spanned<String>>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub free_text: Option<Spanned<String>>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// An optional paragraph a caseworker may select.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawOptional {
+    pub id: Spanned<String>,
+    #[serde(default)]
+    pub paragraph: Option<Spanned<String>>,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub draft: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A paragraph library file (`paragraphs/<lang>/*.yaml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawParagraphFile {
+    pub language: Spanned<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    pub paragraphs: Vec<RawParagraph>,
+}
+
+/// One standard paragraph.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawParagraph {
+    pub code: Spanned<String>,
+    pub text: Spanned<String>,
+    /// What the procedure says the paragraph is for.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// Any change from the procedure's text, and why.
+    #[serde(default)]
+    pub note: Option<String>,
+}

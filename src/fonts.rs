@@ -1,0 +1,262 @@
+//! Fonts: the built-in Liberation Sans faces, their metrics, and shaping.
+//!
+//! Text is shaped word by word with rustybuzz (so GPOS kerning applies) and the
+//! result is cached per thread: a batch of letters repeats the same words, so
+//! most words are shaped once per worker.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Liberation Sans Regular (SIL OFL 1.1, see `fonts/LICENSE-OFL.txt`).
+pub static REGULAR_TTF: &[u8] = include_bytes!("../fonts/LiberationSans-Regular.ttf");
+/// Liberation Sans Bold (SIL OFL 1.1, see `fonts/LICENSE-OFL.txt`).
+pub static BOLD_TTF: &[u8] = include_bytes!("../fonts/LiberationSans-Bold.ttf");
+
+/// Which of the built-in faces a run of text uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FontId {
+    /// Liberation Sans Regular.
+    Regular = 0,
+    /// Liberation Sans Bold.
+    Bold = 1,
+}
+
+impl FontId {
+    /// Both faces, in resource order.
+    pub const ALL: [FontId; 2] = [FontId::Regular, FontId::Bold];
+}
+
+/// One parsed face with the metrics layout and the PDF writer need.
+pub struct Font {
+    /// The whole font file.
+    pub data: &'static [u8],
+    /// PostScript name, for the PDF `BaseFont`.
+    pub postscript_name: &'static str,
+    face: rustybuzz::Face<'static>,
+    /// Units per em.
+    pub units_per_em: u16,
+    /// hhea ascender, font units.
+    pub ascender: i16,
+    /// hhea descender (negative), font units.
+    pub descender: i16,
+    /// Capital height, font units.
+    pub cap_height: i16,
+    /// Font bounding box, font units.
+    pub bbox: [i16; 4],
+    /// Italic angle in degrees.
+    pub italic_angle: f32,
+    /// Bold weight class.
+    pub weight: u16,
+    space_advance: i32,
+}
+
+/// A shaped glyph: its id, its advance (with kerning) and the text it shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Glyph {
+    /// Glyph id in the full (unsubset) font.
+    pub id: u16,
+    /// Advance in font units, kerning included.
+    pub advance: i32,
+    /// The characters this glyph stands for (for ToUnicode and extraction).
+    pub text: Arc<str>,
+}
+
+/// A shaped word: glyphs plus their total advance.
+#[derive(Debug, Clone)]
+pub struct Shaped {
+    /// Glyphs in visual order.
+    pub glyphs: Vec<Glyph>,
+    /// Sum of the advances, font units.
+    pub advance: i32,
+}
+
+impl Font {
+    fn load(data: &'static [u8], postscript_name: &'static str) -> Font {
+        // The fonts are compiled in; a failure here is a build defect, not user input.
+        #[allow(clippy::expect_used)]
+        let face = rustybuzz::Face::from_slice(data, 0).expect("built-in font parses");
+        let units_per_em = face.units_per_em() as u16;
+        let ascender = face.ascender();
+        let descender = face.descender();
+        let cap_height = face.capital_height().unwrap_or(ascender);
+        let b = face.global_bounding_box();
+        let italic_angle = face.italic_angle();
+        let weight = face.weight().to_number();
+        let space_advance = face
+            .glyph_index(' ')
+            .and_then(|g| face.glyph_hor_advance(g))
+            .map_or(569, i32::from);
+        Font {
+            data,
+            postscript_name,
+            face,
+            units_per_em,
+            ascender,
+            descender,
+            cap_height,
+            bbox: [b.x_min, b.y_min, b.x_max, b.y_max],
+            italic_angle,
+            weight,
+            space_advance,
+        }
+    }
+
+    /// The advance of a glyph as the font's `hmtx` gives it (no kerning).
+    pub fn default_advance(&self, gid: u16) -> i32 {
+        self.face
+            .glyph_hor_advance(ttf_parser::GlyphId(gid))
+            .map_or(0, i32::from)
+    }
+
+    /// Whether every character of `text` has a glyph in this face.
+    pub fn covers(&self, c: char) -> bool {
+        c == ' ' || self.face.glyph_index(c).is_some()
+    }
+
+    /// Advance of a space, font units.
+    pub fn space_advance(&self) -> i32 {
+        self.space_advance
+    }
+
+    /// Converts font units at `size` pt into points.
+    pub fn to_pt(&self, units: i32, size: f32) -> f32 {
+        units as f32 * size / f32::from(self.units_per_em)
+    }
+
+    fn shape_uncached(&self, word: &str) -> Shaped {
+        let mut buffer = rustybuzz::UnicodeBuffer::new();
+        buffer.push_str(word);
+        buffer.set_direction(rustybuzz::Direction::LeftToRight);
+        let out = rustybuzz::shape(&self.face, &[], buffer);
+        let infos = out.glyph_infos();
+        let positions = out.glyph_positions();
+        let mut glyphs = Vec::with_capacity(infos.len());
+        let mut total = 0;
+        for (i, (info, pos)) in infos.iter().zip(positions).enumerate() {
+            let start = info.cluster as usize;
+            // The cluster ends where the next different cluster starts.
+            let end = infos[i + 1..]
+                .iter()
+                .map(|n| n.cluster as usize)
+                .find(|&c| c != start)
+                .unwrap_or(word.len());
+            let text: Arc<str> = if i > 0 && infos[i - 1].cluster as usize == start {
+                Arc::from("")
+            } else {
+                Arc::from(word.get(start..end.max(start)).unwrap_or(""))
+            };
+            glyphs.push(Glyph {
+                id: info.glyph_id as u16,
+                advance: pos.x_advance,
+                text,
+            });
+            total += pos.x_advance;
+        }
+        Shaped {
+            glyphs,
+            advance: total,
+        }
+    }
+}
+
+/// The two built-in faces, parsed once.
+pub struct FontSet {
+    fonts: [Font; 2],
+}
+
+impl Default for FontSet {
+    fn default() -> Self {
+        Self::builtin()
+    }
+}
+
+impl FontSet {
+    /// Parses the built-in Liberation Sans Regular and Bold.
+    pub fn builtin() -> FontSet {
+        FontSet {
+            fonts: [
+                Font::load(REGULAR_TTF, "LiberationSans"),
+                Font::load(BOLD_TTF, "LiberationSans-Bold"),
+            ],
+        }
+    }
+
+    /// The face for `id`.
+    pub fn get(&self, id: FontId) -> &Font {
+        &self.fonts[id as usize]
+    }
+
+    /// The first character of `text` that a face cannot print, if any.
+    pub fn unprintable(&self, text: &str) -> Option<char> {
+        text.chars()
+            .find(|&c| c.is_control() || !self.fonts.iter().all(|f| f.covers(c)))
+    }
+
+    /// Shapes one word (no spaces) in `font`, using the per-thread cache.
+    pub fn shape(&self, font: FontId, word: &str) -> Arc<Shaped> {
+        SHAPE_CACHE.with(|cache| {
+            let mut caches = cache.borrow_mut();
+            let cache = &mut caches[font as usize];
+            if let Some(hit) = cache.get(word) {
+                return Arc::clone(hit);
+            }
+            if cache.len() > 50_000 {
+                cache.clear();
+            }
+            let shaped = Arc::new(self.get(font).shape_uncached(word));
+            cache.insert(word.to_owned(), Arc::clone(&shaped));
+            shaped
+        })
+    }
+
+    /// Width in points of `text` (words shaped, spaces at their advance).
+    pub fn measure(&self, font: FontId, size: f32, text: &str) -> f32 {
+        let face = self.get(font);
+        let mut units = 0;
+        for (i, word) in text.split(' ').enumerate() {
+            if i > 0 {
+                units += face.space_advance();
+            }
+            if !word.is_empty() {
+                units += self.shape(font, word).advance;
+            }
+        }
+        face.to_pt(units, size)
+    }
+}
+
+thread_local! {
+    /// Shaped words per face, per thread.
+    static SHAPE_CACHE: RefCell<[HashMap<String, Arc<Shaped>>; 2]> = RefCell::new([HashMap::new(), HashMap::new()]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kerning_changes_the_advance_of_av() {
+        let fonts = FontSet::builtin();
+        let av = fonts.shape(FontId::Regular, "AV").advance;
+        let a = fonts.shape(FontId::Regular, "A").advance;
+        let v = fonts.shape(FontId::Regular, "V").advance;
+        assert!(av < a + v, "AV {av} should be kerned tighter than {a}+{v}");
+    }
+
+    #[test]
+    fn glyph_text_round_trips_the_word() {
+        let fonts = FontSet::builtin();
+        let shaped = fonts.shape(FontId::Bold, "£12.50–’â");
+        let joined: String = shaped.glyphs.iter().map(|g| &*g.text).collect();
+        assert_eq!(joined, "£12.50–’â");
+    }
+
+    #[test]
+    fn unprintable_finds_control_and_missing_characters() {
+        let fonts = FontSet::builtin();
+        assert_eq!(fonts.unprintable("Leeds LS6 1AB"), None);
+        assert_eq!(fonts.unprintable("tab\there"), Some('\t'));
+        assert_eq!(fonts.unprintable("emoji 😀"), Some('😀'));
+    }
+}

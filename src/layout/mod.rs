@@ -1,0 +1,500 @@
+//! Layout: composed blocks → positioned lines on A4 pages.
+//!
+//! Owns the page geometry of ../shared/letter-spec.md (GOV.UK Notify's
+//! precompiled letter rules): the logo and sender zones, the address window,
+//! the body area and the footer. Lines are broken greedily with the font's own
+//! shaped widths (kerning included); headings keep with what follows,
+//! paragraphs leave no single widowed or orphaned line, table rows never split.
+
+mod breaking;
+
+use crate::compose::{Block, Composed, DocKind, Inline};
+use crate::fonts::{FontId, FontSet, Glyph};
+pub use breaking::break_lines;
+
+/// Millimetres to points.
+pub const MM: f32 = 72.0 / 25.4;
+/// A4 width, points.
+pub const PAGE_W: f32 = 210.0 * MM;
+/// A4 height, points.
+pub const PAGE_H: f32 = 297.0 * MM;
+
+/// Body text size, points.
+pub const BODY_SIZE: f32 = 11.0;
+/// Body leading (baseline to baseline), points.
+pub const BODY_LEADING: f32 = 14.5;
+const PARA_GAP: f32 = 8.0;
+const LEFT: f32 = 20.0 * MM;
+const RIGHT: f32 = 190.0 * MM;
+const FIRST_BODY_TOP: f32 = 95.0 * MM;
+const FORM_BODY_TOP: f32 = 42.0 * MM;
+const LATER_TOP: f32 = 20.0 * MM;
+const BODY_BOTTOM: f32 = 274.0 * MM;
+const FOOTER_BASELINE: f32 = 286.0 * MM;
+const LABEL_COL: f32 = 42.0 * MM;
+const CELL_PAD: f32 = 5.0;
+/// Left edge of the address block, mm (inside the window's 24.6 mm edge).
+pub const ADDRESS_X_MM: f32 = 25.0;
+/// Top of the first address line's ascender, mm (window top is 39.5 mm).
+pub const ADDRESS_TOP_MM: f32 = 40.5;
+/// Width available to an address line, points (window right edge 120 mm).
+pub const ADDRESS_WIDTH: f32 = (119.5 - ADDRESS_X_MM) * MM;
+
+/// One page of positioned content. Coordinates are points from the top-left.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// What is drawn, in reading order.
+    pub items: Vec<Item>,
+}
+
+/// A drawn thing.
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// A run of glyphs in one font on one baseline.
+    Text(TextRun),
+    /// A straight rule.
+    Rule {
+        /// Start x.
+        x1: f32,
+        /// Start y.
+        y1: f32,
+        /// End x.
+        x2: f32,
+        /// End y.
+        y2: f32,
+        /// Stroke width, points.
+        width: f32,
+    },
+}
+
+/// Glyphs in one font and size, starting at a baseline point.
+#[derive(Debug, Clone)]
+pub struct TextRun {
+    /// The face.
+    pub font: FontId,
+    /// Size, points.
+    pub size: f32,
+    /// Left edge, points from the page's left.
+    pub x: f32,
+    /// Baseline, points from the page's top.
+    pub y: f32,
+    /// Shaped glyphs, spaces included.
+    pub glyphs: Vec<Glyph>,
+}
+
+/// Address font size and leading for a block of `lines` lines (letter-spec).
+pub fn address_size(lines: usize) -> (f32, f32) {
+    match lines {
+        0..=5 => (11.0, 14.5),
+        6 => (10.0, 12.0),
+        _ => (9.0, 10.5),
+    }
+}
+
+/// Lays a composed document out on pages.
+pub fn layout(doc: &Composed, fonts: &FontSet) -> Vec<Page> {
+    let mut l = Layouter {
+        fonts,
+        pages: vec![Page::default()],
+        y: 0.0,
+    };
+    l.first_page(doc);
+    l.flow(&doc.blocks);
+    l.footers(&doc.code);
+    l.pages
+}
+
+struct Layouter<'a> {
+    fonts: &'a FontSet,
+    pages: Vec<Page>,
+    y: f32,
+}
+
+/// A unit of vertical flow after line breaking.
+enum Piece {
+    /// Lines of one paragraph or heading.
+    Lines {
+        lines: Vec<Vec<TextRun>>,
+        leading: f32,
+        /// Ascent of the first line above its baseline.
+        ascent: f32,
+        gap_before: f32,
+        gap_after: f32,
+        keep_with_next: bool,
+    },
+    /// One table row: drawn whole.
+    Row {
+        label: Vec<Vec<TextRun>>,
+        value: Vec<Vec<TextRun>>,
+        first: bool,
+        last: bool,
+    },
+}
+
+impl Layouter<'_> {
+    fn page(&mut self) -> &mut Page {
+        // `pages` always holds at least one page.
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    fn text(&mut self, font: FontId, size: f32, x: f32, y: f32, text: &str) {
+        let runs = breaking::line_runs(
+            self.fonts,
+            &[Inline {
+                text: text.to_owned(),
+                bold: font == FontId::Bold,
+            }],
+            size,
+            x,
+            y,
+        );
+        for run in runs {
+            self.page().items.push(Item::Text(run));
+        }
+    }
+
+    fn first_page(&mut self, doc: &Composed) {
+        // Logo zone (x 15–125, y 5–30): the service name.
+        self.text(
+            FontId::Bold,
+            14.0,
+            LEFT,
+            17.0 * MM,
+            "Child Maintenance Service",
+        );
+        // Sender zone (x 125–195, y 5–95): return address, then date and reference.
+        let sx = 130.0 * MM;
+        let mut y = 20.0 * MM;
+        for line in &doc.sender {
+            self.text(FontId::Regular, 10.0, sx, y, line);
+            y += 12.5;
+        }
+        let mut y = y.max(54.0 * MM) + 6.0;
+        for (label, value) in &doc.meta {
+            self.text(FontId::Bold, 10.0, sx, y, label);
+            self.text(FontId::Regular, 10.0, sx, y + 12.0, value);
+            y += 27.0;
+        }
+        match doc.kind {
+            DocKind::Letter => {
+                let (size, leading) = address_size(doc.address.len());
+                let ascent = self.fonts.get(FontId::Regular).ascender as f32
+                    / f32::from(self.fonts.get(FontId::Regular).units_per_em);
+                let mut y = ADDRESS_TOP_MM * MM + ascent * size;
+                for line in &doc.address {
+                    self.text(FontId::Regular, size, ADDRESS_X_MM * MM, y, line);
+                    y += leading;
+                }
+                self.y = FIRST_BODY_TOP;
+            }
+            DocKind::Form => self.y = FORM_BODY_TOP,
+        }
+    }
+
+    fn pieces(&self, blocks: &[Block]) -> Vec<Piece> {
+        let width = RIGHT - LEFT;
+        let mut out = Vec::new();
+        for block in blocks {
+            match block {
+                Block::Heading { level, text } => {
+                    let size = if *level == 1 { 16.0 } else { 12.5 };
+                    let inl = [Inline {
+                        text: text.clone(),
+                        bold: true,
+                    }];
+                    let lines = breaking::break_lines(self.fonts, &inl, size, width, LEFT, 0.0);
+                    out.push(Piece::Lines {
+                        lines,
+                        leading: size * 1.25,
+                        ascent: size * 0.75,
+                        gap_before: if *level == 1 { 0.0 } else { 8.0 },
+                        gap_after: if *level == 1 { 10.0 } else { 4.0 },
+                        keep_with_next: true,
+                    });
+                }
+                Block::Paragraph(inlines) => {
+                    let lines =
+                        breaking::break_lines(self.fonts, inlines, BODY_SIZE, width, LEFT, 0.0);
+                    out.push(Piece::Lines {
+                        lines,
+                        leading: BODY_LEADING,
+                        ascent: BODY_SIZE * 0.75,
+                        gap_before: 0.0,
+                        gap_after: PARA_GAP,
+                        keep_with_next: false,
+                    });
+                }
+                Block::Bullet(inlines) => {
+                    let indent = 6.0 * MM;
+                    let mut lines = breaking::break_lines(
+                        self.fonts,
+                        inlines,
+                        BODY_SIZE,
+                        width - indent,
+                        LEFT + indent,
+                        0.0,
+                    );
+                    if let Some(first) = lines.first_mut() {
+                        let bullet = breaking::line_runs(
+                            self.fonts,
+                            &[Inline {
+                                text: "•".into(),
+                                bold: false,
+                            }],
+                            BODY_SIZE,
+                            LEFT + 1.5 * MM,
+                            0.0,
+                        );
+                        first.splice(0..0, bullet);
+                    }
+                    out.push(Piece::Lines {
+                        lines,
+                        leading: BODY_LEADING,
+                        ascent: BODY_SIZE * 0.75,
+                        gap_before: 0.0,
+                        gap_after: 3.0,
+                        keep_with_next: false,
+                    });
+                }
+                Block::Table(rows) => {
+                    let n = rows.len();
+                    for (i, (label, value)) in rows.iter().enumerate() {
+                        let lx = LEFT + CELL_PAD;
+                        let vx = LEFT + LABEL_COL + CELL_PAD;
+                        let label = breaking::break_lines(
+                            self.fonts,
+                            &[Inline {
+                                text: label.clone(),
+                                bold: true,
+                            }],
+                            BODY_SIZE,
+                            LABEL_COL - 2.0 * CELL_PAD,
+                            lx,
+                            0.0,
+                        );
+                        let value = breaking::break_lines(
+                            self.fonts,
+                            value,
+                            BODY_SIZE,
+                            width - LABEL_COL - 2.0 * CELL_PAD,
+                            vx,
+                            0.0,
+                        );
+                        out.push(Piece::Row {
+                            label,
+                            value,
+                            first: i == 0,
+                            last: i + 1 == n,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(Page::default());
+        self.y = LATER_TOP;
+    }
+
+    /// Height a piece needs from the cursor for its first `n` lines.
+    fn lines_height(n: usize, leading: f32, ascent: f32) -> f32 {
+        if n == 0 {
+            0.0
+        } else {
+            ascent + (n - 1) as f32 * leading + BODY_SIZE * 0.25
+        }
+    }
+
+    fn row_height(label: &[Vec<TextRun>], value: &[Vec<TextRun>]) -> f32 {
+        let n = label.len().max(value.len()).max(1);
+        2.0 * CELL_PAD + Self::lines_height(n, BODY_LEADING, BODY_SIZE * 0.75)
+    }
+
+    /// Minimum height the piece at `i` needs on the current page: its own
+    /// minimum, plus the next piece's minimum when it keeps with it.
+    fn min_height(pieces: &[Piece], i: usize) -> f32 {
+        match &pieces[i] {
+            Piece::Lines {
+                lines,
+                leading,
+                ascent,
+                gap_before,
+                gap_after,
+                keep_with_next,
+            } => {
+                let own_lines = if lines.len() <= 3 { lines.len() } else { 2 };
+                let own = gap_before + Self::lines_height(own_lines, *leading, *ascent);
+                if *keep_with_next && i + 1 < pieces.len() {
+                    own + gap_after + Self::min_height(pieces, i + 1)
+                } else {
+                    own
+                }
+            }
+            Piece::Row { label, value, .. } => Self::row_height(label, value),
+        }
+    }
+
+    fn flow(&mut self, blocks: &[Block]) {
+        let pieces = self.pieces(blocks);
+        let top_of_page = |y: f32| y <= LATER_TOP + 0.01 || y <= FORM_BODY_TOP + 0.01;
+        for i in 0..pieces.len() {
+            let need = Self::min_height(&pieces, i);
+            if self.y + need > BODY_BOTTOM && !top_of_page(self.y) {
+                self.new_page();
+            }
+            match &pieces[i] {
+                Piece::Lines {
+                    lines,
+                    leading,
+                    ascent,
+                    gap_before,
+                    gap_after,
+                    ..
+                } => {
+                    if !top_of_page(self.y) {
+                        self.y += gap_before;
+                    }
+                    let mut start = 0;
+                    while start < lines.len() {
+                        let room = BODY_BOTTOM - self.y;
+                        let mut fit = if room < *ascent + BODY_SIZE * 0.25 {
+                            0
+                        } else {
+                            1 + ((room - ascent - BODY_SIZE * 0.25) / leading).floor() as usize
+                        };
+                        let left = lines.len() - start;
+                        if fit < left {
+                            // No widow: at least two lines go to the next page.
+                            if left - fit < 2 && left >= 4 {
+                                fit = left - 2;
+                            }
+                            // No orphan: at least two lines stay on this page.
+                            if fit < 2 || fit >= left {
+                                fit = 0;
+                            }
+                        }
+                        let take = fit.min(left);
+                        if take == 0 {
+                            if top_of_page(self.y) {
+                                // Nothing fits even on a fresh page: place one line.
+                                self.place_lines(&lines[start..start + 1], *leading, *ascent);
+                                start += 1;
+                            }
+                            if start < lines.len() {
+                                self.new_page();
+                            }
+                            continue;
+                        }
+                        self.place_lines(&lines[start..start + take], *leading, *ascent);
+                        start += take;
+                        if start < lines.len() {
+                            self.new_page();
+                        }
+                    }
+                    self.y += gap_after;
+                }
+                Piece::Row {
+                    label,
+                    value,
+                    first,
+                    last,
+                } => {
+                    let h = Self::row_height(label, value);
+                    let top = self.y;
+                    let base = top + CELL_PAD + BODY_SIZE * 0.75;
+                    for (lines, _) in [(label, 0), (value, 1)] {
+                        for (k, line) in lines.iter().enumerate() {
+                            for run in line {
+                                let mut run = run.clone();
+                                run.y = base + k as f32 * BODY_LEADING;
+                                self.page().items.push(Item::Text(run));
+                            }
+                        }
+                    }
+                    let w = 0.5;
+                    let rules = [
+                        (LEFT, top, RIGHT, top, *first || top_of_page(top)),
+                        (LEFT, top + h, RIGHT, top + h, true),
+                        (LEFT, top, LEFT, top + h, true),
+                        (LEFT + LABEL_COL, top, LEFT + LABEL_COL, top + h, true),
+                        (RIGHT, top, RIGHT, top + h, true),
+                    ];
+                    for (x1, y1, x2, y2, draw) in rules {
+                        if draw {
+                            self.page().items.push(Item::Rule {
+                                x1,
+                                y1,
+                                x2,
+                                y2,
+                                width: w,
+                            });
+                        }
+                    }
+                    self.y = top + h;
+                    if *last {
+                        self.y += PARA_GAP + 2.0;
+                    }
+                }
+            }
+        }
+    }
+
+    fn place_lines(&mut self, lines: &[Vec<TextRun>], leading: f32, ascent: f32) {
+        let mut base = self.y + ascent;
+        for line in lines {
+            for run in line {
+                let mut run = run.clone();
+                run.y = base;
+                self.page().items.push(Item::Text(run));
+            }
+            base += leading;
+        }
+        self.y += Self::lines_height(lines.len(), leading, ascent);
+    }
+
+    fn footers(&mut self, code: &str) {
+        let total = self.pages.len();
+        for n in 0..total {
+            let right = format!("Page {} of {}", n + 1, total);
+            let w = self.fonts.measure(FontId::Regular, 9.0, &right);
+            let left_runs = breaking::line_runs(
+                self.fonts,
+                &[Inline {
+                    text: code.to_owned(),
+                    bold: false,
+                }],
+                9.0,
+                LEFT,
+                FOOTER_BASELINE,
+            );
+            let right_runs = breaking::line_runs(
+                self.fonts,
+                &[Inline {
+                    text: right,
+                    bold: false,
+                }],
+                9.0,
+                RIGHT - w,
+                FOOTER_BASELINE,
+            );
+            let page = &mut self.pages[n];
+            page.items
+                .extend(left_runs.into_iter().chain(right_runs).map(Item::Text));
+        }
+    }
+}
+
+/// Rough ink bounds of a text run, for tests and checks: (x0, top, x1, bottom) in points.
+pub fn run_bounds(run: &TextRun, fonts: &FontSet) -> (f32, f32, f32, f32) {
+    let face = fonts.get(run.font);
+    let width: i32 = run.glyphs.iter().map(|g| g.advance).sum();
+    (
+        run.x,
+        run.y - face.to_pt(i32::from(face.ascender), run.size),
+        run.x + face.to_pt(width, run.size),
+        run.y - face.to_pt(i32::from(face.descender), run.size),
+    )
+}

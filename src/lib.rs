@@ -1,0 +1,239 @@
+//! letterkit renders the letters, forms and court packs of the UK Child
+//! Maintenance Service from YAML definitions, as print-ready PDF.
+//!
+//! # Pipeline
+//!
+//! 1. [`catalog`]: letter definitions (`letters/*.yaml`) and the paragraph
+//!    library (`paragraphs/`), read raw and checked into typed form.
+//! 2. [`request`]: one letter's input (YAML or JSON), validated against its
+//!    definition, every problem reported with file:line:column.
+//! 3. [`compose`]: reason codes → paragraphs, Tera fills the template, the
+//!    output becomes document blocks.
+//! 4. [`layout`]: blocks → positioned lines on A4 pages (window-envelope
+//!    geometry, real line breaking with the font's metrics and kerning).
+//! 5. [`pdf`]: pages → PDF bytes with subset fonts, reproducibly.
+//! 6. [`pack`] (court packs as zip archives, stage by stage) and [`batch`]
+//!    (many requests, all cores, resumable).
+//!
+//! Only [`batch`] and the binary touch the filesystem; everything else is pure.
+//! Time and identity are inputs: the same request gives the same bytes.
+//!
+//! # Example
+//!
+//! ```
+//! use letterkit::{Engine, RenderOptions};
+//!
+//! let engine = Engine::builtin()?;
+//! let request = engine.parse_request(
+//!     r#"
+//! letter: CMSL5503
+//! date: 2026-03-02
+//! reference: "1234 5678 9012"
+//! recipient:
+//!   name: Ms Priya Patel
+//!   address: ["14 Church Lane", "Leeds"]
+//!   postcode: LS6 1AB
+//! fields:
+//!   meeting-date: 2026-03-16
+//!   meeting-time: "10:30"
+//!   meeting-location: Jobcentre Plus, Crown House, 11 Regent Street, Leeds LS2 7UZ
+//! "#,
+//!     "example.yaml",
+//! )?;
+//! let rendered = engine.render(&request, &RenderOptions::default())?;
+//! assert!(rendered.pdf.starts_with(b"%PDF-"));
+//! assert_eq!(rendered.pages, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod batch;
+pub mod catalog;
+pub mod compose;
+pub mod fonts;
+pub mod layout;
+pub mod pack;
+pub mod pdf;
+pub mod request;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use catalog::{Catalog, CatalogError};
+pub use request::{Request, RequestError};
+
+/// Everything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The catalog (letters, paragraphs, templates) is not valid.
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// A request is not valid.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// A template failed to render.
+    #[error(transparent)]
+    Compose(#[from] compose::ComposeError),
+    /// The request names a letter the catalog does not have.
+    #[error("unknown letter `{code}`; the catalog has: {known}")]
+    UnknownLetter {
+        /// The code asked for.
+        code: String,
+        /// The codes the catalog has.
+        known: String,
+    },
+    /// The rendered letter breaks a print rule (e.g. more than 10 pages).
+    #[error("{code}: {message}")]
+    Print {
+        /// Letter code.
+        code: String,
+        /// Which rule.
+        message: String,
+    },
+}
+
+/// Options for one render. Nothing here is read from the clock.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// PDF creation date; defaults to the letter's date at 00:00:00 UTC.
+    pub created: Option<pdf::Timestamp>,
+    /// Identity for the PDF file ID; defaults to a hash of the request.
+    pub ident: Option<String>,
+}
+
+/// A rendered document.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The PDF bytes.
+    pub pdf: Vec<u8>,
+    /// Number of pages.
+    pub pages: usize,
+}
+
+/// Most pages a posted letter may have (5 double-sided sheets).
+pub const MAX_LETTER_PAGES: usize = 10;
+
+/// A loaded catalog with its fonts parsed and templates compiled, ready to
+/// render many requests (share it across threads by reference).
+pub struct Engine {
+    catalog: Catalog,
+    fonts: fonts::FontSet,
+    composer: compose::Composer,
+}
+
+impl Engine {
+    /// The catalog shipped in the binary.
+    pub fn builtin() -> Result<Engine, Error> {
+        Engine::new(Catalog::builtin()?)
+    }
+
+    /// A catalog folder (`catalog.yaml`, `letters/`, `paragraphs/`).
+    pub fn from_dir(dir: &Path) -> Result<Engine, Error> {
+        Engine::new(Catalog::from_dir(dir)?)
+    }
+
+    /// An engine for an already loaded catalog.
+    pub fn new(catalog: Catalog) -> Result<Engine, Error> {
+        let composer = compose::Composer::new(&catalog).map_err(|e| {
+            Error::Catalog(CatalogError {
+                problems: vec![catalog::Problem {
+                    file: "letters/".into(),
+                    line: 0,
+                    column: 0,
+                    message: format!("a template does not compile: {e}"),
+                }],
+            })
+        })?;
+        Ok(Engine {
+            catalog,
+            fonts: fonts::FontSet::builtin(),
+            composer,
+        })
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// The fonts.
+    pub fn fonts(&self) -> &fonts::FontSet {
+        &self.fonts
+    }
+
+    /// Parses and validates a YAML or JSON request; `origin` names it in errors.
+    pub fn parse_request(&self, text: &str, origin: &str) -> Result<Request, RequestError> {
+        request::parse_request(text, origin, 0, &self.catalog, &self.fonts)
+    }
+
+    /// Validates an already parsed tree (e.g. built from a CSV row).
+    pub fn validate(&self, tree: &request::Node, origin: &str) -> Result<Request, RequestError> {
+        request::validate(tree, origin, &self.catalog, &self.fonts)
+    }
+
+    /// Composes a request into blocks (no layout).
+    pub fn compose(&self, request: &Request) -> Result<compose::Composed, Error> {
+        let letter = self.letter(&request.letter)?;
+        Ok(self.composer.compose(&self.catalog, letter, request)?)
+    }
+
+    fn letter(&self, code: &str) -> Result<&catalog::Letter, Error> {
+        self.catalog
+            .letter(code)
+            .ok_or_else(|| Error::UnknownLetter {
+                code: code.to_owned(),
+                known: self.catalog.letter_codes(),
+            })
+    }
+
+    /// Lays a request out on pages.
+    pub fn layout(&self, request: &Request) -> Result<Vec<layout::Page>, Error> {
+        let doc = self.compose(request)?;
+        Ok(layout::layout(&doc, &self.fonts))
+    }
+
+    /// Renders a request to PDF bytes.
+    pub fn render(&self, request: &Request, options: &RenderOptions) -> Result<Rendered, Error> {
+        let letter = self.letter(&request.letter)?;
+        let doc = self.composer.compose(&self.catalog, letter, request)?;
+        let pages = layout::layout(&doc, &self.fonts);
+        if letter.kind == catalog::DocKind::Letter && pages.len() > MAX_LETTER_PAGES {
+            return Err(Error::Print {
+                code: letter.code.clone(),
+                message: format!(
+                    "the letter has {} pages; a posted letter may have at most {MAX_LETTER_PAGES}",
+                    pages.len()
+                ),
+            });
+        }
+        let created = options.created.unwrap_or(pdf::Timestamp {
+            year: request.date.year,
+            month: request.date.month,
+            day: request.date.day,
+            ..Default::default()
+        });
+        let ident = options
+            .ident
+            .clone()
+            .unwrap_or_else(|| request_ident(request));
+        let opts = pdf::PdfOptions {
+            title: format!("{} {}", letter.code, letter.title),
+            language: request.language.tag().to_owned(),
+            author: self.catalog.settings.author.clone(),
+            subject: letter.code.clone(),
+            created,
+            ident,
+        };
+        let bytes = pdf::write_pdf(&pages, &self.fonts, &opts);
+        Ok(Rendered {
+            pdf: bytes,
+            pages: pages.len(),
+        })
+    }
+}
+
+/// A stable identity for a request: a hash of its content.
+pub fn request_ident(request: &Request) -> String {
+    let digest = Sha256::digest(format!("{request:?}").as_bytes());
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}

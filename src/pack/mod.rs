@@ -1,0 +1,1 @@
+//! Court packs (filled in by the packs work).

@@ -1,0 +1,365 @@
+//! PDF: laid-out pages → PDF bytes.
+//!
+//! Pure: returns `Vec<u8>`, touches no file and reads no clock. Each font is
+//! embedded as a TrueType subset of the glyphs the document uses (CIDFontType2,
+//! Identity-H, with a ToUnicode map so text extracts in reading order). The
+//! subset tag, the file ID and the dates all derive from the inputs, so the
+//! same pages and options always give the same bytes.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use sha2::{Digest, Sha256};
+
+use crate::fonts::{FontId, FontSet};
+use crate::layout::{Item, PAGE_H, PAGE_W, Page};
+
+/// A point in time given to the writer (never read from the clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Timestamp {
+    /// Year, e.g. 2026.
+    pub year: u16,
+    /// Month 1–12.
+    pub month: u8,
+    /// Day 1–31.
+    pub day: u8,
+    /// Hour 0–23.
+    pub hour: u8,
+    /// Minute 0–59.
+    pub minute: u8,
+    /// Second 0–59.
+    pub second: u8,
+}
+
+/// What goes into the PDF besides the pages.
+#[derive(Debug, Clone)]
+pub struct PdfOptions {
+    /// Document title (shown by viewers instead of the file name).
+    pub title: String,
+    /// BCP 47 language tag, e.g. `en-GB`.
+    pub language: String,
+    /// Author, e.g. "Child Maintenance Service".
+    pub author: String,
+    /// Subject line, e.g. the letter code.
+    pub subject: String,
+    /// Creation and modification date.
+    pub created: Timestamp,
+    /// Identity from which the PDF file ID is derived.
+    pub ident: String,
+}
+
+/// A bookmark (outline entry) pointing at a page.
+#[derive(Debug, Clone)]
+pub struct Bookmark {
+    /// The title shown in the viewer's outline.
+    pub title: String,
+    /// Zero-based page index.
+    pub page: usize,
+}
+
+/// Writes `pages` as a PDF.
+pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u8> {
+    write_pdf_with_outline(pages, fonts, options, &[])
+}
+
+struct UsedFont {
+    remapper: subsetter::GlyphRemapper,
+    /// new gid → (text, default advance in font units)
+    glyphs: BTreeMap<u16, (String, i32)>,
+}
+
+/// Writes `pages` as a PDF with an outline (bookmarks).
+pub fn write_pdf_with_outline(
+    pages: &[Page],
+    fonts: &FontSet,
+    options: &PdfOptions,
+    outline: &[Bookmark],
+) -> Vec<u8> {
+    let mut used: BTreeMap<FontId, UsedFont> = BTreeMap::new();
+    // Pass 1: which glyphs, remapped to subset ids in first-use order.
+    for page in pages {
+        for item in &page.items {
+            if let Item::Text(run) = item {
+                let face = fonts.get(run.font);
+                let entry = used.entry(run.font).or_insert_with(|| UsedFont {
+                    remapper: subsetter::GlyphRemapper::new(),
+                    glyphs: BTreeMap::new(),
+                });
+                for g in &run.glyphs {
+                    let new = entry.remapper.remap(g.id);
+                    entry
+                        .glyphs
+                        .entry(new)
+                        .or_insert_with(|| (g.text.to_string(), face.default_advance(g.id)));
+                }
+            }
+        }
+    }
+
+    let mut alloc = Ref::new(1);
+    let mut next = || alloc.bump();
+    let catalog_id = next();
+    let tree_id = next();
+    let info_id = next();
+    let outline_id = next();
+    let page_ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (next(), next())).collect();
+    let font_ids: BTreeMap<FontId, [Ref; 5]> = used
+        .keys()
+        .map(|&f| (f, [next(), next(), next(), next(), next()]))
+        .collect();
+
+    let mut pdf = Pdf::new();
+    let mut cat = pdf.catalog(catalog_id);
+    cat.pages(tree_id);
+    cat.lang(TextStr(&options.language));
+    cat.viewer_preferences().display_doc_title(true);
+    if !outline.is_empty() {
+        cat.outlines(outline_id);
+    }
+    cat.finish();
+
+    pdf.pages(tree_id)
+        .kids(page_ids.iter().map(|p| p.0))
+        .count(pages.len() as i32);
+
+    let t = options.created;
+    let date = pdf_writer::Date::new(t.year)
+        .month(t.month)
+        .day(t.day)
+        .hour(t.hour)
+        .minute(t.minute)
+        .second(t.second)
+        .utc_offset_hour(0)
+        .utc_offset_minute(0);
+    pdf.document_info(info_id)
+        .title(TextStr(&options.title))
+        .author(TextStr(&options.author))
+        .subject(TextStr(&options.subject))
+        .creator(TextStr("letterkit"))
+        .producer(TextStr(concat!("letterkit ", env!("CARGO_PKG_VERSION"))))
+        .creation_date(date)
+        .modified_date(date);
+    let id = Sha256::digest(options.ident.as_bytes())[..16].to_vec();
+    pdf.set_file_id((id.clone(), id));
+
+    for (page, (page_id, content_id)) in pages.iter().zip(&page_ids) {
+        let mut p = pdf.page(*page_id);
+        p.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
+        p.parent(tree_id);
+        p.contents(*content_id);
+        let mut res = p.resources();
+        let mut fdict = res.fonts();
+        for (f, ids) in &font_ids {
+            fdict.pair(font_name(*f), ids[0]);
+        }
+        fdict.finish();
+        res.finish();
+        p.finish();
+
+        let content = page_content(page, fonts, &used);
+        let compressed = deflate(&content);
+        pdf.stream(*content_id, &compressed)
+            .filter(Filter::FlateDecode);
+    }
+
+    for (font, ids) in &font_ids {
+        let Some(u) = used.get(font) else { continue };
+        write_font(&mut pdf, fonts, *font, u, ids);
+    }
+
+    if !outline.is_empty() {
+        let item_ids: Vec<Ref> = outline.iter().map(|_| next()).collect();
+        let mut o = pdf.outline(outline_id);
+        if let (Some(first), Some(last)) = (item_ids.first(), item_ids.last()) {
+            o.first(*first).last(*last);
+        }
+        o.count(item_ids.len() as i32);
+        o.finish();
+        for (i, b) in outline.iter().enumerate() {
+            let mut it = pdf.outline_item(item_ids[i]);
+            it.title(TextStr(&b.title)).parent(outline_id);
+            if i > 0 {
+                it.prev(item_ids[i - 1]);
+            }
+            if i + 1 < item_ids.len() {
+                it.next(item_ids[i + 1]);
+            }
+            if let Some((page_ref, _)) = page_ids.get(b.page) {
+                it.dest().page(*page_ref).xyz(0.0, PAGE_H, None);
+            }
+            it.finish();
+        }
+    }
+
+    pdf.finish()
+}
+
+fn font_name(f: FontId) -> Name<'static> {
+    match f {
+        FontId::Regular => Name(b"F1"),
+        FontId::Bold => Name(b"F2"),
+    }
+}
+
+fn page_content(page: &Page, fonts: &FontSet, used: &BTreeMap<FontId, UsedFont>) -> Vec<u8> {
+    let mut c = Content::new();
+    let mut stroke_set = false;
+    for item in &page.items {
+        match item {
+            Item::Text(run) => {
+                let Some(u) = used.get(&run.font) else {
+                    continue;
+                };
+                let face = fonts.get(run.font);
+                let upm = f32::from(face.units_per_em);
+                c.begin_text();
+                c.set_font(font_name(run.font), run.size);
+                c.set_text_matrix([1.0, 0.0, 0.0, 1.0, run.x, PAGE_H - run.y]);
+                let mut pos = c.show_positioned();
+                let mut items = pos.items();
+                let mut buf: Vec<u8> = Vec::with_capacity(run.glyphs.len() * 2);
+                for g in &run.glyphs {
+                    let new = u.remapper.get(g.id).unwrap_or(0);
+                    buf.extend_from_slice(&new.to_be_bytes());
+                    let default = face.default_advance(g.id);
+                    if g.advance != default {
+                        items.show(Str(&buf));
+                        buf.clear();
+                        items.adjust(-((g.advance - default) as f32) * 1000.0 / upm);
+                    }
+                }
+                if !buf.is_empty() {
+                    items.show(Str(&buf));
+                }
+                items.finish();
+                pos.finish();
+                c.end_text();
+            }
+            Item::Rule {
+                x1,
+                y1,
+                x2,
+                y2,
+                width,
+            } => {
+                if !stroke_set {
+                    c.set_stroke_gray(0.43);
+                    stroke_set = true;
+                }
+                c.set_line_width(*width);
+                c.move_to(*x1, PAGE_H - y1);
+                c.line_to(*x2, PAGE_H - y2);
+                c.stroke();
+            }
+        }
+    }
+    c.finish().into_vec()
+}
+
+fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &UsedFont, ids: &[Ref; 5]) {
+    let [type0_id, cid_id, descriptor_id, cmap_id, file_id] = *ids;
+    let face = fonts.get(font);
+    let scale = 1000.0 / f32::from(face.units_per_em);
+
+    // Deterministic subset tag from the glyph set.
+    let mut h = Sha256::new();
+    h.update(face.postscript_name.as_bytes());
+    for gid in u.remapper.remapped_gids() {
+        h.update(gid.to_be_bytes());
+    }
+    let digest = h.finalize();
+    let tag: String = digest[..6]
+        .iter()
+        .map(|b| (b'A' + b % 26) as char)
+        .collect();
+    let base = format!("{tag}+{}", face.postscript_name);
+    let base_name = Name(base.as_bytes());
+
+    pdf.type0_font(type0_id)
+        .base_font(base_name)
+        .encoding_predefined(Name(b"Identity-H"))
+        .descendant_font(cid_id)
+        .to_unicode(cmap_id);
+
+    let mut cid = pdf.cid_font(cid_id);
+    cid.subtype(CidFontType::Type2)
+        .base_font(base_name)
+        .system_info(SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"Identity"),
+            supplement: 0,
+        })
+        .font_descriptor(descriptor_id)
+        .default_width(0.0)
+        .cid_to_gid_map_predefined(Name(b"Identity"));
+    let mut widths = cid.widths();
+    let all: Vec<f32> = (0..u.remapper.num_gids())
+        .map(|new| {
+            u.glyphs
+                .get(&new)
+                .map_or(0.0, |(_, adv)| *adv as f32 * scale)
+        })
+        .collect();
+    widths.consecutive(0, all);
+    widths.finish();
+    cid.finish();
+
+    let b = face.bbox;
+    let mut flags = FontFlags::NON_SYMBOLIC;
+    if face.weight >= 600 {
+        flags |= FontFlags::FORCE_BOLD;
+    }
+    pdf.font_descriptor(descriptor_id)
+        .name(base_name)
+        .flags(flags)
+        .bbox(Rect::new(
+            f32::from(b[0]) * scale,
+            f32::from(b[1]) * scale,
+            f32::from(b[2]) * scale,
+            f32::from(b[3]) * scale,
+        ))
+        .italic_angle(face.italic_angle)
+        .ascent(f32::from(face.ascender) * scale)
+        .descent(f32::from(face.descender) * scale)
+        .cap_height(f32::from(face.cap_height) * scale)
+        .stem_v(if face.weight >= 600 { 140.0 } else { 80.0 })
+        .font_file2(file_id);
+
+    let mut cmap = pdf_writer::types::UnicodeCmap::new(
+        Name(b"Custom"),
+        SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"UCS"),
+            supplement: 0,
+        },
+    );
+    for (new, (text, _)) in &u.glyphs {
+        if !text.is_empty() {
+            cmap.pair_with_multiple(*new, text.chars());
+        }
+    }
+    let cmap_bytes = deflate(cmap.finish().as_slice());
+    pdf.cmap(cmap_id, &cmap_bytes).filter(Filter::FlateDecode);
+
+    // Subsetting a built-in font with glyphs it has cannot fail; fall back to
+    // the whole font rather than lose the text if it ever does.
+    let subset =
+        subsetter::subset(face.data, 0, &u.remapper).unwrap_or_else(|_| face.data.to_vec());
+    let compressed = deflate(&subset);
+    pdf.stream(file_id, &compressed)
+        .filter(Filter::FlateDecode)
+        .pair(Name(b"Length1"), subset.len() as i32);
+}
+
+/// zlib-compresses `data` (flate2 with the zlib-rs backend).
+pub fn deflate(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(data.len() / 2),
+        flate2::Compression::new(6),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
