@@ -1,1 +1,30 @@
+//! Integration tests: one binary (see tests/README.md). Every `tests/*.rs`
+//! file must be a module here; `no_forgotten_test_files` checks that.
 
+mod batch;
+mod common;
+mod letters;
+mod pack;
+
+#[test]
+fn no_forgotten_test_files() {
+    let main = include_str!("main.rs");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+    for entry in std::fs::read_dir(&dir).expect("tests/ is readable") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            let stem = path
+                .file_stem()
+                .expect("stem")
+                .to_string_lossy()
+                .to_string();
+            if stem == "main" {
+                continue;
+            }
+            assert!(
+                main.contains(&format!("mod {stem};")),
+                "tests/{stem}.rs is not `mod {stem};` in tests/main.rs, so it never runs"
+            );
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Batch runs (see src/batch).

@@ -1,0 +1,1 @@
+//! Face-to-face letters: fixtures, wording, print rules.
