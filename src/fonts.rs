@@ -49,6 +49,8 @@ pub struct Font {
     /// Bold weight class.
     pub weight: u16,
     space_advance: i32,
+    /// hmtx advance of every glyph, by id.
+    advances: Vec<i32>,
 }
 
 /// A shaped glyph: its id, its advance (with kerning) and the text it shows.
@@ -87,9 +89,16 @@ impl Font {
             .glyph_index(' ')
             .and_then(|g| face.glyph_hor_advance(g))
             .map_or(569, i32::from);
+        let advances = (0..face.number_of_glyphs())
+            .map(|g| {
+                face.glyph_hor_advance(ttf_parser::GlyphId(g))
+                    .map_or(0, i32::from)
+            })
+            .collect();
         Font {
             data,
             postscript_name,
+            advances,
             face,
             units_per_em,
             ascender,
@@ -104,9 +113,7 @@ impl Font {
 
     /// The advance of a glyph as the font's `hmtx` gives it (no kerning).
     pub fn default_advance(&self, gid: u16) -> i32 {
-        self.face
-            .glyph_hor_advance(ttf_parser::GlyphId(gid))
-            .map_or(0, i32::from)
+        self.advances.get(usize::from(gid)).copied().unwrap_or(0)
     }
 
     /// Whether every character of `text` has a glyph in this face.
@@ -185,6 +192,11 @@ impl FontSet {
     /// The face for `id`.
     pub fn get(&self, id: FontId) -> &Font {
         &self.fonts[id as usize]
+    }
+
+    /// The glyph id of `c` in `font`, if the face has it.
+    pub fn glyph(&self, font: FontId, c: char) -> Option<u16> {
+        self.get(font).face.glyph_index(c).map(|g| g.0)
     }
 
     /// The first character of `text` that a face cannot print, if any.

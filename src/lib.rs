@@ -237,3 +237,12 @@ pub fn request_ident(request: &Request) -> String {
     let digest = Sha256::digest(format!("{request:?}").as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_engine_is_shared_across_threads() {
+        fn assert_sync<T: Sync + Send>() {}
+        assert_sync::<super::Engine>();
+    }
+}

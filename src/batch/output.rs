@@ -19,7 +19,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |f| f.write_all(bytes))
 }
 
-/// Like [`write_atomic`], with a writer callback.
+/// Writes `bytes` to `path` through a temporary file and a rename, without
+/// waiting for the disk: a killed process never leaves a half-written file
+/// under `path` (batch letters, where a resumed run checks sizes anyway).
+pub fn write_atomic_fast(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = temp_path(path);
+    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Like [`write_atomic`], with a writer callback; the file is flushed to disk
+/// before the rename.
 pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut fs::File) -> io::Result<()>,
@@ -58,5 +71,18 @@ mod tests {
         assert_eq!(fs::read(&p).expect("read"), b"old");
         let left: Vec<_> = fs::read_dir(dir.path()).expect("ls").collect();
         assert_eq!(left.len(), 1, "no temp file left behind");
+    }
+}
+
+/// Removes temporary files a killed run left in `dir` (`.*.tmp-<pid>`).
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') && name.contains(".tmp-") {
+            let _ = fs::remove_file(e.path());
+        }
     }
 }

@@ -188,7 +188,8 @@ impl Layouter<'_> {
                 }
                 self.y = FIRST_BODY_TOP;
             }
-            DocKind::Form => self.y = FORM_BODY_TOP,
+            // A form has no address window; its body starts below the date and reference.
+            DocKind::Form => self.y = FORM_BODY_TOP.max(y),
         }
     }
 

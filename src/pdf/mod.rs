@@ -6,8 +6,10 @@
 //! subset tag, the file ID and the dates all derive from the inputs, so the
 //! same pages and options always give the same bytes.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::sync::Arc;
 
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
@@ -64,10 +66,51 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
     write_pdf_with_outline(pages, fonts, options, &[])
 }
 
-struct UsedFont {
-    remapper: subsetter::GlyphRemapper,
-    /// new gid → (text, default advance in font units)
-    glyphs: BTreeMap<u16, (String, i32)>,
+/// Glyphs a document uses in one face: old gid → the text it shows.
+type GlyphSet = BTreeMap<u16, Arc<str>>;
+
+/// Characters always included in the regular face's subset, so that nearly
+/// every letter has the same glyph set and its subset comes from the cache.
+const BASE_CHARS: &str =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:'’-–()/&£";
+
+/// The embedded-font objects for one glyph set, built once and cached.
+struct FontObjects {
+    /// Old gid → new (subset) gid (index = old gid), sorted so it depends
+    /// only on the set.
+    remap: Vec<u16>,
+    /// `BaseFont` with its subset tag.
+    base_name: String,
+    /// Widths of new gids 0.., PDF units.
+    widths: Vec<f32>,
+    /// Compressed ToUnicode CMap.
+    cmap: Vec<u8>,
+    /// Compressed subset font file and its uncompressed length.
+    file: Vec<u8>,
+    file_len: usize,
+}
+
+thread_local! {
+    /// Font objects by face and glyph set, per thread.
+    static FONT_CACHE: RefCell<HashMap<(FontId, Vec<(u16, Arc<str>)>), Arc<FontObjects>>> =
+        RefCell::new(HashMap::new());
+}
+
+fn font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> Arc<FontObjects> {
+    let key: (FontId, Vec<(u16, Arc<str>)>) =
+        (font, set.iter().map(|(g, t)| (*g, Arc::clone(t))).collect());
+    FONT_CACHE.with(|c| {
+        if let Some(hit) = c.borrow().get(&key) {
+            return Arc::clone(hit);
+        }
+        let built = Arc::new(build_font_objects(fonts, font, set));
+        let mut cache = c.borrow_mut();
+        if cache.len() >= 256 {
+            cache.clear();
+        }
+        cache.insert(key, Arc::clone(&built));
+        built
+    })
 }
 
 /// Writes `pages` as a PDF with an outline (bookmarks).
@@ -77,26 +120,28 @@ pub fn write_pdf_with_outline(
     options: &PdfOptions,
     outline: &[Bookmark],
 ) -> Vec<u8> {
-    let mut used: BTreeMap<FontId, UsedFont> = BTreeMap::new();
-    // Pass 1: which glyphs, remapped to subset ids in first-use order.
+    let mut sets: BTreeMap<FontId, GlyphSet> = BTreeMap::new();
     for page in pages {
         for item in &page.items {
             if let Item::Text(run) = item {
-                let face = fonts.get(run.font);
-                let entry = used.entry(run.font).or_insert_with(|| UsedFont {
-                    remapper: subsetter::GlyphRemapper::new(),
-                    glyphs: BTreeMap::new(),
-                });
+                let set = sets.entry(run.font).or_default();
                 for g in &run.glyphs {
-                    let new = entry.remapper.remap(g.id);
-                    entry
-                        .glyphs
-                        .entry(new)
-                        .or_insert_with(|| (g.text.to_string(), face.default_advance(g.id)));
+                    set.entry(g.id).or_insert_with(|| Arc::clone(&g.text));
                 }
             }
         }
     }
+    if let Some(set) = sets.get_mut(&FontId::Regular) {
+        for c in BASE_CHARS.chars() {
+            if let Some(g) = fonts.glyph(FontId::Regular, c) {
+                set.entry(g).or_insert_with(|| Arc::from(c.to_string()));
+            }
+        }
+    }
+    let used: BTreeMap<FontId, Arc<FontObjects>> = sets
+        .iter()
+        .map(|(f, set)| (*f, font_objects(fonts, *f, set)))
+        .collect();
 
     let mut alloc = Ref::new(1);
     let mut next = || alloc.bump();
@@ -203,7 +248,11 @@ fn font_name(f: FontId) -> Name<'static> {
     }
 }
 
-fn page_content(page: &Page, fonts: &FontSet, used: &BTreeMap<FontId, UsedFont>) -> Vec<u8> {
+fn page_content(
+    page: &Page,
+    fonts: &FontSet,
+    used: &BTreeMap<FontId, Arc<FontObjects>>,
+) -> Vec<u8> {
     let mut c = Content::new();
     let mut stroke_set = false;
     for item in &page.items {
@@ -221,7 +270,7 @@ fn page_content(page: &Page, fonts: &FontSet, used: &BTreeMap<FontId, UsedFont>)
                 let mut items = pos.items();
                 let mut buf: Vec<u8> = Vec::with_capacity(run.glyphs.len() * 2);
                 for g in &run.glyphs {
-                    let new = u.remapper.get(g.id).unwrap_or(0);
+                    let new = u.remap.get(usize::from(g.id)).copied().unwrap_or(0);
                     buf.extend_from_slice(&new.to_be_bytes());
                     let default = face.default_advance(g.id);
                     if g.advance != default {
@@ -258,15 +307,20 @@ fn page_content(page: &Page, fonts: &FontSet, used: &BTreeMap<FontId, UsedFont>)
     c.finish().into_vec()
 }
 
-fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &UsedFont, ids: &[Ref; 5]) {
-    let [type0_id, cid_id, descriptor_id, cmap_id, file_id] = *ids;
+fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObjects {
     let face = fonts.get(font);
     let scale = 1000.0 / f32::from(face.units_per_em);
+    let gids: Vec<u16> = set.keys().copied().collect();
+    let remapper = subsetter::GlyphRemapper::new_from_glyphs_sorted(&gids);
+    let mut remap = vec![0u16; usize::from(gids.last().copied().unwrap_or(0)) + 1];
+    for g in &gids {
+        remap[usize::from(*g)] = remapper.get(*g).unwrap_or(0);
+    }
 
     // Deterministic subset tag from the glyph set.
     let mut h = Sha256::new();
     h.update(face.postscript_name.as_bytes());
-    for gid in u.remapper.remapped_gids() {
+    for gid in &gids {
         h.update(gid.to_be_bytes());
     }
     let digest = h.finalize();
@@ -274,8 +328,47 @@ fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &UsedFont, ids: &
         .iter()
         .map(|b| (b'A' + b % 26) as char)
         .collect();
-    let base = format!("{tag}+{}", face.postscript_name);
-    let base_name = Name(base.as_bytes());
+    let base_name = format!("{tag}+{}", face.postscript_name);
+
+    let mut widths = vec![0.0; usize::from(remapper.num_gids())];
+    widths[0] = face.default_advance(0) as f32 * scale;
+    let mut cmap = pdf_writer::types::UnicodeCmap::new(
+        Name(b"Custom"),
+        SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"UCS"),
+            supplement: 0,
+        },
+    );
+    for (old, text) in set {
+        let new = remap[usize::from(*old)];
+        if let Some(w) = widths.get_mut(usize::from(new)) {
+            *w = face.default_advance(*old) as f32 * scale;
+        }
+        if !text.is_empty() {
+            cmap.pair_with_multiple(new, text.chars());
+        }
+    }
+    let cmap = deflate_best(cmap.finish().as_slice());
+
+    // Subsetting a built-in font with glyphs it has cannot fail; fall back to
+    // the whole font rather than lose the text if it ever does.
+    let subset = subsetter::subset(face.data, 0, &remapper).unwrap_or_else(|_| face.data.to_vec());
+    FontObjects {
+        remap,
+        base_name,
+        widths,
+        cmap,
+        file: deflate_best(&subset),
+        file_len: subset.len(),
+    }
+}
+
+fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &FontObjects, ids: &[Ref; 5]) {
+    let [type0_id, cid_id, descriptor_id, cmap_id, file_id] = *ids;
+    let face = fonts.get(font);
+    let scale = 1000.0 / f32::from(face.units_per_em);
+    let base_name = Name(u.base_name.as_bytes());
 
     pdf.type0_font(type0_id)
         .base_font(base_name)
@@ -295,14 +388,7 @@ fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &UsedFont, ids: &
         .default_width(0.0)
         .cid_to_gid_map_predefined(Name(b"Identity"));
     let mut widths = cid.widths();
-    let all: Vec<f32> = (0..u.remapper.num_gids())
-        .map(|new| {
-            u.glyphs
-                .get(&new)
-                .map_or(0.0, |(_, adv)| *adv as f32 * scale)
-        })
-        .collect();
-    widths.consecutive(0, all);
+    widths.consecutive(0, u.widths.iter().copied());
     widths.finish();
     cid.finish();
 
@@ -327,37 +413,26 @@ fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &UsedFont, ids: &
         .stem_v(if face.weight >= 600 { 140.0 } else { 80.0 })
         .font_file2(file_id);
 
-    let mut cmap = pdf_writer::types::UnicodeCmap::new(
-        Name(b"Custom"),
-        SystemInfo {
-            registry: Str(b"Adobe"),
-            ordering: Str(b"UCS"),
-            supplement: 0,
-        },
-    );
-    for (new, (text, _)) in &u.glyphs {
-        if !text.is_empty() {
-            cmap.pair_with_multiple(*new, text.chars());
-        }
-    }
-    let cmap_bytes = deflate(cmap.finish().as_slice());
-    pdf.cmap(cmap_id, &cmap_bytes).filter(Filter::FlateDecode);
-
-    // Subsetting a built-in font with glyphs it has cannot fail; fall back to
-    // the whole font rather than lose the text if it ever does.
-    let subset =
-        subsetter::subset(face.data, 0, &u.remapper).unwrap_or_else(|_| face.data.to_vec());
-    let compressed = deflate(&subset);
-    pdf.stream(file_id, &compressed)
+    pdf.cmap(cmap_id, &u.cmap).filter(Filter::FlateDecode);
+    pdf.stream(file_id, &u.file)
         .filter(Filter::FlateDecode)
-        .pair(Name(b"Length1"), subset.len() as i32);
+        .pair(Name(b"Length1"), u.file_len as i32);
+}
+
+/// zlib-compresses `data` as small as it goes (for cached font objects).
+fn deflate_best(data: &[u8]) -> Vec<u8> {
+    deflate_level(data, 9)
 }
 
 /// zlib-compresses `data` (flate2 with the zlib-rs backend).
 pub fn deflate(data: &[u8]) -> Vec<u8> {
+    deflate_level(data, 4)
+}
+
+fn deflate_level(data: &[u8], level: u32) -> Vec<u8> {
     let mut e = flate2::write::ZlibEncoder::new(
         Vec::with_capacity(data.len() / 2),
-        flate2::Compression::new(6),
+        flate2::Compression::new(level),
     );
     // Writing into a Vec cannot fail.
     let _ = e.write_all(data);
