@@ -1,0 +1,132 @@
+//! Attachments: supporting documents an officer adds to a pack (screenshots,
+//! scanned PDFs). Each is checked by its content, not its name: a real PDF,
+//! PNG or JPEG no larger than [`MAX_ATTACHMENT_BYTES`], and then stored byte
+//! for byte.
+
+/// The largest attachment accepted, in bytes (20 MiB).
+pub const MAX_ATTACHMENT_BYTES: usize = 20 * 1024 * 1024;
+
+/// A file the officer attaches to a step.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    /// The file's own name (kept in the manifest; never put in an entry
+    /// name or an error message, as it may hold personal data).
+    pub name: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The kinds of file a pack accepts as attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaType {
+    /// `application/pdf`.
+    Pdf,
+    /// `image/png`.
+    Png,
+    /// `image/jpeg`.
+    Jpeg,
+}
+
+impl MediaType {
+    /// The MIME type.
+    pub fn mime(self) -> &'static str {
+        match self {
+            MediaType::Pdf => "application/pdf",
+            MediaType::Png => "image/png",
+            MediaType::Jpeg => "image/jpeg",
+        }
+    }
+    /// The file extension used in the pack.
+    pub fn extension(self) -> &'static str {
+        match self {
+            MediaType::Pdf => "pdf",
+            MediaType::Png => "png",
+            MediaType::Jpeg => "jpg",
+        }
+    }
+    /// From a MIME type.
+    pub fn from_mime(mime: &str) -> Option<MediaType> {
+        [MediaType::Pdf, MediaType::Png, MediaType::Jpeg]
+            .into_iter()
+            .find(|m| m.mime() == mime)
+    }
+}
+
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// Checks `bytes` are a PDF, PNG or JPEG within the size limit; says why not.
+pub fn check(bytes: &[u8]) -> Result<MediaType, String> {
+    if bytes.is_empty() {
+        return Err("is empty".into());
+    }
+    if bytes.len() > MAX_ATTACHMENT_BYTES {
+        return Err(format!(
+            "is {} bytes; an attachment may be at most {} MiB ({MAX_ATTACHMENT_BYTES} bytes)",
+            bytes.len(),
+            MAX_ATTACHMENT_BYTES / (1024 * 1024)
+        ));
+    }
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    if bytes.starts_with(b"%PDF-") {
+        if !contains(tail, b"%%EOF") {
+            return Err(
+                "starts like a PDF but has no end-of-file marker (%%EOF): it may be cut short"
+                    .into(),
+            );
+        }
+        let doc = lopdf::Document::load_mem(bytes)
+            .map_err(|e| format!("starts like a PDF but cannot be read as one ({e})"))?;
+        if doc.is_encrypted() {
+            return Err("is a password-protected PDF; attach an unprotected copy".into());
+        }
+        if doc.get_pages().is_empty() {
+            return Err("is a PDF with no pages".into());
+        }
+        return Ok(MediaType::Pdf);
+    }
+    if bytes.starts_with(PNG_SIGNATURE) {
+        let ihdr = bytes.get(8..16);
+        if ihdr != Some(b"\x00\x00\x00\x0dIHDR".as_slice()) {
+            return Err("starts like a PNG but has no IHDR header".into());
+        }
+        if !contains(tail, b"IEND") {
+            return Err("starts like a PNG but has no IEND chunk: it may be cut short".into());
+        }
+        return Ok(MediaType::Png);
+    }
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        let end = &bytes[bytes.len().saturating_sub(64)..];
+        if !contains(end, &[0xFF, 0xD9]) {
+            return Err("starts like a JPEG but has no end marker: it may be cut short".into());
+        }
+        return Ok(MediaType::Jpeg);
+    }
+    Err("is not a PDF, PNG or JPEG file (checked by its content, not its name)".into())
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_by_content() {
+        let png = [
+            PNG_SIGNATURE,
+            b"\x00\x00\x00\x0dIHDR",
+            &[0; 17],
+            b"IEND\xaeB`\x82",
+        ]
+        .concat();
+        assert_eq!(check(&png), Ok(MediaType::Png));
+        let jpg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0; 10], &[0xFF, 0xD9]].concat();
+        assert_eq!(check(&jpg), Ok(MediaType::Jpeg));
+        assert!(check(b"GIF89a....").is_err());
+        assert!(check(b"").is_err());
+        assert!(check(b"%PDF-1.7\nnot really\n%%EOF").is_err_and(|e| e.contains("cannot be read")));
+        assert!(check(&png[..20]).is_err_and(|e| e.contains("IEND")));
+    }
+}

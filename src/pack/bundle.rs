@@ -1,0 +1,702 @@
+//! The court bundle: one PDF of a pack's documents, in pack order, after an
+//! index page, with continuous page numbers ("Bundle page 3 of 12") stamped
+//! at the foot of every page and a bookmark per document.
+//!
+//! The index is laid out and written by letterkit's own [`crate::layout`] and
+//! [`crate::pdf`]; the documents and PDF attachments are merged with lopdf;
+//! PNG and JPEG attachments are placed one per A4 page. Pure: bytes in,
+//! bytes out, dates from the pack.
+
+use std::collections::HashSet;
+
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
+
+use super::{Entry, EntryStatus, Pack, PackError};
+use crate::compose::{Block, Composed, DocKind, Inline};
+use crate::layout::{self, Item, MM};
+use crate::pdf::{self, PdfOptions, Timestamp};
+use crate::request::Date;
+use crate::{Engine, catalog::Language};
+
+/// What goes into a bundle.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BundleOptions {
+    /// Also include superseded documents (after the one that replaced them
+    /// would be confusing, so they keep their pack position, marked superseded).
+    pub include_superseded: bool,
+}
+
+/// One line of the bundle's index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexRow {
+    /// Entry file in the pack.
+    pub file: String,
+    /// The bookmark and index title.
+    pub title: String,
+    /// First bundle page (1-based).
+    pub first_page: usize,
+    /// Last bundle page.
+    pub last_page: usize,
+}
+
+/// A built bundle.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// Total pages, index included.
+    pub pages: usize,
+    /// The index, one row per document.
+    pub index: Vec<IndexRow>,
+}
+
+fn err(e: impl std::fmt::Display) -> PackError {
+    PackError::Bundle(e.to_string())
+}
+
+/// A4 in points.
+const A4: (f32, f32) = (595.28, 841.89);
+
+/// One document's pages, ready to merge.
+enum Part {
+    Pdf(Box<Document>),
+    Image(Image),
+}
+
+struct Image {
+    width: u32,
+    height: u32,
+    dict: Dictionary,
+    data: Vec<u8>,
+}
+
+fn entry_title(e: &Entry) -> String {
+    let code = if e.code == "attachment" {
+        String::new()
+    } else if e.version > 1 {
+        format!(" ({} version {})", e.code, e.version)
+    } else {
+        format!(" ({})", e.code)
+    };
+    let superseded = if e.status == EntryStatus::Superseded {
+        ", superseded"
+    } else {
+        ""
+    };
+    format!("{}{code}{superseded}", e.title)
+}
+
+/// Builds the court bundle of `pack`.
+pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<Bundle, PackError> {
+    let problems = pack.verify();
+    if !problems.is_empty() {
+        return Err(PackError::Verify { problems });
+    }
+    let m = pack.manifest();
+    let entries: Vec<&Entry> = m
+        .entries
+        .iter()
+        .filter(|e| options.include_superseded || e.status == EntryStatus::Current)
+        .collect();
+    let mut parts = Vec::new();
+    let mut counts = Vec::new();
+    for e in &entries {
+        let bytes = pack.file(&e.file).unwrap_or_default();
+        let part = match e.media_type.as_str() {
+            "application/pdf" => Part::Pdf(Box::new(
+                Document::load_mem(bytes)
+                    .map_err(|x| err(format!("{} cannot be read: {x}", e.file)))?,
+            )),
+            "image/jpeg" => Part::Image(
+                jpeg(bytes)
+                    .ok_or_else(|| err(format!("{} is not a JPEG the bundle can show", e.file)))?,
+            ),
+            "image/png" => Part::Image(png(bytes).map_err(|x| err(format!("{}: {x}", e.file)))?),
+            other => return Err(err(format!("{} has an unknown media type {other}", e.file))),
+        };
+        counts.push(match &part {
+            Part::Pdf(d) => d.get_pages().len(),
+            Part::Image(_) => 1,
+        });
+        parts.push(part);
+    }
+
+    // The index: lay it out until its own page count is stable.
+    let date = m
+        .stages
+        .last()
+        .and_then(|s| Date::parse(&s.date).ok())
+        .unwrap_or(Date {
+            year: 2000,
+            month: 1,
+            day: 1,
+        });
+    let mut index_pages = 1;
+    let (index_pdf, rows) = loop {
+        let mut rows = Vec::new();
+        let mut next = index_pages + 1;
+        for (e, n) in entries.iter().zip(&counts) {
+            rows.push(IndexRow {
+                file: e.file.clone(),
+                title: entry_title(e),
+                first_page: next,
+                last_page: next + n.saturating_sub(1),
+            });
+            next += n;
+        }
+        let (bytes, pages) = index_document(pack, engine, &rows, date);
+        if pages == index_pages {
+            break (bytes, rows);
+        }
+        index_pages = pages;
+    };
+    let total = index_pages + counts.iter().sum::<usize>();
+
+    // Merge.
+    let mut out = Document::with_version("1.7");
+    out.max_id = 1;
+    let mut page_ids = Vec::new();
+    let mut starts = Vec::new();
+    let index_doc = Document::load_mem(&index_pdf).map_err(err)?;
+    let mut all = vec![Part::Pdf(Box::new(index_doc))];
+    all.extend(parts);
+    let font_id = ObjectId::from((1, 0));
+    out.objects.insert(
+        font_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Font",
+            "Subtype" => "Type1",
+            "BaseFont" => "Helvetica",
+            "Encoding" => "WinAnsiEncoding",
+        }),
+    );
+    for (i, part) in all.into_iter().enumerate() {
+        starts.push(page_ids.len());
+        match part {
+            Part::Pdf(mut d) => {
+                d.renumber_objects_with(out.max_id + 1);
+                let pages: Vec<ObjectId> = d.get_pages().into_values().collect();
+                let mut flat = Vec::new();
+                for pid in &pages {
+                    flat.push((*pid, materialise(&d, *pid)?));
+                }
+                let roots: HashSet<ObjectId> = d
+                    .objects
+                    .iter()
+                    .filter(|(_, o)| {
+                        o.as_dict().is_ok_and(|dict| {
+                            matches!(dict.get(b"Type"), Ok(Object::Name(n)) if n == b"Catalog" || n == b"Pages")
+                        })
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                out.max_id = out.max_id.max(d.max_id);
+                for (id, o) in d.objects {
+                    if !roots.contains(&id) {
+                        out.objects.insert(id, o);
+                    }
+                }
+                for (pid, dict) in flat {
+                    out.objects.insert(pid, Object::Dictionary(dict));
+                    page_ids.push(pid);
+                }
+            }
+            Part::Image(img) => {
+                let title = rows.get(i.wrapping_sub(1)).map_or("", |r| r.title.as_str());
+                page_ids.push(image_page(&mut out, img, title, font_id));
+            }
+        }
+    }
+
+    let pages_id = out.new_object_id();
+    for (n, pid) in page_ids.iter().enumerate() {
+        stamp(&mut out, *pid, pages_id, font_id, n + 1, total)?;
+    }
+    out.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages",
+            "Kids" => page_ids.iter().map(|p| Object::Reference(*p)).collect::<Vec<_>>(),
+            "Count" => page_ids.len() as i64,
+        }),
+    );
+
+    // Outline: the index, then one bookmark per document.
+    let outline_id = out.new_object_id();
+    let mut marks = vec![("Index".to_owned(), page_ids[0])];
+    for (row, start) in rows.iter().zip(starts.iter().skip(1)) {
+        if let Some(p) = page_ids.get(*start) {
+            marks.push((row.title.clone(), *p));
+        }
+    }
+    let item_ids: Vec<ObjectId> = marks.iter().map(|_| out.new_object_id()).collect();
+    for (k, (title, page)) in marks.iter().enumerate() {
+        let mut d = dictionary! {
+            "Title" => text_string(title),
+            "Parent" => outline_id,
+            "Dest" => vec![Object::Reference(*page), "Fit".into()],
+        };
+        if k > 0 {
+            d.set("Prev", item_ids[k - 1]);
+        }
+        if k + 1 < item_ids.len() {
+            d.set("Next", item_ids[k + 1]);
+        }
+        out.objects.insert(item_ids[k], Object::Dictionary(d));
+    }
+    out.objects.insert(
+        outline_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Outlines",
+            "First" => item_ids[0],
+            "Last" => item_ids[item_ids.len() - 1],
+            "Count" => item_ids.len() as i64,
+        }),
+    );
+    let catalog_id = out.add_object(dictionary! {
+        "Type" => "Catalog",
+        "Pages" => pages_id,
+        "Outlines" => outline_id,
+        "PageMode" => "UseOutlines",
+    });
+    let pdf_date = format!("D:{:04}{:02}{:02}000000Z", date.year, date.month, date.day);
+    let info_id = out.add_object(dictionary! {
+        "Title" => text_string(&format!("Court bundle: {} pack {}", m.kind.title(), m.reference)),
+        "Author" => text_string(&engine.catalog().settings.author),
+        "Creator" => text_string("letterkit"),
+        "Producer" => text_string(concat!("letterkit ", env!("CARGO_PKG_VERSION"))),
+        "CreationDate" => Object::string_literal(pdf_date.clone()),
+        "ModDate" => Object::string_literal(pdf_date),
+    });
+    out.trailer.set("Root", catalog_id);
+    out.trailer.set("Info", info_id);
+    out.prune_objects();
+    let mut bytes = Vec::new();
+    out.save_to(&mut bytes).map_err(err)?;
+    Ok(Bundle {
+        pdf: bytes,
+        pages: total,
+        index: rows,
+    })
+}
+
+/// A PDF text string: literal for ASCII, UTF-16BE with a BOM otherwise.
+fn text_string(s: &str) -> Object {
+    if s.is_ascii() {
+        Object::string_literal(s)
+    } else {
+        let mut b = vec![0xFE, 0xFF];
+        for u in s.encode_utf16() {
+            b.extend_from_slice(&u.to_be_bytes());
+        }
+        Object::String(b, StringFormat::Hexadecimal)
+    }
+}
+
+/// The page dictionary of `pid` with its inherited attributes made its own.
+fn materialise(d: &Document, pid: ObjectId) -> Result<Dictionary, PackError> {
+    let mut page = d.get_dictionary(pid).map_err(err)?.clone();
+    for key in [&b"Resources"[..], b"MediaBox", b"CropBox", b"Rotate"] {
+        if page.has(key) {
+            continue;
+        }
+        let mut seen = HashSet::new();
+        let mut parent = page.get(b"Parent").and_then(Object::as_reference).ok();
+        while let Some(p) = parent {
+            if !seen.insert(p) {
+                break;
+            }
+            let Ok(node) = d.get_dictionary(p) else { break };
+            if let Ok(v) = node.get(key) {
+                page.set(key.to_vec(), v.clone());
+                break;
+            }
+            parent = node.get(b"Parent").and_then(Object::as_reference).ok();
+        }
+    }
+    if !page.has(b"MediaBox") {
+        page.set(
+            "MediaBox",
+            vec![0.into(), 0.into(), A4.0.into(), A4.1.into()],
+        );
+    }
+    Ok(page)
+}
+
+fn resolved_dict(doc: &Document, o: Option<&Object>) -> Dictionary {
+    match o {
+        Some(Object::Dictionary(d)) => d.clone(),
+        Some(Object::Reference(id)) => doc.get_dictionary(*id).cloned().unwrap_or_default(),
+        _ => Dictionary::new(),
+    }
+}
+
+fn number(o: &Object) -> f32 {
+    match o {
+        Object::Integer(i) => *i as f32,
+        Object::Real(r) => *r,
+        _ => 0.0,
+    }
+}
+
+/// Reparents page `pid`, adds the bundle font to its resources (as a copy,
+/// never changing a shared dictionary) and stamps its bundle page number.
+fn stamp(
+    out: &mut Document,
+    pid: ObjectId,
+    pages_id: ObjectId,
+    font_id: ObjectId,
+    n: usize,
+    total: usize,
+) -> Result<(), PackError> {
+    let page = out.get_dictionary(pid).map_err(err)?.clone();
+    let mut res = resolved_dict(out, page.get(b"Resources").ok());
+    let mut fonts = resolved_dict(out, res.get(b"Font").ok());
+    fonts.set("LKBundleFont", font_id);
+    res.set("Font", fonts);
+    let media = match page.get(b"MediaBox") {
+        Ok(Object::Array(a)) if a.len() == 4 => {
+            [number(&a[0]), number(&a[1]), number(&a[2]), number(&a[3])]
+        }
+        Ok(Object::Reference(id)) => match out.get_object(*id) {
+            Ok(Object::Array(a)) if a.len() == 4 => {
+                [number(&a[0]), number(&a[1]), number(&a[2]), number(&a[3])]
+            }
+            _ => [0.0, 0.0, A4.0, A4.1],
+        },
+        _ => [0.0, 0.0, A4.0, A4.1],
+    };
+    let label = format!("Bundle page {n} of {total}");
+    // Helvetica averages about half an em per character at this size.
+    let width = label.len() as f32 * 9.0 * 0.5;
+    let x = (media[0] + media[2]) / 2.0 - width / 2.0;
+    let y = media[1] + 5.0 * MM;
+    let before = out.add_object(Stream::new(Dictionary::new(), b"q\n".to_vec()));
+    let after = out.add_object(Stream::new(
+        Dictionary::new(),
+        format!("\nQ\nq 0 g BT /LKBundleFont 9 Tf 1 0 0 1 {x:.2} {y:.2} Tm ({label}) Tj ET Q\n")
+            .into_bytes(),
+    ));
+    let mut contents = vec![Object::Reference(before)];
+    match page.get(b"Contents") {
+        Ok(Object::Array(a)) => contents.extend(a.iter().cloned()),
+        Ok(Object::Reference(r)) => match out.get_object(*r) {
+            Ok(Object::Array(a)) => contents.extend(a.iter().cloned()),
+            _ => contents.push(Object::Reference(*r)),
+        },
+        _ => {}
+    }
+    contents.push(Object::Reference(after));
+    let mut page = page;
+    page.set("Parent", pages_id);
+    page.set("Resources", res);
+    page.set("Contents", contents);
+    out.objects.insert(pid, Object::Dictionary(page));
+    Ok(())
+}
+
+/// Adds an A4 page showing `img` with `title` above it; returns the page id.
+fn image_page(out: &mut Document, img: Image, title: &str, font_id: ObjectId) -> ObjectId {
+    let mut dict = img.dict;
+    dict.set("Type", "XObject");
+    dict.set("Subtype", "Image");
+    dict.set("Width", i64::from(img.width));
+    dict.set("Height", i64::from(img.height));
+    let image_id = out.add_object(Stream::new(dict, img.data).with_compression(false));
+    let margin = 20.0 * MM;
+    let (aw, ah) = (A4.0 - 2.0 * margin, A4.1 - 2.0 * margin - 24.0);
+    let (w, h) = (img.width.max(1) as f32, img.height.max(1) as f32);
+    let s = (aw / w).min(ah / h);
+    let (dw, dh) = (w * s, h * s);
+    let x = margin + (aw - dw) / 2.0;
+    let y = margin + (ah - dh);
+    let title: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii() && c != '(' && c != ')' && c != '\\' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let content = format!(
+        "q 0 g BT /LKBundleFont 11 Tf 1 0 0 1 {margin:.2} {:.2} Tm ({title}) Tj ET Q\nq {dw:.2} 0 0 {dh:.2} {x:.2} {y:.2} cm /Im1 Do Q\n",
+        A4.1 - margin
+    );
+    let content_id = out.add_object(Stream::new(Dictionary::new(), content.into_bytes()));
+    out.add_object(dictionary! {
+        "Type" => "Page",
+        "MediaBox" => vec![0.into(), 0.into(), A4.0.into(), A4.1.into()],
+        "Contents" => content_id,
+        "Resources" => dictionary! {
+            "XObject" => dictionary! { "Im1" => image_id },
+            "Font" => dictionary! { "LKBundleFont" => font_id },
+        },
+    })
+}
+
+/// A JPEG as a DCTDecode image: its size and colour from the SOF marker.
+fn jpeg(bytes: &[u8]) -> Option<Image> {
+    let mut i = 2;
+    while i + 9 < bytes.len() {
+        if bytes[i] != 0xFF {
+            return None;
+        }
+        let marker = bytes[i + 1];
+        if marker == 0xFF {
+            i += 1;
+            continue;
+        }
+        let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+        let sof = (0xC0..=0xCF).contains(&marker) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+        if sof {
+            let height = u32::from(u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]));
+            let width = u32::from(u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]));
+            let comps = bytes[i + 9];
+            let cs = match comps {
+                1 => "DeviceGray",
+                4 => "DeviceCMYK",
+                _ => "DeviceRGB",
+            };
+            let mut dict = dictionary! {
+                "ColorSpace" => cs,
+                "BitsPerComponent" => 8,
+                "Filter" => "DCTDecode",
+            };
+            if comps == 4 {
+                // Adobe CMYK JPEGs are stored inverted.
+                dict.set(
+                    "Decode",
+                    vec![
+                        1.into(),
+                        0.into(),
+                        1.into(),
+                        0.into(),
+                        1.into(),
+                        0.into(),
+                        1.into(),
+                        0.into(),
+                    ],
+                );
+            }
+            return Some(Image {
+                width,
+                height,
+                dict,
+                data: bytes.to_vec(),
+            });
+        }
+        i += 2 + len;
+    }
+    None
+}
+
+/// A PNG as a PDF image. Non-interlaced grey, RGB and palette images pass
+/// their compressed data straight through (PNG predictors are PDF's);
+/// 8-bit images with alpha are decoded and put on white.
+fn png(bytes: &[u8]) -> Result<Image, String> {
+    let mut i = 8;
+    let mut ihdr = None;
+    let mut palette = Vec::new();
+    let mut idat = Vec::new();
+    while i + 8 <= bytes.len() {
+        let len = u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]) as usize;
+        let kind = &bytes[i + 4..i + 8];
+        let body = bytes
+            .get(i + 8..i + 8 + len)
+            .ok_or("a PNG chunk runs past the end of the file")?;
+        match kind {
+            b"IHDR" if len == 13 => ihdr = Some(body.to_vec()),
+            b"PLTE" => palette = body.to_vec(),
+            b"IDAT" => idat.extend_from_slice(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        i += 12 + len;
+    }
+    let h = ihdr.ok_or("the PNG has no header")?;
+    let width = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
+    let height = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+    let (depth, colour, interlace) = (h[8], h[9], h[12]);
+    if interlace != 0 {
+        return Err("interlaced PNG images cannot be shown in the bundle; save the image again without interlacing".into());
+    }
+    let colours = match colour {
+        0 | 3 => 1,
+        2 => 3,
+        4 => 2,
+        6 => 4,
+        _ => return Err(format!("PNG colour type {colour} is not valid")),
+    };
+    if matches!(colour, 0 | 2 | 3) {
+        let cs: Object = match colour {
+            0 => "DeviceGray".into(),
+            2 => "DeviceRGB".into(),
+            _ => vec![
+                "Indexed".into(),
+                "DeviceRGB".into(),
+                Object::Integer((palette.len() / 3).saturating_sub(1) as i64),
+                Object::String(palette, StringFormat::Hexadecimal),
+            ]
+            .into(),
+        };
+        let dict = dictionary! {
+            "ColorSpace" => cs,
+            "BitsPerComponent" => i64::from(depth),
+            "Filter" => "FlateDecode",
+            "DecodeParms" => dictionary! {
+                "Predictor" => 15,
+                "Colors" => colours as i64,
+                "BitsPerComponent" => i64::from(depth),
+                "Columns" => i64::from(width),
+            },
+        };
+        return Ok(Image {
+            width,
+            height,
+            dict,
+            data: idat,
+        });
+    }
+    if depth != 8 {
+        return Err("16-bit PNG images with transparency cannot be shown in the bundle; save the image as 8-bit".into());
+    }
+    // Grey or RGB with alpha: inflate, undo the row filters, drop alpha on white.
+    let mut raw = Vec::new();
+    {
+        use std::io::Read;
+        flate2::read::ZlibDecoder::new(idat.as_slice())
+            .take(u64::from(width) * u64::from(height) * 4 + u64::from(height) + 1)
+            .read_to_end(&mut raw)
+            .map_err(|e| format!("the PNG's image data cannot be read ({e})"))?;
+    }
+    let bpp = colours;
+    let stride = width as usize * bpp;
+    if raw.len() < (stride + 1) * height as usize {
+        return Err("the PNG's image data is cut short".into());
+    }
+    let mut prev = vec![0u8; stride];
+    let mut pixels = Vec::with_capacity(width as usize * height as usize * (colours - 1));
+    for row in raw.chunks(stride + 1).take(height as usize) {
+        let filter = row[0];
+        let mut cur = row[1..].to_vec();
+        for x in 0..stride {
+            let a = if x >= bpp { cur[x - bpp] } else { 0 };
+            let b = prev[x];
+            let c = if x >= bpp { prev[x - bpp] } else { 0 };
+            let add = match filter {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
+                4 => paeth(a, b, c),
+                _ => return Err(format!("the PNG uses an unknown row filter {filter}")),
+            };
+            cur[x] = cur[x].wrapping_add(add);
+        }
+        for px in cur.chunks(bpp) {
+            let alpha = u16::from(px[bpp - 1]);
+            for &v in &px[..bpp - 1] {
+                pixels.push(((u16::from(v) * alpha + 255 * (255 - alpha)) / 255) as u8);
+            }
+        }
+        prev = cur;
+    }
+    let dict = dictionary! {
+        "ColorSpace" => if colours == 2 { "DeviceGray" } else { "DeviceRGB" },
+        "BitsPerComponent" => 8,
+        "Filter" => "FlateDecode",
+    };
+    Ok(Image {
+        width,
+        height,
+        dict,
+        data: pdf::deflate(&pixels),
+    })
+}
+
+fn paeth(a: u8, b: u8, c: u8) -> u8 {
+    let p = i16::from(a) + i16::from(b) - i16::from(c);
+    let (pa, pb, pc) = (
+        (p - i16::from(a)).abs(),
+        (p - i16::from(b)).abs(),
+        (p - i16::from(c)).abs(),
+    );
+    if pa <= pb && pa <= pc {
+        a
+    } else if pb <= pc {
+        b
+    } else {
+        c
+    }
+}
+
+/// Lays out and writes the index; returns its bytes and page count.
+fn index_document(pack: &Pack, engine: &Engine, rows: &[IndexRow], date: Date) -> (Vec<u8>, usize) {
+    let m = pack.manifest();
+    let plain = |t: &str| {
+        vec![Inline {
+            text: t.to_owned(),
+            bold: false,
+        }]
+    };
+    let mut blocks = vec![
+        Block::Heading {
+            level: 1,
+            text: "Court bundle: index".into(),
+        },
+        Block::Paragraph(plain(&format!(
+            "{} pack for the case with reference {}, region {}. Status: {}. Pages are numbered continuously at the foot of every page (\"Bundle page\").",
+            m.kind.title(),
+            m.reference,
+            m.region,
+            m.status.name()
+        ))),
+    ];
+    let mut table = vec![("Pages".to_owned(), plain("Document"))];
+    table[0].1[0].bold = true;
+    for r in rows {
+        let pages = if r.first_page == r.last_page {
+            format!("{}", r.first_page)
+        } else {
+            format!("{}\u{2013}{}", r.first_page, r.last_page)
+        };
+        table.push((pages, plain(&r.title)));
+    }
+    blocks.push(Block::Table(table));
+    let doc = Composed {
+        kind: DocKind::Form,
+        code: "court-bundle".into(),
+        title: "Court bundle".into(),
+        language: Language::En,
+        sender: engine.catalog().settings.sender.clone(),
+        meta: vec![
+            ("Date".into(), date.long()),
+            ("Our reference".into(), m.reference.clone()),
+        ],
+        address: Vec::new(),
+        blocks,
+    };
+    let mut pages = layout::layout(&doc, engine.fonts());
+    // The bundle stamps its own page numbers: drop the layout's footer.
+    for p in &mut pages {
+        p.items
+            .retain(|it| !matches!(it, Item::Text(run) if run.y > 280.0 * MM));
+    }
+    let opts = PdfOptions {
+        title: "Court bundle index".into(),
+        language: "en-GB".into(),
+        author: engine.catalog().settings.author.clone(),
+        subject: m.reference.clone(),
+        created: Timestamp {
+            year: date.year,
+            month: date.month,
+            day: date.day,
+            ..Default::default()
+        },
+        ident: format!("bundle-index {} {}", m.reference, date),
+    };
+    let n = pages.len();
+    (pdf::write_pdf(&pages, engine.fonts(), &opts), n)
+}
