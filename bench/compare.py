@@ -108,8 +108,9 @@ def fonts_line(path: Path) -> str:
 
 
 def run_letterkit(binary: Path, requests: Path, out: Path, jobs: int, n: int,
-                  timeout: float) -> tuple[float, list[Path]]:
+                  timeout: float, what: str = "") -> tuple[float, list[Path]]:
     """One timed `letterkit batch`; returns (seconds, PDFs written)."""
+    what = what or f"letterkit batch --jobs {jobs}"
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -120,15 +121,15 @@ def run_letterkit(binary: Path, requests: Path, out: Path, jobs: int, n: int,
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
-        raise Unavailable(f"letterkit batch --jobs {jobs} timed out after {timeout:.0f}s") from e
+        raise Unavailable(f"{what} timed out after {timeout:.0f}s") from e
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-        raise Unavailable(f"letterkit batch --jobs {jobs} exited with {proc.returncode}:\n"
+        raise Unavailable(f"{what} exited with {proc.returncode}:\n"
                           f"  $ {' '.join(cmd)}\n{tail}")
     pdfs = pdf_files(out)
     if len(pdfs) != n:
-        raise Unavailable(f"letterkit batch --jobs {jobs} wrote {len(pdfs)} PDFs, "
+        raise Unavailable(f"{what} wrote {len(pdfs)} PDFs, "
                           f"expected {n} (in {out})")
     return seconds, pdfs
 
@@ -141,7 +142,8 @@ def measure_letterkit(binary: Path, requests: Path, work: Path, n: int, jobs_all
     with requests.open(encoding="utf-8") as src, warm.open("w", encoding="utf-8") as dst:
         for _, line in zip(range(min(n, 10)), src):
             dst.write(line)
-    run_letterkit(binary, warm, work / "letterkit-warmup", 1, min(n, 10), 600)
+    run_letterkit(binary, warm, work / "letterkit-warmup", 1, min(n, 10), 600,
+                  f"letterkit batch (untimed warm-up of {min(n, 10)} letters)")
     shutil.rmtree(work / "letterkit-warmup", ignore_errors=True)
 
     rows = []

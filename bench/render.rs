@@ -1,6 +1,9 @@
 //! Criterion benchmark: one CMSL5502 rendered in memory (parse + validate +
 //! compose + layout + PDF), single thread, with the engine loaded once.
 
+// criterion_group! generates undocumented items.
+#![allow(missing_docs)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use letterkit::{Engine, RenderOptions};
 

@@ -75,10 +75,8 @@ pub fn files(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, Kind)>, String> {
             Some(Kind::Folder) => {
                 for entry in walkdir::WalkDir::new(input).sort_by_file_name() {
                     let entry = entry.map_err(|e| format!("{}: {e}", input.display()))?;
-                    if entry.file_type().is_file() {
-                        if let Some(k) = kind_of(entry.path()) {
-                            out.push((entry.into_path(), k));
-                        }
+                    if let Some(k) = kind_of(entry.path()).filter(|_| entry.file_type().is_file()) {
+                        out.push((entry.into_path(), k));
                     }
                 }
             }
@@ -182,22 +180,22 @@ impl Reader {
 
 /// Adds `letter: code` to a mapping that has none.
 pub fn with_letter(mut node: Node, code: &str) -> Node {
-    if let Value::Map(entries) = &mut node.value {
-        if !entries.iter().any(|(k, _)| k.name == "letter") {
-            entries.push((
-                Key {
-                    name: "letter".into(),
-                    pos: Pos::default(),
+    if let Value::Map(entries) = &mut node.value
+        && !entries.iter().any(|(k, _)| k.name == "letter")
+    {
+        entries.push((
+            Key {
+                name: "letter".into(),
+                pos: Pos::default(),
+            },
+            Node {
+                value: Value::Scalar {
+                    text: code.to_owned(),
+                    string: true,
                 },
-                Node {
-                    value: Value::Scalar {
-                        text: code.to_owned(),
-                        string: true,
-                    },
-                    pos: Pos::default(),
-                },
-            ));
-        }
+                pos: Pos::default(),
+            },
+        ));
     }
     node
 }

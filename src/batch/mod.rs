@@ -318,13 +318,13 @@ pub fn run(
                 Status::Rendered => summary.rendered += 1,
                 _ => summary.failed += 1,
             }
-            if write_error.is_none() {
-                if let Err(source) = manifest::write_line(&mut manifest_out, record) {
-                    write_error = Some(BatchError::Output {
-                        path: manifest_path.clone(),
-                        source,
-                    });
-                }
+            if write_error.is_none()
+                && let Err(source) = manifest::write_line(&mut manifest_out, record)
+            {
+                write_error = Some(BatchError::Output {
+                    path: manifest_path.clone(),
+                    source,
+                });
             }
             on_event(&Event { record, error });
         };

@@ -54,6 +54,19 @@ pub fn write_atomic_with(
     result
 }
 
+/// Removes temporary files a killed run left in `dir` (`.*.tmp-<pid>`).
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') && name.contains(".tmp-") {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,18 +84,5 @@ mod tests {
         assert_eq!(fs::read(&p).expect("read"), b"old");
         let left: Vec<_> = fs::read_dir(dir.path()).expect("ls").collect();
         assert_eq!(left.len(), 1, "no temp file left behind");
-    }
-}
-
-/// Removes temporary files a killed run left in `dir` (`.*.tmp-<pid>`).
-pub fn remove_stale_temps(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') && name.contains(".tmp-") {
-            let _ = fs::remove_file(e.path());
-        }
     }
 }

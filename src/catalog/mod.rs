@@ -343,13 +343,33 @@ fn yaml_problem(file: &str, e: &serde_saphyr::Error) -> Problem {
         .split_once(": ")
         .filter(|(pos, _)| pos.starts_with("line "))
         .map_or(first, |(_, m)| m)
-        .to_owned();
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "");
     Problem {
         file: file.to_owned(),
         line,
         column,
         message,
     }
+}
+
+/// Finds `needle` as a whole word (any case) in `text`, after the
+/// `template:` key when there is one: 1-based (line, column).
+pub(crate) fn locate(text: &str, needle: &str) -> Option<(u32, u32)> {
+    let lower = text.to_lowercase();
+    let needle = needle.to_lowercase();
+    let start = lower.find("\ntemplate:").map_or(0, |i| i + 1);
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let at = lower[start..]
+        .match_indices(&needle)
+        .map(|(i, _)| start + i)
+        .find(|&i| {
+            !is_word(lower[..i].chars().next_back())
+                && !is_word(lower[i + needle.len()..].chars().next())
+        })?;
+    let line = lower[..at].matches('\n').count() as u32 + 1;
+    let line_start = lower[..at].rfind('\n').map_or(0, |i| i + 1);
+    let column = lower[line_start..at].chars().count() as u32 + 1;
+    Some((line, column))
 }
 
 /// Whether `code` looks like an official letter/form code (`CMSL5502`).
@@ -534,10 +554,17 @@ impl Catalog {
             letters,
             paragraphs,
         };
-        if let Err(mut template_problems) = crate::compose::check_templates(&catalog) {
+        let locate = |file: &str, needle: &str| -> (u32, u32) {
+            files
+                .iter()
+                .find(|f| f.path == file)
+                .and_then(|f| locate(&f.text, needle))
+                .unwrap_or((0, 0))
+        };
+        if let Err(mut template_problems) = crate::compose::check_templates(&catalog, &locate) {
             problems.append(&mut template_problems);
         }
-        problems.extend(terms::check_terminology(&catalog));
+        problems.extend(terms::check_terminology(&catalog, &locate));
         if problems.is_empty() {
             Ok(catalog)
         } else {
@@ -625,7 +652,7 @@ fn check_paragraph_file(
                 file,
                 &p.code,
                 format!(
-                    "paragraph `{code}` is in a `{}` file, so its code must end in {}",
+                    "paragraph `{code}` is in the `{}` paragraph file, so its code must end in {}",
                     language.code(),
                     language.suffix()
                 ),
@@ -657,16 +684,26 @@ fn check_paragraph_file(
     }
 }
 
-fn check_selects(
-    file: &str,
-    what: &str,
+/// What a choice or optional paragraph says it selects, as written.
+struct RawSelects {
     paragraph: Option<Spanned<String>>,
     text: Option<String>,
     free_text: Option<Spanned<String>>,
+}
+
+fn check_selects(
+    file: &str,
+    what: &str,
+    raw: RawSelects,
     paragraphs: &BTreeMap<String, Paragraph>,
     problems: &mut Vec<Problem>,
     anchor: &Spanned<String>,
 ) -> Selects {
+    let RawSelects {
+        paragraph,
+        text,
+        free_text,
+    } = raw;
     let given = paragraph.is_some() as u8 + text.is_some() as u8 + free_text.is_some() as u8;
     if given > 1 {
         problems.push(at(
@@ -790,9 +827,11 @@ fn check_letter(
                     let selects = check_selects(
                         file,
                         &what,
-                        c.paragraph,
-                        c.text,
-                        c.free_text,
+                        RawSelects {
+                            paragraph: c.paragraph,
+                            text: c.text,
+                            free_text: c.free_text,
+                        },
                         paragraphs,
                         problems,
                         &c.code,
@@ -865,9 +904,11 @@ fn check_letter(
         let selects = check_selects(
             file,
             &what,
-            o.paragraph,
-            o.text,
-            None,
+            RawSelects {
+                paragraph: o.paragraph,
+                text: o.text,
+                free_text: None,
+            },
             paragraphs,
             problems,
             &o.id,

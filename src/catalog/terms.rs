@@ -30,14 +30,18 @@ pub fn banned_term(text: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
-pub(super) fn check_terminology(catalog: &Catalog) -> Vec<Problem> {
+pub(super) fn check_terminology(
+    catalog: &Catalog,
+    locate: &dyn Fn(&str, &str) -> (u32, u32),
+) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut flag = |file: &str, what: &str, text: &str| {
         if let Some((term, instead)) = banned_term(text) {
+            let (line, column) = locate(file, term);
             out.push(Problem {
                 file: file.to_owned(),
-                line: 0,
-                column: 0,
+                line,
+                column,
                 message: format!("{what} says \"{term}\": letters say \"{instead}\""),
             });
         }

@@ -61,14 +61,14 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         Ok(e) => e,
         Err(code) => return code,
     };
-    if let Some(code) = &args.letter {
-        if engine.catalog().letter(code).is_none() {
-            eprintln!(
-                "error: --letter {code}: unknown letter; the catalog has: {}",
-                engine.catalog().letter_codes()
-            );
-            return CONFIG_ERROR;
-        }
+    if let Some(code) = &args.letter
+        && engine.catalog().letter(code).is_none()
+    {
+        eprintln!(
+            "error: --letter {code}: unknown letter; the catalog has: {}",
+            engine.catalog().letter_codes()
+        );
+        return CONFIG_ERROR;
     }
     let jobs = args
         .jobs

@@ -69,7 +69,9 @@ pub fn register(tera: &mut tera::Tera) {
 mod tests {
     use super::*;
 
-    fn run(f: fn(&Value, &HashMap<String, Value>) -> Result<Value>, v: Value) -> String {
+    type F = fn(&Value, &HashMap<String, Value>) -> Result<Value>;
+
+    fn run(f: F, v: Value) -> String {
         match f(&v, &HashMap::new()) {
             Ok(Value::String(s)) => s,
             other => format!("{other:?}"),
@@ -78,11 +80,7 @@ mod tests {
 
     #[test]
     fn table() {
-        let cases: &[(
-            fn(&Value, &HashMap<String, Value>) -> Result<Value>,
-            Value,
-            &str,
-        )] = &[
+        let cases: &[(F, Value, &str)] = &[
             (long_date, "2026-03-02".into(), "2 March 2026"),
             (day_date, "2026-03-16".into(), "Monday 16 March 2026"),
             (clock, "14:05".into(), "2:05pm"),

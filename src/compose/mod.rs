@@ -282,7 +282,11 @@ fn node_idents(nodes: &[Node], used: &mut Vec<String>, locals: &mut BTreeSet<Str
 
 /// Compiles every template of `catalog` and checks that each variable it
 /// uses is a declared field (or a built-in), listing every problem.
-pub fn check_templates(catalog: &Catalog) -> Result<(), Vec<Problem>> {
+/// `locate(file, word)` gives the line and column of a word in a file.
+pub fn check_templates(
+    catalog: &Catalog,
+    locate: &dyn Fn(&str, &str) -> (u32, u32),
+) -> Result<(), Vec<Problem>> {
     let mut problems = Vec::new();
     for l in catalog.letters() {
         let mut tera = new_tera();
@@ -318,10 +322,11 @@ pub fn check_templates(catalog: &Catalog) -> Result<(), Vec<Problem>> {
         for u in used {
             if !allowed.contains(&u) && !locals.contains(&u) && reported.insert(u.clone()) {
                 let fields: Vec<String> = l.fields.iter().map(Field::var).collect();
+                let (line, column) = locate(&l.file, &u);
                 problems.push(Problem {
                     file: l.file.clone(),
-                    line: 0,
-                    column: 0,
+                    line,
+                    column,
                     message: format!(
                         "the template uses `{u}`, which is not a declared field (fields: {}; built-ins: {})",
                         if fields.is_empty() { "none".to_owned() } else { fields.join(", ") },

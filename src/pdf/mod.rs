@@ -90,15 +90,16 @@ struct FontObjects {
     file_len: usize,
 }
 
+/// A face and the exact glyphs (with their text) a document uses from it.
+type FontKey = (FontId, Vec<(u16, Arc<str>)>);
+
 thread_local! {
     /// Font objects by face and glyph set, per thread.
-    static FONT_CACHE: RefCell<HashMap<(FontId, Vec<(u16, Arc<str>)>), Arc<FontObjects>>> =
-        RefCell::new(HashMap::new());
+    static FONT_CACHE: RefCell<HashMap<FontKey, Arc<FontObjects>>> = RefCell::new(HashMap::new());
 }
 
 fn font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> Arc<FontObjects> {
-    let key: (FontId, Vec<(u16, Arc<str>)>) =
-        (font, set.iter().map(|(g, t)| (*g, Arc::clone(t))).collect());
+    let key: FontKey = (font, set.iter().map(|(g, t)| (*g, Arc::clone(t))).collect());
     FONT_CACHE.with(|c| {
         if let Some(hit) = c.borrow().get(&key) {
             return Arc::clone(hit);

@@ -161,6 +161,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// "unknown key `x`, expected one of `a`, `b` (did you mean `y`?)".
 fn unknown(what: &str, got: &str, allowed: &[&str]) -> String {
+    unknown_in(what, got, "", allowed)
+}
+
+/// Like [`unknown`], with words after the name (e.g. " for CMSL5502").
+fn unknown_in(what: &str, got: &str, context: &str, allowed: &[&str]) -> String {
     let list = allowed
         .iter()
         .map(|a| format!("`{a}`"))
@@ -168,14 +173,14 @@ fn unknown(what: &str, got: &str, allowed: &[&str]) -> String {
         .join(", ");
     let close = allowed
         .iter()
-        .map(|a| (edit_distance(got, a), a))
+        .map(|a| (edit_distance(&got.to_lowercase(), &a.to_lowercase()), a))
         .filter(|(d, _)| *d <= 2)
         .min();
     match close {
         Some((_, a)) => {
-            format!("unknown {what} `{got}`, expected one of {list} (did you mean `{a}`?)")
+            format!("unknown {what} `{got}`{context}, expected one of {list} (did you mean `{a}`?)")
         }
-        None => format!("unknown {what} `{got}`, expected one of {list}"),
+        None => format!("unknown {what} `{got}`{context}, expected one of {list}"),
     }
 }
 
@@ -191,23 +196,28 @@ impl Checker<'_> {
 
     /// A printable single line of text.
     fn text(&mut self, node: &Node, path: &str, max: usize) -> Option<String> {
+        self.text_as(node, path, max, "text")
+    }
+
+    /// Like [`Checker::text`], naming what is expected (e.g. "a date, YYYY-MM-DD").
+    fn text_as(&mut self, node: &Node, path: &str, max: usize, expected: &str) -> Option<String> {
         let text = match &node.value {
             TreeValue::Scalar { text, .. } => text.trim().to_owned(),
             TreeValue::Null => {
-                self.err(node.pos, path, "is empty; expected text");
+                self.err(node.pos, path, format!("is empty; expected {expected}"));
                 return None;
             }
             other => {
                 self.err(
                     node.pos,
                     path,
-                    format!("expected text, found {}", other.kind()),
+                    format!("expected {expected}, found {}", other.kind()),
                 );
                 return None;
             }
         };
         if text.is_empty() {
-            self.err(node.pos, path, "is empty; expected text");
+            self.err(node.pos, path, format!("is empty; expected {expected}"));
             return None;
         }
         if let Some(c) = text.chars().find(|c| c.is_control()) {
@@ -263,6 +273,7 @@ impl Checker<'_> {
         let entries = self.map(node, "recipient")?;
         let mut name = None;
         let mut lines: Option<Vec<(Pos, String)>> = None;
+        let mut address_pos = node.pos;
         let mut postcode = None;
         let mut ok = true;
         for (k, v) in entries {
@@ -271,6 +282,7 @@ impl Checker<'_> {
                 "name" => name = self.text(v, &path, MAX_ADDRESS_LINE).map(|t| (v.pos, t)),
                 "address" => match &v.value {
                     TreeValue::Seq(items) => {
+                        address_pos = v.pos;
                         let mut got = Vec::new();
                         for (i, item) in items.iter().enumerate() {
                             let p = format!("recipient.address[{}]", i + 1);
@@ -319,7 +331,7 @@ impl Checker<'_> {
         let total = lines.len() + 2;
         if !(3..=7).contains(&total) {
             self.err(
-                node.pos,
+                address_pos,
                 "recipient.address",
                 format!(
                     "the address block has {total} lines (name, {} address line{}, postcode); it must have 3 to 7, so give 1 to 5 address lines",
@@ -388,7 +400,23 @@ impl Checker<'_> {
         let path = format!("fields.{name}");
         let def = letter.field(name)?;
         let max = def.max_length.unwrap_or(DEFAULT_MAX_TEXT);
-        let scalar = |c: &mut Self| -> Option<String> { c.text(node, &path, max) };
+        let expected = match &def.ty {
+            FieldType::Date => "a date, YYYY-MM-DD".to_owned(),
+            FieldType::Time => "a time, HH:MM".to_owned(),
+            FieldType::Money => "an amount in pounds, e.g. 125.50".to_owned(),
+            FieldType::Number => "a whole number".to_owned(),
+            FieldType::Boolean => "true or false".to_owned(),
+            FieldType::Choice(choices) => format!(
+                "one of {}",
+                choices
+                    .iter()
+                    .map(|c| c.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            FieldType::Text | FieldType::Lines => "text".to_owned(),
+        };
+        let scalar = |c: &mut Self| -> Option<String> { c.text_as(node, &path, max, &expected) };
         match &def.ty {
             FieldType::Text => scalar(self).map(FieldValue::Text),
             FieldType::Lines => match &node.value {
@@ -457,11 +485,18 @@ impl Checker<'_> {
                     Some(FieldValue::Choice(t))
                 } else {
                     let allowed: Vec<&str> = choices.iter().map(|c| c.code.as_str()).collect();
+                    let close = allowed
+                        .iter()
+                        .map(|a| (edit_distance(&t.to_lowercase(), a), *a))
+                        .filter(|(d, _)| *d <= 2)
+                        .min()
+                        .map(|(_, a)| format!(" (did you mean `{a}`?)"))
+                        .unwrap_or_default();
                     self.err(
                         node.pos,
                         &path,
                         format!(
-                            "`{t}` is not offered by {}; allowed: {}",
+                            "`{t}` is not offered by {}; allowed: {}{close}",
                             letter.code,
                             allowed.join(", ")
                         ),
@@ -496,19 +531,17 @@ pub fn validate(
     }
 
     let id = get("id").and_then(|(_, n)| c.text(n, "id", 120));
-    if let Some(id) = &id {
-        if !id
+    if let Some(id) = &id
+        && !id
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
-        {
-            if let Some((_, n)) = get("id") {
-                c.err(
-                    n.pos,
-                    "id",
-                    "may contain only letters, digits, `-`, `_` and `.` (it names output files)",
-                );
-            }
-        }
+        && let Some((_, n)) = get("id")
+    {
+        c.err(
+            n.pos,
+            "id",
+            "may contain only letters, digits, `-`, `_` and `.` (it names output files)",
+        );
     }
     let letter = match get("letter") {
         None => {
@@ -540,7 +573,7 @@ pub fn validate(
             None
         }
         Some((_, n)) => c
-            .text(n, "date", 10)
+            .text_as(n, "date", 10, "a date, YYYY-MM-DD")
             .and_then(|t| Date::parse(&t).map_err(|m| c.err(n.pos, "date", m)).ok()),
     };
     let reference = match get("reference") {
@@ -623,7 +656,7 @@ pub fn validate(
                 let msg = if allowed.is_empty() {
                     format!("unknown field `{}`: {} has no fields", k.name, letter.code)
                 } else {
-                    unknown(&format!("field of {}", letter.code), &k.name, &allowed)
+                    unknown_in("field", &k.name, &format!(" for {}", letter.code), &allowed)
                 };
                 c.err(k.pos, format!("fields.{}", k.name), msg);
                 continue;
@@ -663,7 +696,11 @@ pub fn validate(
                 if let Some(code) = needed_free.get(f.name.as_str()) {
                     if !present {
                         let owner = offered_free.get(f.name.as_str()).map_or("", |o| o.0);
-                        c.err(fields_pos, format!("fields.{}", f.name), format!("is required when {owner} is `{code}`: write what the meeting is about"));
+                        let pos = given
+                            .iter()
+                            .find(|(k, _)| k.name == owner)
+                            .map_or(fields_pos, |(_, v)| v.pos);
+                        c.err(pos, format!("fields.{}", f.name), format!("is required when {owner} is `{code}`: write what the meeting is about"));
                     }
                 } else if present {
                     let (owner, code) = offered_free

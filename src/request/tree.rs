@@ -199,7 +199,7 @@ pub fn parse(src: &str, line_offset: u32) -> Result<Node, ParseError> {
                 .split_once(": ")
                 .filter(|(p, _)| p.starts_with("line "))
                 .map_or(first, |(_, m)| m)
-                .to_owned();
+                .replace(", set DuplicateKeyPolicy in Options if acceptable", "");
             Err(ParseError { pos: p, message })
         }
     }

@@ -41,7 +41,9 @@ fn days_in_month(year: u16, month: u8) -> u8 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => {
+            29
+        }
         2 => 28,
         _ => 0,
     }
@@ -165,8 +167,13 @@ impl Time {
         Ok(Time { hour, minute })
     }
 
-    /// GOV.UK style: "10:30am", "1pm", "12 noon" is written "12pm".
+    /// GOV.UK style: "10:30am", "1pm", "midday", "midnight".
     pub fn display(self) -> String {
+        match (self.hour, self.minute) {
+            (12, 0) => return "midday".into(),
+            (0, 0) => return "midnight".into(),
+            _ => {}
+        }
         let suffix = if self.hour < 12 { "am" } else { "pm" };
         let h = match self.hour % 12 {
             0 => 12,
@@ -224,7 +231,7 @@ impl Money {
         let digits = pounds.to_string();
         let mut grouped = String::new();
         for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(c);
@@ -266,6 +273,15 @@ mod tests {
         assert_eq!(
             Time::parse("00:05").map(Time::display),
             Ok("12:05am".into())
+        );
+        assert_eq!(Time::parse("12:00").map(Time::display), Ok("midday".into()));
+        assert_eq!(
+            Time::parse("00:00").map(Time::display),
+            Ok("midnight".into())
+        );
+        assert_eq!(
+            Time::parse("12:30").map(Time::display),
+            Ok("12:30pm".into())
         );
         assert!(Time::parse("24:00").is_err());
         assert!(Time::parse("10.30").is_err());
