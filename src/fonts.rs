@@ -51,17 +51,19 @@ pub struct Font {
     space_advance: i32,
     /// hmtx advance of every glyph, by id.
     advances: Vec<i32>,
+    /// The character each glyph stands for (lowest code point mapped to it).
+    unicode: Vec<Option<char>>,
+    /// Shaping features: ligatures off.
+    features: [rustybuzz::Feature; 3],
 }
 
-/// A shaped glyph: its id, its advance (with kerning) and the text it shows.
-#[derive(Debug, Clone, PartialEq)]
+/// A shaped glyph: its id and its advance (with kerning).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Glyph {
     /// Glyph id in the full (unsubset) font.
     pub id: u16,
     /// Advance in font units, kerning included.
     pub advance: i32,
-    /// The characters this glyph stands for (for ToUnicode and extraction).
-    pub text: Arc<str>,
 }
 
 /// A shaped word: glyphs plus their total advance.
@@ -95,10 +97,26 @@ impl Font {
                     .map_or(0, i32::from)
             })
             .collect();
+        let mut unicode = vec![None; usize::from(face.number_of_glyphs())];
+        if let Some(cmap) = face.tables().cmap {
+            for sub in cmap.subtables.into_iter().filter(|s| s.is_unicode()) {
+                sub.codepoints(|cp| {
+                    if let (Some(c), Some(g)) = (char::from_u32(cp), sub.glyph_index(cp)) {
+                        if let Some(slot) = unicode.get_mut(usize::from(g.0)) {
+                            if slot.is_none_or(|old: char| c < old) {
+                                *slot = Some(c);
+                            }
+                        }
+                    }
+                });
+            }
+        }
         Font {
             data,
             postscript_name,
             advances,
+            unicode,
+            features: no_ligatures(),
             face,
             units_per_em,
             ascender,
@@ -114,6 +132,11 @@ impl Font {
     /// The advance of a glyph as the font's `hmtx` gives it (no kerning).
     pub fn default_advance(&self, gid: u16) -> i32 {
         self.advances.get(usize::from(gid)).copied().unwrap_or(0)
+    }
+
+    /// The character glyph `gid` shows (for ToUnicode), if the font maps one to it.
+    pub fn unicode(&self, gid: u16) -> Option<char> {
+        self.unicode.get(usize::from(gid)).copied().flatten()
     }
 
     /// Whether every character of `text` has a glyph in this face.
@@ -135,36 +158,31 @@ impl Font {
         let mut buffer = rustybuzz::UnicodeBuffer::new();
         buffer.push_str(word);
         buffer.set_direction(rustybuzz::Direction::LeftToRight);
-        let out = rustybuzz::shape(&self.face, &[], buffer);
-        let infos = out.glyph_infos();
-        let positions = out.glyph_positions();
-        let mut glyphs = Vec::with_capacity(infos.len());
+        // No ligatures: one glyph per character keeps text extraction exact.
+        let out = rustybuzz::shape(&self.face, &self.features, buffer);
         let mut total = 0;
-        for (i, (info, pos)) in infos.iter().zip(positions).enumerate() {
-            let start = info.cluster as usize;
-            // The cluster ends where the next different cluster starts.
-            let end = infos[i + 1..]
-                .iter()
-                .map(|n| n.cluster as usize)
-                .find(|&c| c != start)
-                .unwrap_or(word.len());
-            let text: Arc<str> = if i > 0 && infos[i - 1].cluster as usize == start {
-                Arc::from("")
-            } else {
-                Arc::from(word.get(start..end.max(start)).unwrap_or(""))
-            };
-            glyphs.push(Glyph {
-                id: info.glyph_id as u16,
-                advance: pos.x_advance,
-                text,
-            });
-            total += pos.x_advance;
-        }
+        let glyphs = out
+            .glyph_infos()
+            .iter()
+            .zip(out.glyph_positions())
+            .map(|(info, pos)| {
+                total += pos.x_advance;
+                Glyph {
+                    id: info.glyph_id as u16,
+                    advance: pos.x_advance,
+                }
+            })
+            .collect();
         Shaped {
             glyphs,
             advance: total,
         }
     }
+}
+
+fn no_ligatures() -> [rustybuzz::Feature; 3] {
+    [b"liga", b"clig", b"dlig"]
+        .map(|t| rustybuzz::Feature::new(ttf_parser::Tag::from_bytes(t), 0, ..))
 }
 
 /// The two built-in faces, parsed once.
@@ -260,7 +278,12 @@ mod tests {
     fn glyph_text_round_trips_the_word() {
         let fonts = FontSet::builtin();
         let shaped = fonts.shape(FontId::Bold, "£12.50–’â");
-        let joined: String = shaped.glyphs.iter().map(|g| &*g.text).collect();
+        let bold = fonts.get(FontId::Bold);
+        let joined: String = shaped
+            .glyphs
+            .iter()
+            .filter_map(|g| bold.unicode(g.id))
+            .collect();
         assert_eq!(joined, "£12.50–’â");
     }
 

@@ -259,5 +259,5 @@ pub fn ink_bounds(
 
 /// The text a run shows.
 pub fn run_text(run: &letterkit::layout::TextRun) -> String {
-    run.glyphs.iter().map(|g| &*g.text).collect()
+    run.text.clone()
 }

@@ -167,23 +167,26 @@ fn runs_of(
                 size,
                 x: cursor,
                 y,
-                glyphs: Vec::new(),
+                glyphs: Vec::with_capacity(64),
+                text: String::with_capacity(64),
             });
         }
         let Some(run) = runs.last_mut() else { continue };
         if space && !needs_new {
             run.glyphs.extend(space_glyph(fonts, font));
+            run.text.push(' ');
             cursor += face.to_pt(face.space_advance(), size);
         }
         let shaped = fonts.shape(font, word);
-        run.glyphs.extend(shaped.glyphs.iter().cloned());
+        run.glyphs.extend_from_slice(&shaped.glyphs);
+        run.text.push_str(word);
         cursor += face.to_pt(shaped.advance, size);
     }
     runs
 }
 
 fn space_glyph(fonts: &FontSet, font: FontId) -> Option<Glyph> {
-    fonts.shape(font, " ").glyphs.first().cloned()
+    fonts.shape(font, " ").glyphs.first().copied()
 }
 
 #[cfg(test)]
@@ -199,7 +202,7 @@ mod tests {
 
     fn line_text(line: &[TextRun]) -> String {
         line.iter()
-            .map(|r| r.glyphs.iter().map(|g| &*g.text).collect::<String>())
+            .map(|r| r.text.clone())
             .collect::<Vec<_>>()
             .join(" ")
     }

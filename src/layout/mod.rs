@@ -80,6 +80,8 @@ pub struct TextRun {
     pub y: f32,
     /// Shaped glyphs, spaces included.
     pub glyphs: Vec<Glyph>,
+    /// The text the glyphs show.
+    pub text: String,
 }
 
 /// Address font size and leading for a block of `lines` lines (letter-spec).

@@ -66,8 +66,27 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
     write_pdf_with_outline(pages, fonts, options, &[])
 }
 
-/// Glyphs a document uses in one face: old gid → the text it shows.
-type GlyphSet = BTreeMap<u16, Arc<str>>;
+/// Glyphs a document uses in one face, as a bit set over glyph ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+struct GlyphSet(Vec<u64>);
+
+impl GlyphSet {
+    fn insert(&mut self, gid: u16) {
+        let (word, bit) = (usize::from(gid) / 64, gid % 64);
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        self.0[word] |= 1 << bit;
+    }
+
+    fn gids(&self) -> impl Iterator<Item = u16> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, bits)| {
+            (0..64u16)
+                .filter(move |b| bits & (1 << b) != 0)
+                .map(move |b| w as u16 * 64 + b)
+        })
+    }
+}
 
 /// Characters always included in the regular face's subset, so that nearly
 /// every letter has the same glyph set and its subset comes from the cache.
@@ -90,8 +109,8 @@ struct FontObjects {
     file_len: usize,
 }
 
-/// A face and the exact glyphs (with their text) a document uses from it.
-type FontKey = (FontId, Vec<(u16, Arc<str>)>);
+/// A face and the exact glyphs a document uses from it.
+type FontKey = (FontId, GlyphSet);
 
 thread_local! {
     /// Font objects by face and glyph set, per thread.
@@ -99,7 +118,7 @@ thread_local! {
 }
 
 fn font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> Arc<FontObjects> {
-    let key: FontKey = (font, set.iter().map(|(g, t)| (*g, Arc::clone(t))).collect());
+    let key: FontKey = (font, set.clone());
     FONT_CACHE.with(|c| {
         if let Some(hit) = c.borrow().get(&key) {
             return Arc::clone(hit);
@@ -127,7 +146,7 @@ pub fn write_pdf_with_outline(
             if let Item::Text(run) = item {
                 let set = sets.entry(run.font).or_default();
                 for g in &run.glyphs {
-                    set.entry(g.id).or_insert_with(|| Arc::clone(&g.text));
+                    set.insert(g.id);
                 }
             }
         }
@@ -135,7 +154,7 @@ pub fn write_pdf_with_outline(
     if let Some(set) = sets.get_mut(&FontId::Regular) {
         for c in BASE_CHARS.chars() {
             if let Some(g) = fonts.glyph(FontId::Regular, c) {
-                set.entry(g).or_insert_with(|| Arc::from(c.to_string()));
+                set.insert(g);
             }
         }
     }
@@ -311,7 +330,7 @@ fn page_content(
 fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObjects {
     let face = fonts.get(font);
     let scale = 1000.0 / f32::from(face.units_per_em);
-    let gids: Vec<u16> = set.keys().copied().collect();
+    let gids: Vec<u16> = set.gids().collect();
     let remapper = subsetter::GlyphRemapper::new_from_glyphs_sorted(&gids);
     let mut remap = vec![0u16; usize::from(gids.last().copied().unwrap_or(0)) + 1];
     for g in &gids {
@@ -341,13 +360,13 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
             supplement: 0,
         },
     );
-    for (old, text) in set {
-        let new = remap[usize::from(*old)];
+    for &old in &gids {
+        let new = remap[usize::from(old)];
         if let Some(w) = widths.get_mut(usize::from(new)) {
-            *w = face.default_advance(*old) as f32 * scale;
+            *w = face.default_advance(old) as f32 * scale;
         }
-        if !text.is_empty() {
-            cmap.pair_with_multiple(new, text.chars());
+        if let Some(c) = face.unicode(old) {
+            cmap.pair(new, c);
         }
     }
     let cmap = deflate_best(cmap.finish().as_slice());
