@@ -101,12 +101,11 @@ impl Font {
         if let Some(cmap) = face.tables().cmap {
             for sub in cmap.subtables.into_iter().filter(|s| s.is_unicode()) {
                 sub.codepoints(|cp| {
-                    if let (Some(c), Some(g)) = (char::from_u32(cp), sub.glyph_index(cp)) {
-                        if let Some(slot) = unicode.get_mut(usize::from(g.0)) {
-                            if slot.is_none_or(|old: char| c < old) {
-                                *slot = Some(c);
-                            }
-                        }
+                    if let (Some(c), Some(g)) = (char::from_u32(cp), sub.glyph_index(cp))
+                        && let Some(slot) = unicode.get_mut(usize::from(g.0))
+                        && slot.is_none_or(|old: char| c < old)
+                    {
+                        *slot = Some(c);
                     }
                 });
             }
