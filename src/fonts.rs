@@ -218,6 +218,10 @@ impl FontSet {
 
     /// The first character of `text` that a face cannot print, if any.
     pub fn unprintable(&self, text: &str) -> Option<char> {
+        // Both faces cover printable ASCII (checked by a test below).
+        if text.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            return None;
+        }
         text.chars()
             .find(|&c| c.is_control() || !self.fonts.iter().all(|f| f.covers(c)))
     }
@@ -255,9 +259,37 @@ impl FontSet {
     }
 }
 
+/// A fast, non-cryptographic hasher for the caches (FxHash's mixing step):
+/// the keys are words and glyph sets from our own letters, not untrusted
+/// input to a long-lived map, so SipHash's flood protection buys nothing here.
+#[derive(Default, Clone, Copy)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+}
+
+/// Builds [`FastHasher`]s.
+pub type FastBuild = std::hash::BuildHasherDefault<FastHasher>;
+
 thread_local! {
     /// Shaped words per face, per thread.
-    static SHAPE_CACHE: RefCell<[HashMap<String, Arc<Shaped>>; 2]> = RefCell::new([HashMap::new(), HashMap::new()]);
+    static SHAPE_CACHE: RefCell<[HashMap<String, Arc<Shaped>, FastBuild>; 2]> =
+        RefCell::new([HashMap::default(), HashMap::default()]);
 }
 
 #[cfg(test)]
@@ -284,6 +316,16 @@ mod tests {
             .filter_map(|g| bold.unicode(g.id))
             .collect();
         assert_eq!(joined, "£12.50–’â");
+    }
+
+    #[test]
+    fn both_faces_cover_printable_ascii() {
+        let fonts = FontSet::builtin();
+        for f in FontId::ALL {
+            for c in ' '..='~' {
+                assert!(fonts.get(f).covers(c), "{f:?} lacks {c:?}");
+            }
+        }
     }
 
     #[test]

@@ -114,7 +114,8 @@ type FontKey = (FontId, GlyphSet);
 
 thread_local! {
     /// Font objects by face and glyph set, per thread.
-    static FONT_CACHE: RefCell<HashMap<FontKey, Arc<FontObjects>>> = RefCell::new(HashMap::new());
+    static FONT_CACHE: RefCell<HashMap<FontKey, Arc<FontObjects>, crate::fonts::FastBuild>> =
+        RefCell::new(HashMap::default());
 }
 
 fn font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> Arc<FontObjects> {
@@ -446,7 +447,7 @@ fn deflate_best(data: &[u8]) -> Vec<u8> {
 
 /// zlib-compresses `data` (flate2 with the zlib-rs backend).
 pub fn deflate(data: &[u8]) -> Vec<u8> {
-    deflate_level(data, 4)
+    deflate_level(data, 1)
 }
 
 fn deflate_level(data: &[u8], level: u32) -> Vec<u8> {
