@@ -67,13 +67,23 @@ pub fn kind_of(path: &Path) -> Option<Kind> {
     }
 }
 
-/// Expands the inputs into a flat, ordered list of files.
-pub fn files(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, Kind)>, String> {
+/// Expands the inputs into a flat, ordered list of files, leaving out the
+/// folder `exclude` (the output folder, when it lies inside an input).
+pub fn files(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<(PathBuf, Kind)>, String> {
+    let exclude = exclude.and_then(|p| p.canonicalize().ok());
     let mut out = Vec::new();
     for input in inputs {
         match kind_of(input) {
             Some(Kind::Folder) => {
-                for entry in walkdir::WalkDir::new(input).sort_by_file_name() {
+                let walk = walkdir::WalkDir::new(input)
+                    .sort_by_file_name()
+                    .into_iter()
+                    .filter_entry(|e| {
+                        exclude
+                            .as_ref()
+                            .is_none_or(|x| e.path().canonicalize().map_or(true, |p| &p != x))
+                    });
+                for entry in walk {
                     let entry = entry.map_err(|e| format!("{}: {e}", input.display()))?;
                     if let Some(k) = kind_of(entry.path()).filter(|_| entry.file_type().is_file()) {
                         out.push((entry.into_path(), k));
@@ -131,7 +141,6 @@ pub struct Reader {
     files: std::vec::IntoIter<(PathBuf, Kind)>,
     current: Option<Source>,
     seq: u64,
-    default_letter: Option<String>,
 }
 
 enum Source {
@@ -148,13 +157,12 @@ enum Source {
 }
 
 impl Reader {
-    /// A reader over `files`; `default_letter` fills in a missing `letter`.
-    pub fn new(files: Vec<(PathBuf, Kind)>, default_letter: Option<String>) -> Reader {
+    /// A reader over `files`.
+    pub fn new(files: Vec<(PathBuf, Kind)>) -> Reader {
         Reader {
             files: files.into_iter(),
             current: None,
             seq: 0,
-            default_letter,
         }
     }
 
@@ -165,10 +173,6 @@ impl Reader {
         };
         let seq = self.seq;
         self.seq += 1;
-        let payload = match (payload, &self.default_letter) {
-            (Payload::Tree(node), Some(code)) => Payload::Tree(with_letter(node, code)),
-            (p, _) => p,
-        };
         Item {
             seq,
             origin,
@@ -278,17 +282,6 @@ impl Iterator for Reader {
                                     line_offset: 0,
                                 },
                                 Err(e) => Payload::Unreadable(format!("cannot read: {e}")),
-                            };
-                            let payload = match (payload, &self.default_letter) {
-                                (Payload::Text { text, line_offset }, Some(code))
-                                    if !text.contains("letter") =>
-                                {
-                                    Payload::Text {
-                                        text: format!("letter: {code}\n{text}"),
-                                        line_offset,
-                                    }
-                                }
-                                (p, _) => p,
                             };
                             return Some(self.item(name, None, payload));
                         }

@@ -39,7 +39,8 @@ pub struct Record {
     pub sha256: Option<String>,
     /// Outcome.
     pub status: Status,
-    /// First line of the error (field path and rule; values are not repeated).
+    /// First line of the error: location, field path and rule. Names,
+    /// addresses, postcodes and references are never repeated in it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
 }

@@ -16,7 +16,7 @@ pub mod input;
 pub mod manifest;
 pub mod output;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -132,75 +132,117 @@ pub fn output_name(id: Option<&str>, seq: u64) -> String {
 }
 
 enum Outcome {
-    Done(Record),
+    /// Rendered and written to a temporary file; the main thread renames it.
+    Done(Record, PathBuf),
     Failed(Record, String),
 }
 
-fn render_item(engine: &Engine, item: &Item, out: &Path) -> Outcome {
-    let fail = |letter: Option<String>, error: String| {
-        let summary = error.lines().next().unwrap_or("").to_owned();
-        Outcome::Failed(
-            Record {
-                seq: item.seq,
-                input: item.location.clone(),
-                output: None,
-                letter,
-                pages: None,
-                bytes: None,
-                sha256: None,
-                status: Status::Failed,
-                error: Some(summary),
-            },
-            error,
-        )
+fn failed(item: &Item, letter: Option<String>, error: String) -> Outcome {
+    let summary = error.lines().next().unwrap_or("").to_owned();
+    Outcome::Failed(
+        Record {
+            seq: item.seq,
+            input: item.location.clone(),
+            output: None,
+            letter,
+            pages: None,
+            bytes: None,
+            sha256: None,
+            status: Status::Failed,
+            error: Some(summary),
+        },
+        error,
+    )
+}
+
+fn render_item(engine: &Engine, item: &Item, out: &Path, default_letter: Option<&str>) -> Outcome {
+    let tree = match &item.payload {
+        Payload::Text { text, line_offset } => {
+            match crate::request::parse_tree(text, &item.origin, *line_offset) {
+                Ok(t) => t,
+                Err(e) => return failed(item, None, e.to_string()),
+            }
+        }
+        Payload::Tree(node) => node.clone(),
+        Payload::Unreadable(e) => return failed(item, None, format!("{}: {e}", item.location)),
     };
-    let parsed = match &item.payload {
-        Payload::Text { text, line_offset } => crate::request::parse_request(
-            text,
-            &item.origin,
-            *line_offset,
-            engine.catalog(),
-            engine.fonts(),
-        ),
-        Payload::Tree(node) => engine.validate(node, &item.origin),
-        Payload::Unreadable(e) => return fail(None, format!("{}: {e}", item.location)),
+    let tree = match default_letter {
+        Some(code) => input::with_letter(tree, code),
+        None => tree,
     };
-    let request = match parsed {
+    let request = match engine.validate(&tree, &item.origin) {
         Ok(r) => r,
-        Err(e) => return fail(None, e.to_string()),
+        Err(e) => return failed(item, None, e.to_string()),
     };
+    let letter = Some(request.letter.clone());
     let rendered = match engine.render(&request, &RenderOptions::default()) {
         Ok(r) => r,
-        Err(e) => {
-            return fail(
-                Some(request.letter.clone()),
-                format!("{}: {e}", item.origin),
-            );
-        }
+        Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
     };
     let name = output_name(request.id.as_deref(), item.seq);
-    let path = out.join(&name);
-    if let Err(e) = output::write_atomic_fast(&path, &rendered.pdf) {
-        return fail(
-            Some(request.letter.clone()),
-            format!("{}: cannot write {name}: {e}", item.origin),
+    let temp = output::temp_path_for(&out.join(&name), item.seq);
+    if let Err(e) = std::fs::write(&temp, &rendered.pdf) {
+        let _ = std::fs::remove_file(&temp);
+        return failed(
+            item,
+            letter,
+            format!("{}: cannot write {name}: {e}", item.location),
         );
     }
     let sha: String = Sha256::digest(&rendered.pdf)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    Outcome::Done(Record {
-        seq: item.seq,
-        input: item.location.clone(),
-        output: Some(name),
-        letter: Some(request.letter),
-        pages: Some(rendered.pages as u32),
-        bytes: Some(rendered.pdf.len() as u64),
-        sha256: Some(sha),
-        status: Status::Rendered,
-        error: None,
-    })
+    Outcome::Done(
+        Record {
+            seq: item.seq,
+            input: item.location.clone(),
+            output: Some(name),
+            letter,
+            pages: Some(rendered.pages as u32),
+            bytes: Some(rendered.pdf.len() as u64),
+            sha256: Some(sha),
+            status: Status::Rendered,
+            error: None,
+        },
+        temp,
+    )
+}
+
+/// Puts a rendered letter in place (in input order, on the main thread):
+/// refuses an output name an earlier request already took.
+fn commit(outcome: Outcome, out: &Path, taken: &mut HashMap<String, String>) -> Outcome {
+    let Outcome::Done(record, temp) = outcome else {
+        return outcome;
+    };
+    let name = record.output.clone().unwrap_or_default();
+    let refuse = |message: String| {
+        let _ = fs::remove_file(&temp);
+        Outcome::Failed(
+            Record {
+                output: None,
+                pages: None,
+                bytes: None,
+                sha256: None,
+                status: Status::Failed,
+                error: Some(message.clone()),
+                ..record.clone()
+            },
+            message,
+        )
+    };
+    if let Some(first) = taken.get(&name) {
+        let id = name.trim_end_matches(".pdf");
+        return refuse(format!(
+            "{}: id: `{id}` is already used by the request at {first}; each request needs its own id",
+            record.input
+        ));
+    }
+    if let Err(e) = fs::rename(&temp, out.join(&name)) {
+        return refuse(format!("{}: cannot write {name}: {e}", record.input));
+    }
+    taken.insert(name, record.input.clone());
+    Outcome::Done(record, temp)
 }
 
 /// Runs a batch over `inputs`, calling `on_event` for every request in
@@ -211,15 +253,31 @@ pub fn run(
     options: &Options,
     mut on_event: impl FnMut(&Event<'_>),
 ) -> Result<Summary, BatchError> {
-    let files = input::files(inputs).map_err(BatchError::Input)?;
+    // Check the inputs before anything is created.
+    for i in inputs {
+        if !i.exists() {
+            return Err(BatchError::Input(format!(
+                "{}: no such file or folder",
+                i.display()
+            )));
+        }
+        if input::kind_of(i).is_none() {
+            return Err(BatchError::Input(format!(
+                "{}: not a request file (.yaml, .yml, .json), JSON Lines file (.jsonl) or CSV file (.csv)",
+                i.display()
+            )));
+        }
+    }
     let out = &options.out;
     fs::create_dir_all(out).map_err(|source| BatchError::Output {
         path: out.clone(),
         source,
     })?;
+    let files = input::files(inputs, Some(out)).map_err(BatchError::Input)?;
     let manifest_path = out.join(MANIFEST);
     let mut done: HashSet<u64> = HashSet::new();
     let mut previous: Vec<Record> = Vec::new();
+    let mut taken: HashMap<String, String> = HashMap::new();
     if manifest_path.exists() {
         if !options.resume {
             return Err(BatchError::NotEmpty(out.clone()));
@@ -232,7 +290,13 @@ pub fn run(
         }
         // Records of failures are written again if they fail again.
         previous.retain(|r| done.contains(&r.seq));
+        for r in &previous {
+            if let Some(name) = &r.output {
+                taken.insert(name.clone(), r.input.clone());
+            }
+        }
     }
+    let resumed = !previous.is_empty();
     output::remove_stale_temps(out);
     // Rewrite the manifest with the whole records only (a killed run may
     // have left half a line), then append.
@@ -266,13 +330,13 @@ pub fn run(
     std::thread::scope(|scope| {
         // Reader: decides which positions to render and feeds the workers.
         let shard = options.shard;
-        let default_letter = options.default_letter.clone();
+        let default_letter = options.default_letter.as_deref();
         let done_ref = &done;
         let reader = scope.spawn(move || {
             let mut skipped = 0u64;
             let mut other = 0u64;
             let mut dispatched = 0u64;
-            for item in input::Reader::new(files, default_letter) {
+            for item in input::Reader::new(files) {
                 if shard.is_some_and(|s| !s.takes(item.seq)) {
                     other += 1;
                     continue;
@@ -298,7 +362,7 @@ pub fn run(
                         Err(_) => break,
                     };
                     let Ok((k, item)) = next else { break };
-                    let outcome = render_item(engine, &item, out);
+                    let outcome = render_item(engine, &item, out, default_letter);
                     if tx.send((k, outcome)).is_err() {
                         break;
                     }
@@ -310,16 +374,20 @@ pub fn run(
         // Writer (this thread): manifest lines in input order.
         let mut pending: BTreeMap<u64, Outcome> = BTreeMap::new();
         let mut emit = |outcome: Outcome, summary: &mut Summary| {
+            let outcome = commit(outcome, out, &mut taken);
             let (record, error) = match &outcome {
-                Outcome::Done(r) => (r, None),
+                Outcome::Done(r, _) => (r, None),
                 Outcome::Failed(r, e) => (r, Some(e.as_str())),
             };
             match record.status {
                 Status::Rendered => summary.rendered += 1,
                 _ => summary.failed += 1,
             }
+            // Flushed line by line: after a kill, every letter in place is
+            // in the manifest but the one being committed.
             if write_error.is_none()
                 && let Err(source) = manifest::write_line(&mut manifest_out, record)
+                    .and_then(|()| manifest_out.flush())
             {
                 write_error = Some(BatchError::Output {
                     path: manifest_path.clone(),
@@ -354,6 +422,24 @@ pub fn run(
     }
     if let Some(e) = write_error {
         return Err(e);
+    }
+    drop(manifest_out);
+    if resumed {
+        // A resumed run appended after the earlier records; put the whole
+        // manifest back in input order.
+        let mut records = manifest::read_valid(&manifest_path);
+        records.sort_by_key(|r| r.seq);
+        output::write_atomic_with(&manifest_path, |f| {
+            let mut w = BufWriter::new(f);
+            for r in &records {
+                manifest::write_line(&mut w, r)?;
+            }
+            w.flush()
+        })
+        .map_err(|source| BatchError::Output {
+            path: manifest_path.clone(),
+            source,
+        })?;
     }
     Ok(summary)
 }

@@ -14,6 +14,14 @@ pub fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
+/// The temporary name a batch worker writes output `path` of request `seq`
+/// to before the main thread renames it (`.name.tmp-<pid>-<seq>`).
+pub fn temp_path_for(path: &Path, seq: u64) -> PathBuf {
+    let mut p = temp_path(path).into_os_string();
+    p.push(format!("-{seq}"));
+    PathBuf::from(p)
+}
+
 /// Writes `bytes` to `path` atomically: temp file, flush to disk, rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |f| f.write_all(bytes))

@@ -50,9 +50,10 @@ pub struct Args {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
-    /// Print full error messages, which may quote values from the requests.
+    /// Print every problem of a failing request, not just the first (messages
+    /// never quote names, addresses, postcodes or references).
     #[arg(long)]
-    show_values: bool,
+    all_problems: bool,
 }
 
 /// Runs the verb.
@@ -86,7 +87,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     };
     let terminal = std::io::stderr().is_terminal() && !args.quiet;
     let bar = terminal.then(|| {
-        let total = batch::input::files(&args.inputs)
+        let total = batch::input::files(&args.inputs, Some(&args.out))
             .map(|f| batch::input::count(&f))
             .unwrap_or(0);
         let total = match args.shard {
@@ -109,7 +110,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         done += 1;
         if ev.record.status == Status::Failed {
             failed += 1;
-            let text = if args.show_values {
+            let text = if args.all_problems {
                 ev.error.unwrap_or_default().to_owned()
             } else {
                 ev.record.error.clone().unwrap_or_default()

@@ -62,9 +62,7 @@ pub fn normalise_postcode(raw: &str) -> Result<String, String> {
         .take_while(char::is_ascii_alphabetic)
         .collect();
     if !AREAS.contains(&area.as_str()) {
-        return Err(format!(
-            "`{raw}` is not a UK postcode: `{area}` is not a postcode area"
-        ));
+        return Err("is not a UK postcode: it does not start with a known postcode area".into());
     }
     Ok(format!("{outward} {inward}"))
 }

@@ -532,15 +532,16 @@ pub fn validate(
 
     let id = get("id").and_then(|(_, n)| c.text(n, "id", 120));
     if let Some(id) = &id
-        && !id
+        && (!id
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch))
+            || !id.starts_with(|ch: char| ch.is_ascii_alphanumeric()))
         && let Some((_, n)) = get("id")
     {
         c.err(
             n.pos,
             "id",
-            "may contain only letters, digits, `-`, `_` and `.` (it names output files)",
+            "may contain only letters, digits, `-`, `_` and `.`, and must start with a letter or digit (it names output files)",
         );
     }
     let letter = match get("letter") {
@@ -801,6 +802,19 @@ pub fn validate(
     }
 }
 
+/// Parses YAML or JSON text into a positioned tree, as a request error when
+/// it is not valid YAML or JSON.
+pub fn parse_tree(text: &str, origin: &str, line_offset: u32) -> Result<Node, RequestError> {
+    tree::parse(text, line_offset).map_err(|e| RequestError {
+        diagnostics: vec![Diagnostic {
+            origin: origin.to_owned(),
+            pos: e.pos,
+            path: String::new(),
+            message: format!("not valid YAML or JSON: {}", e.message),
+        }],
+    })
+}
+
 /// Parses YAML or JSON text and validates it. `origin` names the source in
 /// errors; `line_offset` shifts line numbers (JSON Lines).
 pub fn parse_request(
@@ -810,13 +824,6 @@ pub fn parse_request(
     catalog: &Catalog,
     fonts: &FontSet,
 ) -> Result<Request, RequestError> {
-    let root = tree::parse(text, line_offset).map_err(|e| RequestError {
-        diagnostics: vec![Diagnostic {
-            origin: origin.to_owned(),
-            pos: e.pos,
-            path: String::new(),
-            message: format!("not valid YAML or JSON: {}", e.message),
-        }],
-    })?;
+    let root = parse_tree(text, origin, line_offset)?;
     validate(&root, origin, catalog, fonts)
 }
