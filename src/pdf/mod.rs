@@ -8,7 +8,6 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::sync::Arc;
 
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
@@ -450,12 +449,93 @@ pub fn deflate(data: &[u8]) -> Vec<u8> {
     deflate_level(data, 1)
 }
 
+thread_local! {
+    /// One zlib compressor per level and thread, reset between streams: the
+    /// compressor's window and hash tables (a few hundred KB) are allocated
+    /// and cleared once, not for every stream.
+    static COMPRESSORS: RefCell<HashMap<u32, flate2::Compress>> = RefCell::new(HashMap::new());
+}
+
 fn deflate_level(data: &[u8], level: u32) -> Vec<u8> {
-    let mut e = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(data.len() / 2),
-        flate2::Compression::new(level),
-    );
-    // Writing into a Vec cannot fail.
-    let _ = e.write_all(data);
-    e.finish().unwrap_or_default()
+    COMPRESSORS.with(|c| {
+        let mut map = c.borrow_mut();
+        let z = map
+            .entry(level)
+            .or_insert_with(|| flate2::Compress::new(flate2::Compression::new(level), true));
+        z.reset();
+        compress_all(z, data).unwrap_or_else(|| deflate_fresh(data, level))
+    })
+}
+
+/// Compresses `data` as one zlib stream; None if the compressor fails (it
+/// does not when writing into a growing Vec).
+fn compress_all(z: &mut flate2::Compress, data: &[u8]) -> Option<Vec<u8>> {
+    let start = z.total_in();
+    let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    loop {
+        let consumed = usize::try_from(z.total_in() - start).ok()?;
+        match z.compress_vec(
+            data.get(consumed..)?,
+            &mut out,
+            flate2::FlushCompress::Finish,
+        ) {
+            Ok(flate2::Status::StreamEnd) => return Some(out),
+            Ok(_) => out.reserve(out.capacity().max(1024)),
+            Err(_) => return None,
+        }
+    }
+}
+
+/// The same stream from a brand-new compressor (the fallback, and the
+/// reference the tests compare the reused compressor against).
+fn deflate_fresh(data: &[u8], level: u32) -> Vec<u8> {
+    let mut z = flate2::Compress::new(flate2::Compression::new(level), true);
+    compress_all(&mut z, data).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    #[test]
+    fn reused_compressor_round_trips_every_stream() {
+        let inputs: Vec<Vec<u8>> = vec![
+            b"BT /F1 11 Tf ET".repeat(300),
+            Vec::new(),
+            (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect(),
+            b"short".to_vec(),
+        ];
+        for level in [1, 9] {
+            for input in &inputs {
+                let packed = super::deflate_level(input, level);
+                let mut back = Vec::new();
+                flate2::read::ZlibDecoder::new(&packed[..])
+                    .read_to_end(&mut back)
+                    .expect("valid zlib");
+                assert_eq!(&back, input);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    #[test]
+    fn output_does_not_depend_on_earlier_streams() {
+        let a = b"BT /F1 11 Tf [(Hello)] TJ ET ".repeat(200);
+        let b: Vec<u8> = (0..9000u32).map(|i| (i * 13 % 256) as u8).collect();
+        let fresh_a = super::deflate_fresh(&a, 1);
+        let first = super::deflate_level(&a, 1);
+        let _ = super::deflate_level(&b, 1);
+        let again = super::deflate_level(&a, 1);
+        assert_eq!(first, again, "same stream twice");
+        assert_eq!(
+            first.len(),
+            fresh_a.len(),
+            "fresh {} reused {}",
+            fresh_a.len(),
+            first.len()
+        );
+        assert_eq!(first, fresh_a, "reused compressor matches a fresh encoder");
+    }
 }
