@@ -77,7 +77,7 @@ if [ "$rc" != 0 ]; then
 fi
 
 pdfs=$(find "$OUT" -type f -name '*.pdf' | wc -l)
-bytes=$(find "$OUT" -type f -name '*.pdf' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+bytes=$(find "$OUT" -type f -name '*.pdf' -printf '%s\n' | awk '{s+=$1} END {printf "%d", s}')
 rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
 "$PY" - "$N" "$t0" "$t1" "$rss_kb" "$pdfs" "$bytes" "${JOBS:-default}" "$TARGET_MB" <<'EOF'
 import sys
