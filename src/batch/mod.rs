@@ -245,6 +245,21 @@ fn commit(outcome: Outcome, out: &Path, taken: &mut HashMap<String, String>) -> 
     Outcome::Done(record, temp)
 }
 
+/// Replaces the manifest with `records`, atomically.
+fn rewrite_manifest(path: &Path, records: &[Record]) -> Result<(), BatchError> {
+    output::write_atomic_with(path, |f| {
+        let mut w = BufWriter::new(f);
+        for r in records {
+            manifest::write_line(&mut w, r)?;
+        }
+        w.flush()
+    })
+    .map_err(|source| BatchError::Output {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Runs a batch over `inputs`, calling `on_event` for every request in
 /// input order. Returns the totals.
 pub fn run(
@@ -300,17 +315,7 @@ pub fn run(
     output::remove_stale_temps(out);
     // Rewrite the manifest with the whole records only (a killed run may
     // have left half a line), then append.
-    output::write_atomic_with(&manifest_path, |f| {
-        let mut w = BufWriter::new(f);
-        for r in &previous {
-            manifest::write_line(&mut w, r)?;
-        }
-        w.flush()
-    })
-    .map_err(|source| BatchError::Output {
-        path: manifest_path.clone(),
-        source,
-    })?;
+    rewrite_manifest(&manifest_path, &previous)?;
     let manifest_file = fs::OpenOptions::new()
         .append(true)
         .open(&manifest_path)
@@ -429,17 +434,7 @@ pub fn run(
         // manifest back in input order.
         let mut records = manifest::read_valid(&manifest_path);
         records.sort_by_key(|r| r.seq);
-        output::write_atomic_with(&manifest_path, |f| {
-            let mut w = BufWriter::new(f);
-            for r in &records {
-                manifest::write_line(&mut w, r)?;
-            }
-            w.flush()
-        })
-        .map_err(|source| BatchError::Output {
-            path: manifest_path.clone(),
-            source,
-        })?;
+        rewrite_manifest(&manifest_path, &records)?;
     }
     Ok(summary)
 }
