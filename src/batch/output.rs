@@ -27,18 +27,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic_with(path, |f| f.write_all(bytes))
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, without
-/// waiting for the disk: a killed process never leaves a half-written file
-/// under `path` (batch letters, where a resumed run checks sizes anyway).
-pub fn write_atomic_fast(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = temp_path(path);
-    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
-}
-
 /// Like [`write_atomic`], with a writer callback; the file is flushed to disk
 /// before the rename.
 pub fn write_atomic_with(
