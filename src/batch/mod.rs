@@ -29,6 +29,9 @@ use crate::{Engine, RenderOptions};
 use input::{Item, Payload};
 pub use manifest::{Record, Status};
 
+/// Requests handed to a worker at a time.
+const CHUNK: usize = 16;
+
 /// Name of the run manifest inside the output folder.
 pub const MANIFEST: &str = "manifest.jsonl";
 
@@ -326,9 +329,11 @@ pub fn run(
     let mut manifest_out = BufWriter::new(manifest_file);
 
     let jobs = options.jobs.max(1);
-    let (job_tx, job_rx) = mpsc::sync_channel::<(u64, Item)>(jobs * 16);
+    // Work moves between threads in chunks: one hand-off per CHUNK letters
+    // instead of one per letter (each hand-off can cost a thread wake-up).
+    let (job_tx, job_rx) = mpsc::sync_channel::<Vec<(u64, Item)>>(jobs * 2);
     let job_rx = Arc::new(Mutex::new(job_rx));
-    let (res_tx, res_rx) = mpsc::sync_channel::<(u64, Outcome)>(jobs * 16);
+    let (res_tx, res_rx) = mpsc::sync_channel::<Vec<(u64, Outcome)>>(jobs * 2);
     let mut summary = Summary::default();
     let mut write_error: Option<BatchError> = None;
 
@@ -341,6 +346,7 @@ pub fn run(
             let mut skipped = 0u64;
             let mut other = 0u64;
             let mut dispatched = 0u64;
+            let mut chunk = Vec::with_capacity(CHUNK);
             for item in input::Reader::new(files) {
                 if shard.is_some_and(|s| !s.takes(item.seq)) {
                     other += 1;
@@ -350,10 +356,18 @@ pub fn run(
                     skipped += 1;
                     continue;
                 }
-                if job_tx.send((dispatched, item)).is_err() {
-                    break;
-                }
+                chunk.push((dispatched, item));
                 dispatched += 1;
+                if chunk.len() == CHUNK
+                    && job_tx
+                        .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                        .is_err()
+                {
+                    return (skipped, other);
+                }
+            }
+            if !chunk.is_empty() {
+                let _ = job_tx.send(chunk);
             }
             (skipped, other)
         });
@@ -366,9 +380,12 @@ pub fn run(
                         Ok(guard) => guard.recv(),
                         Err(_) => break,
                     };
-                    let Ok((k, item)) = next else { break };
-                    let outcome = render_item(engine, &item, out, default_letter);
-                    if tx.send((k, outcome)).is_err() {
+                    let Ok(chunk) = next else { break };
+                    let outcomes = chunk
+                        .into_iter()
+                        .map(|(k, item)| (k, render_item(engine, &item, out, default_letter)))
+                        .collect();
+                    if tx.send(outcomes).is_err() {
                         break;
                     }
                 }
@@ -404,8 +421,8 @@ pub fn run(
         // Outcomes arrive out of order; emit them in dispatch order (every
         // dispatched job returns exactly one outcome).
         let mut next = 0u64;
-        for (k, outcome) in res_rx.iter() {
-            pending.insert(k, outcome);
+        for outcomes in res_rx.iter() {
+            pending.extend(outcomes);
             while let Some(o) = pending.remove(&next) {
                 emit(o, &mut summary);
                 next += 1;
