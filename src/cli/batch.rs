@@ -97,8 +97,16 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         let pb = indicatif::ProgressBar::new(total);
         pb.set_style(
             indicatif::ProgressStyle::with_template(
-                "{bar:40} {pos}/{len} letters  {per_sec}  {eta} left  {msg}",
+                "{bar:40} {pos}/{len} letters  {rate}  {eta} left  {msg}",
             )
+            .map(|s| {
+                s.with_key(
+                    "rate",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0} letters/s", state.per_sec());
+                    },
+                )
+            })
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         pb
