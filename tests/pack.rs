@@ -1036,6 +1036,55 @@ impl std::io::Seek for FailAfter<'_> {
     }
 }
 
+/// Two officers stepping one pack at once: the second is refused while the
+/// first holds the lock, so neither step can silently replace the other.
+#[test]
+fn a_step_while_another_command_holds_the_pack_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    create_commitment(d);
+    assert!(
+        !d.join(".pack.zip.lock").exists(),
+        "create leaves no lock behind"
+    );
+    let before = std::fs::read(d.join("pack.zip")).expect("pack");
+    std::fs::write(d.join(".pack.zip.lock"), "4242\n").expect("lock");
+    let hearing = fixture("commitment/hearing.yaml").display().to_string();
+    let args = [
+        "pack",
+        "step",
+        "pack.zip",
+        "hearing",
+        "--date",
+        "2026-03-10",
+        "--data",
+        &hearing,
+    ];
+    let err = refused(d, &args);
+    assert!(
+        err.contains(
+            "another `letterkit pack` command is changing pack.zip (lock file .pack.zip.lock)"
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(d.join("pack.zip")).expect("pack"),
+        before,
+        "pack unchanged"
+    );
+    assert!(
+        d.join(".pack.zip.lock").exists(),
+        "someone else's lock is left alone"
+    );
+    std::fs::remove_file(d.join(".pack.zip.lock")).expect("unlock");
+    let out = ok(d, &args);
+    assert!(out.contains("step `hearing` recorded"), "{out}");
+    assert!(
+        !d.join(".pack.zip.lock").exists(),
+        "the step releases its lock"
+    );
+}
+
 #[test]
 fn an_interrupted_write_leaves_the_previous_pack_intact() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -416,8 +416,50 @@ fn report(pack: &Pack, path: &Path, step: &str) {
     }
 }
 
+/// An exclusive claim on a pack for one command: `.<name>.lock` beside it,
+/// created with `create_new` and removed when dropped. Two officers stepping
+/// the same pack at once would otherwise both read the old pack and the last
+/// rename would silently drop the other's step.
+struct PackLock(PathBuf);
+
+impl PackLock {
+    fn take(pack: &Path) -> Result<PackLock, Fail> {
+        let name = pack
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "pack".into());
+        let lock = pack.with_file_name(format!(".{name}.lock"));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(mut f) => {
+                let _ = std::io::Write::write_all(
+                    &mut f,
+                    format!("{}\n", std::process::id()).as_bytes(),
+                );
+                Ok(PackLock(lock))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(failed(format!(
+                "another `letterkit pack` command is changing {} (lock file {}); wait for it to finish, or delete the lock file if no other command is running",
+                pack.display(),
+                lock.display()
+            ))),
+            Err(e) => Err(failed(format!("cannot lock {}: {e}", pack.display()))),
+        }
+    }
+}
+
+impl Drop for PackLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 fn create(a: CreateArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
+    let _lock = PackLock::take(&a.pack)?;
     if a.pack.exists() {
         return Err(failed(format!(
             "{} already exists; a pack is created once, then moved on with `letterkit pack step`",
@@ -446,6 +488,7 @@ fn create(a: CreateArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
 
 fn step(a: StepArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
+    let _lock = PackLock::take(&a.pack)?;
     let mut pack = read_pack(&a.pack, password.as_deref())?;
     if password.is_some() && !pack.is_encrypted() {
         return Err(usage(
