@@ -501,3 +501,102 @@ pub fn run_bounds(run: &TextRun, fonts: &FontSet) -> (f32, f32, f32, f32) {
         run.y - face.to_pt(i32::from(face.descender), run.size),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compose::{Block, Composed, DocKind, Inline};
+
+    fn para(text: &str) -> Block {
+        Block::Paragraph(vec![Inline {
+            text: text.into(),
+            bold: false,
+        }])
+    }
+
+    fn doc(blocks: Vec<Block>) -> Composed {
+        Composed {
+            kind: DocKind::Form,
+            code: "TEST".into(),
+            title: "Test".into(),
+            language: crate::catalog::Language::En,
+            sender: Vec::new(),
+            meta: Vec::new(),
+            address: Vec::new(),
+            blocks,
+        }
+    }
+
+    /// Lines of the paragraph made of "zeta" words, per page.
+    fn zeta_lines(pages: &[Page]) -> Vec<usize> {
+        pages
+            .iter()
+            .map(|p| {
+                p.items
+                    .iter()
+                    .filter(|i| matches!(i, Item::Text(r) if r.text.starts_with("zeta")))
+                    .count()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_paragraph_across_a_page_break_leaves_no_single_line_behind_or_ahead() {
+        let fonts = FontSet::builtin();
+        let target = "zeta ".repeat(90); // about five lines
+        let mut splits = 0;
+        for filler in 30..75 {
+            let mut blocks: Vec<Block> =
+                (0..filler).map(|i| para(&format!("filler {i}"))).collect();
+            blocks.push(para(target.trim()));
+            let pages = layout(&doc(blocks), &fonts);
+            let counts = zeta_lines(&pages);
+            let total: usize = counts.iter().sum();
+            assert!(total >= 4, "the target paragraph has {total} lines");
+            let on: Vec<usize> = counts.into_iter().filter(|&n| n > 0).collect();
+            if on.len() > 1 {
+                splits += 1;
+            }
+            for n in &on {
+                assert!(
+                    *n >= 2,
+                    "filler {filler}: a page holds {n} line of the paragraph ({on:?})"
+                );
+            }
+        }
+        assert!(
+            splits > 0,
+            "some filler count must split the paragraph across pages"
+        );
+    }
+
+    #[test]
+    fn a_heading_never_ends_a_page() {
+        let fonts = FontSet::builtin();
+        for filler in 30..75 {
+            let mut blocks: Vec<Block> =
+                (0..filler).map(|i| para(&format!("filler {i}"))).collect();
+            blocks.push(Block::Heading {
+                level: 2,
+                text: "Heading".into(),
+            });
+            blocks.push(para(&"zeta ".repeat(40)));
+            let pages = layout(&doc(blocks), &fonts);
+            for (n, p) in pages.iter().enumerate() {
+                let has_heading = p
+                    .items
+                    .iter()
+                    .any(|i| matches!(i, Item::Text(r) if r.text == "Heading"));
+                let has_zeta = p
+                    .items
+                    .iter()
+                    .any(|i| matches!(i, Item::Text(r) if r.text.starts_with("zeta")));
+                assert!(
+                    !has_heading || has_zeta,
+                    "filler {filler}: page {} ends with the heading",
+                    n + 1
+                );
+            }
+        }
+    }
+}
