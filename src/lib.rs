@@ -246,3 +246,150 @@ mod tests {
         assert_sync::<super::Engine>();
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    /// A small deterministic generator (xorshift), so failures reproduce.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    const SEED_REQUEST: &str = "id: req-1\nletter: CMSL5502\ndate: 2026-03-02\nreference: \"1234 5678 9012\"\nrecipient:\n  name: Ms Priya Patel\n  address: [\"Flat 3\", \"14 Church Lane\", \"Leeds\"]\n  postcode: LS6 1AB\nfields:\n  changed-by: client\n  meeting-date: 2026-03-16\n  meeting-time: \"10:30\"\n  meeting-location: Jobcentre Plus, Leeds LS2 7UZ\n  reason: other\n  reason-text: Something about the case\noptional: [bring-someone]\n";
+
+    /// Whatever a user writes, parsing, validating and rendering return a
+    /// value or an error: no panic. Mutations: byte flips, deletions,
+    /// duplications and insertions of characters that matter to YAML, the
+    /// markup and the address rules.
+    #[test]
+    fn mutated_requests_never_panic() {
+        let engine = Engine::builtin().expect("built-in catalog");
+        let specials = [
+            "\n",
+            " ",
+            ":",
+            "-",
+            "\"",
+            "'",
+            "[",
+            "]",
+            "{",
+            "}",
+            "#",
+            "|",
+            "*",
+            "\\",
+            "&",
+            "!",
+            "%",
+            "é",
+            "😀",
+            "\t",
+            "\u{0}",
+            "2026-02-30",
+            "99:99",
+            "other",
+            "NFA",
+            "(",
+            "£",
+            "0",
+        ];
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut rendered = 0;
+        for _ in 0..1500 {
+            let mut text = SEED_REQUEST.to_owned();
+            for _ in 0..1 + rng.below(4) {
+                let mut at = rng.below(text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                match rng.below(4) {
+                    0 => text.insert_str(at, specials[rng.below(specials.len())]),
+                    1 => {
+                        let mut end = (at + 1 + rng.below(8)).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        text.replace_range(at..end, "");
+                    }
+                    2 => {
+                        let mut end = (at + rng.below(20)).min(text.len());
+                        while !text.is_char_boundary(end) {
+                            end += 1;
+                        }
+                        let piece = text[at..end].to_owned();
+                        text.insert_str(at, &piece);
+                    }
+                    _ => text.insert_str(
+                        at,
+                        &specials[rng.below(specials.len())].repeat(1 + rng.below(30)),
+                    ),
+                }
+            }
+            if let Ok(request) = engine.parse_request(&text, "fuzz.yaml") {
+                if engine.render(&request, &RenderOptions::default()).is_ok() {
+                    rendered += 1;
+                }
+            }
+        }
+        assert!(rendered > 0, "some mutations stay valid and render");
+    }
+
+    /// An administrator's broken catalog gives problems, never a panic.
+    #[test]
+    fn mutated_catalog_files_never_panic() {
+        let files: Vec<catalog::SourceFile> = catalog::embedded_files();
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+        let specials = [
+            "\n",
+            ":",
+            "- ",
+            "{{",
+            "}}",
+            "{%",
+            "%}",
+            "TM_",
+            "_W",
+            "ÄÄÄÄÄÄÄÄ",
+            "\"",
+            "  ",
+            "|",
+        ];
+        let mut failed = 0;
+        for _ in 0..200 {
+            let mut set = files.clone();
+            let victim = rng.below(set.len());
+            let text = &mut set[victim].text;
+            for _ in 0..1 + rng.below(3) {
+                let mut at = rng.below(text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                if rng.below(2) == 0 {
+                    text.insert_str(at, specials[rng.below(specials.len())]);
+                } else {
+                    let mut end = (at + 1 + rng.below(12)).min(text.len());
+                    while !text.is_char_boundary(end) {
+                        end += 1;
+                    }
+                    text.replace_range(at..end, "");
+                }
+            }
+            if let Err(e) = Catalog::from_files(set) {
+                assert!(!e.problems.is_empty());
+                failed += 1;
+            }
+        }
+        assert!(failed > 0, "some mutations must break the catalog");
+    }
+}

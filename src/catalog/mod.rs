@@ -375,6 +375,7 @@ pub(crate) fn locate(text: &str, needle: &str) -> Option<(u32, u32)> {
 /// Whether `code` looks like an official letter/form code (`CMSL5502`).
 pub fn is_official_code(code: &str) -> bool {
     code.len() == 8
+        && code.is_ascii()
         && code[..4].chars().all(|c| c.is_ascii_uppercase())
         && code[4..].chars().all(|c| c.is_ascii_digit())
 }
@@ -400,17 +401,22 @@ pub const BUILTIN_VARS: &[&str] = &[
 impl Catalog {
     /// The catalog shipped inside the binary.
     pub fn builtin() -> Result<Catalog, CatalogError> {
-        Catalog::from_files(
-            embedded::FILES
-                .iter()
-                .map(|(p, t)| SourceFile {
-                    path: (*p).to_owned(),
-                    text: (*t).to_owned(),
-                })
-                .collect(),
-        )
+        Catalog::from_files(embedded_files())
     }
+}
 
+/// The files of the shipped catalog, as compiled into the binary.
+pub fn embedded_files() -> Vec<SourceFile> {
+    embedded::FILES
+        .iter()
+        .map(|(p, t)| SourceFile {
+            path: (*p).to_owned(),
+            text: (*t).to_owned(),
+        })
+        .collect()
+}
+
+impl Catalog {
     /// Loads `dir/catalog.yaml`, `dir/letters/**/*.yaml` and `dir/paragraphs/**/*.yaml`.
     pub fn from_dir(dir: &Path) -> Result<Catalog, CatalogError> {
         let mut files = Vec::new();
