@@ -336,10 +336,10 @@ mod robustness {
                     ),
                 }
             }
-            if let Ok(request) = engine.parse_request(&text, "fuzz.yaml") {
-                if engine.render(&request, &RenderOptions::default()).is_ok() {
-                    rendered += 1;
-                }
+            if let Ok(request) = engine.parse_request(&text, "fuzz.yaml")
+                && engine.render(&request, &RenderOptions::default()).is_ok()
+            {
+                rendered += 1;
             }
         }
         assert!(rendered > 0, "some mutations stay valid and render");
