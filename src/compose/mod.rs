@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use tera::ast::{Expr, ExprVal, Node};
 
 pub use crate::catalog::DocKind;
-use crate::catalog::{BUILTIN_VARS, Catalog, FieldType, Language, Letter, Problem, Selects};
+use crate::catalog::{BUILTIN_VARS, Catalog, Field, FieldType, Language, Letter, Problem, Selects};
 use crate::request::{FieldValue, Request};
 
 /// A run of inline text.
@@ -342,5 +342,3 @@ pub fn check_templates(
         Err(problems)
     }
 }
-
-use crate::catalog::Field;

@@ -51,20 +51,6 @@ pub struct PdfOptions {
     pub ident: String,
 }
 
-/// A bookmark (outline entry) pointing at a page.
-#[derive(Debug, Clone)]
-pub struct Bookmark {
-    /// The title shown in the viewer's outline.
-    pub title: String,
-    /// Zero-based page index.
-    pub page: usize,
-}
-
-/// Writes `pages` as a PDF.
-pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u8> {
-    write_pdf_with_outline(pages, fonts, options, &[])
-}
-
 /// Glyphs a document uses in one face, as a bit set over glyph ids.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 struct GlyphSet(Vec<u64>);
@@ -133,13 +119,8 @@ fn font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> Arc<FontObject
     })
 }
 
-/// Writes `pages` as a PDF with an outline (bookmarks).
-pub fn write_pdf_with_outline(
-    pages: &[Page],
-    fonts: &FontSet,
-    options: &PdfOptions,
-    outline: &[Bookmark],
-) -> Vec<u8> {
+/// Writes `pages` as a PDF.
+pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u8> {
     let mut sets: BTreeMap<FontId, GlyphSet> = BTreeMap::new();
     for page in pages {
         for item in &page.items {
@@ -168,7 +149,9 @@ pub fn write_pdf_with_outline(
     let catalog_id = next();
     let tree_id = next();
     let info_id = next();
-    let outline_id = next();
+    // Object 4 once held an outline; it stays a free entry so that output
+    // is byte-identical to earlier versions (pinned hashes downstream).
+    let _free = next();
     let page_ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (next(), next())).collect();
     let font_ids: BTreeMap<FontId, [Ref; 5]> = used
         .keys()
@@ -180,9 +163,6 @@ pub fn write_pdf_with_outline(
     cat.pages(tree_id);
     cat.lang(TextStr(&options.language));
     cat.viewer_preferences().display_doc_title(true);
-    if !outline.is_empty() {
-        cat.outlines(outline_id);
-    }
     cat.finish();
 
     pdf.pages(tree_id)
@@ -232,30 +212,6 @@ pub fn write_pdf_with_outline(
     for (font, ids) in &font_ids {
         let Some(u) = used.get(font) else { continue };
         write_font(&mut pdf, fonts, *font, u, ids);
-    }
-
-    if !outline.is_empty() {
-        let item_ids: Vec<Ref> = outline.iter().map(|_| next()).collect();
-        let mut o = pdf.outline(outline_id);
-        if let (Some(first), Some(last)) = (item_ids.first(), item_ids.last()) {
-            o.first(*first).last(*last);
-        }
-        o.count(item_ids.len() as i32);
-        o.finish();
-        for (i, b) in outline.iter().enumerate() {
-            let mut it = pdf.outline_item(item_ids[i]);
-            it.title(TextStr(&b.title)).parent(outline_id);
-            if i > 0 {
-                it.prev(item_ids[i - 1]);
-            }
-            if i + 1 < item_ids.len() {
-                it.next(item_ids[i + 1]);
-            }
-            if let Some((page_ref, _)) = page_ids.get(b.page) {
-                it.dest().page(*page_ref).xyz(0.0, PAGE_H, None);
-            }
-            it.finish();
-        }
     }
 
     pdf.finish()
