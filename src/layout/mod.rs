@@ -99,6 +99,7 @@ pub fn layout(doc: &Composed, fonts: &FontSet) -> Vec<Page> {
         fonts,
         pages: vec![Page::default()],
         y: 0.0,
+        body_top: 0.0,
     };
     l.first_page(doc);
     l.flow(&doc.blocks);
@@ -110,6 +111,9 @@ struct Layouter<'a> {
     fonts: &'a FontSet,
     pages: Vec<Page>,
     y: f32,
+    /// Where the body starts on the current page: the cursor is "at the top
+    /// of the page" while nothing of the body has been placed below it.
+    body_top: f32,
 }
 
 /// A unit of vertical flow after line breaking.
@@ -189,9 +193,13 @@ impl Layouter<'_> {
                     y += leading;
                 }
                 self.y = FIRST_BODY_TOP;
+                self.body_top = self.y;
             }
             // A form has no address window; its body starts below the date and reference.
-            DocKind::Form => self.y = FORM_BODY_TOP.max(y),
+            DocKind::Form => {
+                self.y = FORM_BODY_TOP.max(y);
+                self.body_top = self.y;
+            }
         }
     }
 
@@ -300,6 +308,7 @@ impl Layouter<'_> {
     fn new_page(&mut self) {
         self.pages.push(Page::default());
         self.y = LATER_TOP;
+        self.body_top = LATER_TOP;
     }
 
     /// Height a piece needs from the cursor for its first `n` lines.
@@ -342,10 +351,9 @@ impl Layouter<'_> {
 
     fn flow(&mut self, blocks: &[Block]) {
         let pieces = self.pieces(blocks);
-        let top_of_page = |y: f32| y <= LATER_TOP + 0.01 || y <= FORM_BODY_TOP + 0.01;
         for i in 0..pieces.len() {
             let need = Self::min_height(&pieces, i);
-            if self.y + need > BODY_BOTTOM && !top_of_page(self.y) {
+            if self.y + need > BODY_BOTTOM && !self.at_page_top(self.y) {
                 self.new_page();
             }
             match &pieces[i] {
@@ -357,7 +365,7 @@ impl Layouter<'_> {
                     gap_after,
                     ..
                 } => {
-                    if !top_of_page(self.y) {
+                    if !self.at_page_top(self.y) {
                         self.y += gap_before;
                     }
                     let mut start = 0;
@@ -381,7 +389,7 @@ impl Layouter<'_> {
                         }
                         let take = fit.min(left);
                         if take == 0 {
-                            if top_of_page(self.y) {
+                            if self.at_page_top(self.y) {
                                 // Nothing fits even on a fresh page: place one line.
                                 self.place_lines(&lines[start..start + 1], *leading, *ascent);
                                 start += 1;
@@ -419,7 +427,7 @@ impl Layouter<'_> {
                     }
                     let w = 0.5;
                     let rules = [
-                        (LEFT, top, RIGHT, top, *first || top_of_page(top)),
+                        (LEFT, top, RIGHT, top, *first || self.at_page_top(top)),
                         (LEFT, top + h, RIGHT, top + h, true),
                         (LEFT, top, LEFT, top + h, true),
                         (LEFT + LABEL_COL, top, LEFT + LABEL_COL, top + h, true),
@@ -443,6 +451,10 @@ impl Layouter<'_> {
                 }
             }
         }
+    }
+
+    fn at_page_top(&self, y: f32) -> bool {
+        y <= self.body_top + 0.01
     }
 
     fn place_lines(&mut self, lines: &[Vec<TextRun>], leading: f32, ascent: f32) {
@@ -598,5 +610,63 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Regression: on page 2 the cursor counted as "at the top of the page"
+    /// down to 42 mm (the forms' body top), so a heading placed just below a
+    /// short paragraph there lost its space above (seen in CMSL5502's
+    /// "How we use your information").
+    #[test]
+    fn a_heading_low_on_a_later_page_keeps_its_space_above() {
+        let fonts = FontSet::builtin();
+        let baseline = |pages: &[Page], page: usize, text: &str| {
+            pages.get(page)?.items.iter().find_map(|i| match i {
+                Item::Text(r) if r.text == text => Some(r.y),
+                _ => None,
+            })
+        };
+        let mut checked = false;
+        for filler in 15..80 {
+            let mut blocks = vec![
+                para("beta"),
+                Block::Heading {
+                    level: 2,
+                    text: "Early".into(),
+                },
+                para("after early"),
+            ];
+            blocks.extend((0..filler).map(|i| para(&format!("filler {i}"))));
+            blocks.push(para("alpha"));
+            blocks.push(Block::Heading {
+                level: 2,
+                text: "Late".into(),
+            });
+            blocks.push(para("after late"));
+            let pages = layout(&doc(blocks), &fonts);
+            // Only the layouts where "alpha" opens page 2.
+            let (Some(a), Some(late)) = (baseline(&pages, 1, "alpha"), baseline(&pages, 1, "Late"))
+            else {
+                continue;
+            };
+            if a > LATER_TOP + BODY_SIZE {
+                continue;
+            }
+            let (Some(b), Some(early)) =
+                (baseline(&pages, 0, "beta"), baseline(&pages, 0, "Early"))
+            else {
+                panic!("page 1 holds beta and Early");
+            };
+            assert!(
+                ((late - a) - (early - b)).abs() < 0.01,
+                "filler {filler}: heading {:.2} pt below its paragraph on page 2, {:.2} pt on page 1",
+                late - a,
+                early - b
+            );
+            checked = true;
+        }
+        assert!(
+            checked,
+            "some filler count must put alpha at the top of page 2"
+        );
     }
 }
