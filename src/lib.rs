@@ -49,6 +49,7 @@
 pub mod batch;
 pub mod catalog;
 pub mod compose;
+pub mod files;
 pub mod fonts;
 pub mod layout;
 pub mod pack;

@@ -1,0 +1,300 @@
+//! Files: the one place where letterkit writes and locks files safely.
+//!
+//! - New files are written to a temporary file with a random name, created
+//!   exclusively (`O_EXCL`, so a planted symlink is never followed) in the
+//!   target's folder, flushed to disk, then renamed over the target.
+//! - [`write_new`] refuses to replace an existing file; [`write_atomic`]
+//!   replaces it (for files letterkit owns, such as a run manifest).
+//! - [`Lock`] is an operating-system lock on a lock file: it dies with the
+//!   process, so a killed command never leaves a lock that refuses the next
+//!   one. While a command holds the lock it cleans the temporary files a
+//!   killed command left ([`remove_stale_temps`]).
+//!
+//! Temporary files are named `.<target>.<random>.tmp`.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The suffix of every temporary file letterkit creates.
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into())
+}
+
+/// A new, exclusively created temporary file beside `target`
+/// (`.<target name>.<random>.tmp`). It is removed when dropped unless
+/// persisted.
+///
+/// # Errors
+/// When the folder cannot be written.
+pub fn temp_beside(target: &Path) -> io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(&format!(".{}.", file_name(target)))
+        .suffix(TEMP_SUFFIX)
+        .rand_bytes(8)
+        .tempfile_in(parent_of(target))
+}
+
+/// Whether `name` is the name of a temporary file letterkit made (this
+/// version's `.<name>.<random>.tmp`, or earlier versions' `.<name>.tmp-<pid>`).
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && (name.ends_with(TEMP_SUFFIX) || name.contains(".tmp-"))
+}
+
+fn write_temp(
+    target: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<tempfile::NamedTempFile> {
+    let mut tmp = temp_beside(target)?;
+    write(tmp.as_file_mut())?;
+    tmp.as_file_mut().flush()?;
+    tmp.as_file().sync_all()?;
+    Ok(tmp)
+}
+
+/// Writes `bytes` to `path`, replacing it if it exists, atomically: a failed
+/// or interrupted write leaves the old file (or none) and no temporary file.
+///
+/// # Errors
+/// When the folder cannot be written or the disk is full.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, |f| f.write_all(bytes))
+}
+
+/// Like [`write_atomic`], with a writer callback.
+///
+/// # Errors
+/// What the callback returns, or an I/O error writing or renaming.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
+    let tmp = write_temp(path, write)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Writes `bytes` to a new file `path` atomically; refuses (with
+/// [`io::ErrorKind::AlreadyExists`]) when `path` exists, even if another
+/// process creates it meanwhile.
+///
+/// # Errors
+/// `AlreadyExists`, or an I/O error writing.
+pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_new_with(path, |f| f.write_all(bytes))
+}
+
+/// Like [`write_new`], with a writer callback.
+///
+/// # Errors
+/// `AlreadyExists`, what the callback returns, or an I/O error.
+pub fn write_new_with(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
+    if fs::symlink_metadata(path).is_ok() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "the file exists",
+        ));
+    }
+    let tmp = write_temp(path, write)?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Removes the temporary files that killed commands left in `dir`: every
+/// [`is_temp_name`] file, or only those for target `only` when given. Call
+/// it only while holding the [`Lock`] that guards `dir` (or the target), so
+/// that no live command's file is removed. Returns how many were removed.
+pub fn remove_stale_temps(dir: &Path, only: Option<&str>) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let prefix = only.map(|n| format!(".{n}."));
+    let mut removed = 0;
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = match &prefix {
+            Some(p) => name.starts_with(p.as_str()) && is_temp_name(&name),
+            None => is_temp_name(&name),
+        };
+        if ours && e.file_type().is_ok_and(|t| t.is_file()) && fs::remove_file(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Whether two paths name the same existing file (in any spelling: `./a`,
+/// `../x/a`, a symlink).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Why a lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Another running command holds it.
+    #[error("{} is in use by another letterkit command; wait for it to finish", .what.display())]
+    Busy {
+        /// What the lock guards (the pack file, the output folder).
+        what: PathBuf,
+    },
+    /// The lock file cannot be created or locked.
+    #[error("cannot lock {}: {source}", .what.display())]
+    Io {
+        /// What the lock guards.
+        what: PathBuf,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// An exclusive operating-system lock, released when dropped or when the
+/// process ends however it ends.
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+    path: PathBuf,
+}
+
+impl Lock {
+    /// Takes the lock on the lock file `lock_file` (created if missing),
+    /// guarding `what` (named in messages). Never waits: a lock held by a
+    /// live command is refused with [`LockError::Busy`].
+    ///
+    /// # Errors
+    /// [`LockError::Busy`] when held, [`LockError::Io`] when the lock file
+    /// cannot be made.
+    pub fn try_new(lock_file: &Path, what: &Path) -> Result<Lock, LockError> {
+        let io = |source| LockError::Io {
+            what: what.to_path_buf(),
+            source,
+        };
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock_file)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Lock {
+                _file: file,
+                path: lock_file.to_path_buf(),
+            }),
+            Err(fs::TryLockError::WouldBlock) => Err(LockError::Busy {
+                what: what.to_path_buf(),
+            }),
+            Err(fs::TryLockError::Error(e)) => Err(io(e)),
+        }
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temp() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("a.pdf");
+        write_atomic(&p, b"old").expect("write");
+        let r = write_atomic_with(&p, |f| {
+            f.write_all(b"half")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(r.is_err());
+        assert_eq!(fs::read(&p).expect("read"), b"old");
+        let left: Vec<_> = fs::read_dir(dir.path()).expect("ls").collect();
+        assert_eq!(left.len(), 1, "no temp file left behind");
+    }
+
+    #[test]
+    fn write_new_refuses_an_existing_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("a.pdf");
+        write_new(&p, b"first").expect("write");
+        let e = write_new(&p, b"second").expect_err("exists");
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&p).expect("read"), b"first");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_is_never_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, b"keep me").expect("victim");
+        let target = dir.path().join("a.pdf");
+        // The names earlier versions used, planted in advance.
+        for pid in [std::process::id(), 1, 2] {
+            let _ =
+                std::os::unix::fs::symlink(&victim, dir.path().join(format!(".a.pdf.tmp-{pid}")));
+        }
+        write_atomic(&target, b"letter").expect("write");
+        assert_eq!(fs::read(&victim).expect("read"), b"keep me");
+        assert_eq!(fs::read(&target).expect("read"), b"letter");
+        // A symlink at the target itself is replaced, never written through.
+        let link = dir.path().join("b.pdf");
+        std::os::unix::fs::symlink(&victim, &link).expect("link");
+        assert_eq!(
+            write_new(&link, b"x").expect_err("exists").kind(),
+            io::ErrorKind::AlreadyExists
+        );
+        assert_eq!(fs::read(&victim).expect("read"), b"keep me");
+    }
+
+    #[test]
+    fn a_lock_is_refused_while_held_and_free_after_drop() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lf = dir.path().join(".out.lock");
+        let first = Lock::try_new(&lf, dir.path()).expect("first");
+        let second = Lock::try_new(&lf, dir.path()).expect_err("held");
+        assert!(matches!(second, LockError::Busy { .. }), "{second}");
+        drop(first);
+        Lock::try_new(&lf, dir.path()).expect("free again");
+    }
+
+    #[test]
+    fn stale_temps_are_removed_only_for_the_target_asked() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for n in [
+            ".a.zip.x1.tmp",
+            ".a.zip.tmp-99",
+            ".b.zip.y.tmp",
+            "a.zip",
+            ".hidden",
+        ] {
+            fs::write(dir.path().join(n), b"").expect("plant");
+        }
+        assert_eq!(remove_stale_temps(dir.path(), Some("a.zip")), 2);
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .expect("ls")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".b.zip.y.tmp", ".hidden", "a.zip"]);
+    }
+}
