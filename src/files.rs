@@ -167,11 +167,40 @@ pub enum LockError {
 }
 
 /// An exclusive operating-system lock, released when dropped or when the
-/// process ends however it ends.
+/// process ends however it ends. The lock file is removed when the lock is
+/// dropped; one a killed command left is harmless (nothing holds it) and is
+/// taken and removed by the next command.
 #[derive(Debug)]
 pub struct Lock {
-    _file: File,
+    file: Option<File>,
     path: PathBuf,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still held: a command that opened the old file
+        // meanwhile finds, once it holds the lock, that the path no longer
+        // names it, and starts again (see `try_new`).
+        let _ = fs::remove_file(&self.path);
+        drop(self.file.take());
+    }
+}
+
+/// Whether the open `file` is still the file at `path`.
+fn still_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
 }
 
 impl Lock {
@@ -187,22 +216,32 @@ impl Lock {
             what: what.to_path_buf(),
             source,
         };
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(lock_file)
-            .map_err(io)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Lock {
-                _file: file,
-                path: lock_file.to_path_buf(),
-            }),
-            Err(fs::TryLockError::WouldBlock) => Err(LockError::Busy {
-                what: what.to_path_buf(),
-            }),
-            Err(fs::TryLockError::Error(e)) => Err(io(e)),
+        for _ in 0..10 {
+            let file = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(lock_file)
+                .map_err(io)?;
+            match file.try_lock() {
+                Ok(()) if still_at(&file, lock_file) => {
+                    return Ok(Lock {
+                        file: Some(file),
+                        path: lock_file.to_path_buf(),
+                    });
+                }
+                Ok(()) => continue, // the holder removed it as we opened it
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(LockError::Busy {
+                        what: what.to_path_buf(),
+                    });
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(io(e)),
+            }
         }
+        Err(LockError::Busy {
+            what: what.to_path_buf(),
+        })
     }
 
     /// The lock file.
@@ -273,7 +312,12 @@ mod tests {
         let second = Lock::try_new(&lf, dir.path()).expect_err("held");
         assert!(matches!(second, LockError::Busy { .. }), "{second}");
         drop(first);
-        Lock::try_new(&lf, dir.path()).expect("free again");
+        assert!(!lf.exists(), "the lock file goes with the lock");
+        // One a killed command left behind is taken at once.
+        fs::write(&lf, b"").expect("plant");
+        let third = Lock::try_new(&lf, dir.path()).expect("free again");
+        drop(third);
+        assert!(!lf.exists());
     }
 
     #[test]

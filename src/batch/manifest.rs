@@ -37,6 +37,10 @@ pub struct Record {
     /// SHA-256 of the PDF, hex.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sha256: Option<String>,
+    /// SHA-256 of the request as read (its text, or its CSV header and row,
+    /// with the `--letter` code), hex: a resumed run checks it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub request_sha256: Option<String>,
     /// Outcome.
     pub status: Status,
     /// First line of the error: location, field path and rule. Names,
@@ -49,6 +53,77 @@ pub struct Record {
 pub fn write_line(w: &mut impl Write, r: &Record) -> io::Result<()> {
     serde_json::to_writer(&mut *w, r).map_err(io::Error::other)?;
     w.write_all(b"\n")
+}
+
+/// A file that can be cut back to a length (a manifest after a failed write).
+pub trait Truncate {
+    /// Cuts the file to `len` bytes.
+    ///
+    /// # Errors
+    /// When the file cannot be changed.
+    fn truncate_to(&mut self, len: u64) -> io::Result<()>;
+}
+
+impl Truncate for std::fs::File {
+    fn truncate_to(&mut self, len: u64) -> io::Result<()> {
+        self.set_len(len)
+    }
+}
+
+/// Appends records to a manifest one whole line at a time: a line that
+/// cannot be written whole (a full disk) is cut off again, so the manifest
+/// always holds whole lines only.
+pub struct Appender<W: Write + Truncate> {
+    file: W,
+    len: u64,
+    line: Vec<u8>,
+}
+
+impl Appender<std::fs::File> {
+    /// Opens `path` for appending.
+    ///
+    /// # Errors
+    /// When the file cannot be opened.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let file = std::fs::OpenOptions::new().append(true).open(path)?;
+        let len = file.metadata()?.len();
+        Ok(Appender::new(file, len))
+    }
+}
+
+impl<W: Write + Truncate> Appender<W> {
+    /// Appends to `file`, which holds `len` bytes of whole lines.
+    pub fn new(file: W, len: u64) -> Self {
+        Appender {
+            file,
+            len,
+            line: Vec::with_capacity(512),
+        }
+    }
+
+    /// Appends one record as a line and flushes it.
+    ///
+    /// # Errors
+    /// When the line cannot be written whole; the file is cut back to its
+    /// last whole line first.
+    pub fn append(&mut self, r: &Record) -> io::Result<()> {
+        self.line.clear();
+        write_line(&mut self.line, r)?;
+        match self
+            .file
+            .write_all(&self.line)
+            .and_then(|()| self.file.flush())
+        {
+            Ok(()) => {
+                self.len += self.line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.file.truncate_to(self.len);
+                Err(e)
+            }
+        }
+    }
 }
 
 /// Reads every whole, valid line of a manifest (a killed run may leave a
@@ -71,5 +146,86 @@ pub fn output_intact(out: &Path, r: &Record) -> bool {
             std::fs::metadata(out.join(name)).is_ok_and(|m| m.len() == bytes)
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file on a disk that fills up after `room` bytes.
+    struct SmallDisk {
+        data: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for SmallDisk {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let free = self.room.saturating_sub(self.data.len());
+            if free == 0 {
+                return Err(io::Error::from(io::ErrorKind::StorageFull));
+            }
+            let n = free.min(buf.len());
+            self.data.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Truncate for SmallDisk {
+        fn truncate_to(&mut self, len: u64) -> io::Result<()> {
+            self.data.truncate(len as usize);
+            Ok(())
+        }
+    }
+
+    fn record(seq: u64) -> Record {
+        Record {
+            seq,
+            input: format!("in.jsonl:{}", seq + 1),
+            output: Some(format!("r{seq}.pdf")),
+            letter: Some("CMSL5502".into()),
+            pages: Some(2),
+            bytes: Some(30_000),
+            sha256: Some("ab".repeat(32)),
+            request_sha256: Some("cd".repeat(32)),
+            status: Status::Rendered,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_full_disk_never_leaves_half_a_line() {
+        let mut a = Appender::new(
+            SmallDisk {
+                data: Vec::new(),
+                room: 700,
+            },
+            0,
+        );
+        let mut written = 0;
+        let mut error = None;
+        for seq in 0..10 {
+            match a.append(&record(seq)) {
+                Ok(()) => written += 1,
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        let e = error.expect("the disk fills up");
+        assert_eq!(e.kind(), io::ErrorKind::StorageFull);
+        let text = String::from_utf8(a.file.data).expect("utf-8");
+        assert!(text.ends_with('\n'), "whole lines only: {text:?}");
+        let parsed: Vec<Record> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("every line parses"))
+            .collect();
+        assert_eq!(parsed.len(), written);
+        assert!((1..10).contains(&written), "{written}");
+        assert_eq!(parsed[0], record(0));
     }
 }

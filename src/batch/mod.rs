@@ -19,7 +19,9 @@ pub mod output;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::io::{BufWriter, Write};
+
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -86,8 +88,12 @@ pub struct Options {
 pub struct Event<'a> {
     /// The manifest record.
     pub record: &'a Record,
-    /// The full error text when it failed (may quote values from the request).
+    /// The full error text when it failed: every problem, never quoting
+    /// personal data.
     pub error: Option<&'a str>,
+    /// The failure repeats one reported for an earlier request (the rows of
+    /// a CSV file whose header is bad): a short line is enough.
+    pub repeated: bool,
 }
 
 /// Totals of a run.
@@ -103,7 +109,7 @@ pub struct Summary {
     pub other_shards: u64,
 }
 
-/// A batch that could not run at all.
+/// A batch that could not run at all, or was stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
     /// An input path is missing or of an unknown kind.
@@ -118,11 +124,45 @@ pub enum BatchError {
         #[source]
         source: std::io::Error,
     },
-    /// The output folder holds an earlier run and neither resume was asked nor is it empty.
+    /// The output folder holds an earlier run and resume was not asked.
     #[error(
         "{0} already holds a run manifest: add --resume to finish that run, or choose an empty folder"
     )]
     NotEmpty(PathBuf),
+    /// The output folder is an input folder.
+    #[error(
+        "{0} is an input folder and the output folder: give --out a folder of its own (it may lie inside the input folder)"
+    )]
+    OutIsInput(PathBuf),
+    /// Another run is writing to the output folder.
+    #[error(transparent)]
+    Busy(crate::files::LockError),
+    /// `resume` over inputs that are not those of the run it resumes.
+    #[error(
+        "cannot resume the run in {out}: {differ} of the {done} requests it rendered are not in the inputs as they were (first: {first}); resume with the inputs of that run, or render these inputs into a new --out folder"
+    )]
+    ResumeMismatch {
+        /// The output folder.
+        out: PathBuf,
+        /// Rendered requests that differ or are gone.
+        differ: u64,
+        /// Rendered requests of the earlier run.
+        done: u64,
+        /// The first difference, by location (no content).
+        first: String,
+    },
+    /// The run stopped part-way (the disk is full, the manifest cannot be
+    /// written): what was done is in the manifest and in `summary`.
+    #[error(
+        "the run stopped: {cause}; the manifest lists the {} letters done, the rest were not done: make room, then run again with --resume",
+        .summary.rendered
+    )]
+    Stopped {
+        /// What was done before it stopped.
+        summary: Summary,
+        /// Why.
+        cause: String,
+    },
 }
 
 /// The output file name of a request: its id, or its input position.
@@ -134,10 +174,33 @@ pub fn output_name(id: Option<&str>, seq: u64) -> String {
     }
 }
 
+/// Name of the lock file inside the output folder.
+pub const LOCK: &str = ".letterkit-batch.lock";
+
 enum Outcome {
     /// Rendered and written to a temporary file; the main thread renames it.
-    Done(Record, PathBuf),
-    Failed(Record, String),
+    Done(Record, tempfile::TempPath),
+    /// The request failed: its record, the whole error, and whether it
+    /// repeats an earlier failure.
+    Failed(Record, String, bool),
+    /// The output could not be written because the disk is full.
+    DiskFull(String),
+}
+
+/// An outcome once the main thread has put its file in place.
+enum Committed {
+    Rendered(Record),
+    Failed(Record, String, bool),
+    DiskFull(String),
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
 }
 
 fn failed(item: &Item, letter: Option<String>, error: String) -> Outcome {
@@ -151,10 +214,19 @@ fn failed(item: &Item, letter: Option<String>, error: String) -> Outcome {
             pages: None,
             bytes: None,
             sha256: None,
+            request_sha256: None,
             status: Status::Failed,
             error: Some(summary),
         },
         error,
+        item.repeated,
+    )
+}
+
+fn is_disk_full(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
     )
 }
 
@@ -183,19 +255,20 @@ fn render_item(engine: &Engine, item: &Item, out: &Path, default_letter: Option<
         Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
     };
     let name = output_name(request.id.as_deref(), item.seq);
-    let temp = output::temp_path_for(&out.join(&name), item.seq);
-    if let Err(e) = std::fs::write(&temp, &rendered.pdf) {
-        let _ = std::fs::remove_file(&temp);
-        return failed(
-            item,
-            letter,
-            format!("{}: cannot write {name}: {e}", item.location),
-        );
-    }
-    let sha: String = Sha256::digest(&rendered.pdf)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let written = crate::files::temp_beside(&out.join(&name)).and_then(|mut f| {
+        f.write_all(&rendered.pdf)?;
+        Ok(f.into_temp_path())
+    });
+    let temp = match written {
+        Ok(t) => t,
+        Err(e) => {
+            let message = format!("{}: cannot write {name}: {e}", item.location);
+            if is_disk_full(&e) {
+                return Outcome::DiskFull(message);
+            }
+            return failed(item, letter, message);
+        }
+    };
     Outcome::Done(
         Record {
             seq: item.seq,
@@ -204,7 +277,8 @@ fn render_item(engine: &Engine, item: &Item, out: &Path, default_letter: Option<
             letter,
             pages: Some(rendered.pages as u32),
             bytes: Some(rendered.pdf.len() as u64),
-            sha256: Some(sha),
+            sha256: Some(hex(&Sha256::digest(&rendered.pdf))),
+            request_sha256: Some(hex(&item.digest)),
             status: Status::Rendered,
             error: None,
         },
@@ -212,27 +286,56 @@ fn render_item(engine: &Engine, item: &Item, out: &Path, default_letter: Option<
     )
 }
 
+/// Renders one item, turning a panic into a failure of that request, so
+/// that no bug can lose the letters around it.
+fn render_guarded(
+    engine: &Engine,
+    item: &Item,
+    out: &Path,
+    default_letter: Option<&str>,
+) -> Outcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        render_item(engine, item, out, default_letter)
+    }))
+    .unwrap_or_else(|_| {
+        failed(
+            item,
+            None,
+            format!(
+                "{}: internal error while rendering this request (please report it)",
+                item.location
+            ),
+        )
+    })
+}
+
 /// Puts a rendered letter in place (in input order, on the main thread):
-/// refuses an output name an earlier request already took.
-fn commit(outcome: Outcome, out: &Path, taken: &mut HashMap<String, String>) -> Outcome {
-    let Outcome::Done(record, temp) = outcome else {
-        return outcome;
+/// refuses an output name an earlier request already took, and a file this
+/// run did not make (unless `replace`, for a resumed run's own leftovers).
+fn commit(
+    outcome: Outcome,
+    out: &Path,
+    taken: &mut HashMap<String, String>,
+    replace: bool,
+) -> Committed {
+    let (record, temp) = match outcome {
+        Outcome::Done(record, temp) => (record, temp),
+        Outcome::Failed(r, e, repeated) => return Committed::Failed(r, e, repeated),
+        Outcome::DiskFull(e) => return Committed::DiskFull(e),
     };
     let name = record.output.clone().unwrap_or_default();
     let refuse = |message: String| {
-        let _ = fs::remove_file(&temp);
-        Outcome::Failed(
-            Record {
-                output: None,
-                pages: None,
-                bytes: None,
-                sha256: None,
-                status: Status::Failed,
-                error: Some(message.clone()),
-                ..record.clone()
-            },
-            message,
-        )
+        let r = Record {
+            output: None,
+            pages: None,
+            bytes: None,
+            sha256: None,
+            request_sha256: None,
+            status: Status::Failed,
+            error: Some(message.clone()),
+            ..record.clone()
+        };
+        Committed::Failed(r, message, false)
     };
     if let Some(first) = taken.get(&name) {
         let id = name.trim_end_matches(".pdf");
@@ -241,16 +344,31 @@ fn commit(outcome: Outcome, out: &Path, taken: &mut HashMap<String, String>) -> 
             record.input
         ));
     }
-    if let Err(e) = fs::rename(&temp, out.join(&name)) {
-        return refuse(format!("{}: cannot write {name}: {e}", record.input));
+    let target = out.join(&name);
+    let result = if replace {
+        temp.persist(&target).map_err(|e| e.error)
+    } else {
+        temp.persist_noclobber(&target).map_err(|e| e.error)
+    };
+    match result {
+        Ok(()) => {
+            taken.insert(name, record.input.clone());
+            Committed::Rendered(record)
+        }
+        Err(e) if is_disk_full(&e) => {
+            Committed::DiskFull(format!("{}: cannot write {name}: {e}", record.input))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => refuse(format!(
+            "{}: {name} already exists in the output folder and was not made by this run; letterkit does not replace it",
+            record.input
+        )),
+        Err(e) => refuse(format!("{}: cannot write {name}: {e}", record.input)),
     }
-    taken.insert(name, record.input.clone());
-    Outcome::Done(record, temp)
 }
 
 /// Replaces the manifest with `records`, atomically.
 fn rewrite_manifest(path: &Path, records: &[Record]) -> Result<(), BatchError> {
-    output::write_atomic_with(path, |f| {
+    crate::files::write_atomic_with(path, |f| {
         let mut w = BufWriter::new(f);
         for r in records {
             manifest::write_line(&mut w, r)?;
@@ -263,8 +381,61 @@ fn rewrite_manifest(path: &Path, records: &[Record]) -> Result<(), BatchError> {
     })
 }
 
+/// Checks, before anything is rendered, that every request the earlier run
+/// rendered is still at its position with the same content.
+fn check_resume(
+    files: &[(PathBuf, input::Kind)],
+    default_letter: Option<&str>,
+    done: &HashMap<u64, (String, String)>,
+    out: &Path,
+) -> Result<(), BatchError> {
+    let mut seen = 0u64;
+    let mut differ = 0u64;
+    let mut first: Option<String> = None;
+    for item in input::Reader::new(files.to_vec(), default_letter) {
+        let Some((location, digest)) = done.get(&item.seq) else {
+            continue;
+        };
+        seen += 1;
+        if *location != item.location || *digest != hex(&item.digest) {
+            differ += 1;
+            first.get_or_insert_with(|| {
+                if *location == item.location {
+                    format!("the request at {location} has changed")
+                } else {
+                    format!(
+                        "position {} was {location} and is now {}",
+                        item.seq, item.location
+                    )
+                }
+            });
+        }
+    }
+    let gone = done.len() as u64 - seen;
+    if gone > 0 {
+        first.get_or_insert_with(|| {
+            format!("{gone} of them are no longer in the inputs (the inputs are shorter)")
+        });
+    }
+    if differ + gone > 0 {
+        return Err(BatchError::ResumeMismatch {
+            out: out.to_path_buf(),
+            differ: differ + gone,
+            done: done.len() as u64,
+            first: first.unwrap_or_default(),
+        });
+    }
+    Ok(())
+}
+
 /// Runs a batch over `inputs`, calling `on_event` for every request in
 /// input order. Returns the totals.
+///
+/// # Errors
+/// [`BatchError`]: bad inputs or output folder (nothing was rendered), or
+/// [`BatchError::Stopped`] when the run could not go on (what was done is in
+/// the manifest). A panic in `on_event` is passed on to the caller after the
+/// workers have stopped; it never leaves them blocked.
 pub fn run(
     engine: &Engine,
     inputs: &[PathBuf],
@@ -287,67 +458,93 @@ pub fn run(
         }
     }
     let out = &options.out;
+    if let Some(i) = inputs
+        .iter()
+        .find(|i| i.is_dir() && crate::files::same_file(i, out))
+    {
+        return Err(BatchError::OutIsInput(i.clone()));
+    }
     fs::create_dir_all(out).map_err(|source| BatchError::Output {
         path: out.clone(),
         source,
     })?;
+    let _lock = crate::files::Lock::try_new(&out.join(LOCK), out).map_err(BatchError::Busy)?;
+    // Holding the lock, every temp file in the folder is a dead run's.
+    crate::files::remove_stale_temps(out, None);
     let files = input::files(inputs, Some(out)).map_err(BatchError::Input)?;
     let manifest_path = out.join(MANIFEST);
-    let mut done: HashSet<u64> = HashSet::new();
+    let default_letter = options.default_letter.as_deref();
     let mut previous: Vec<Record> = Vec::new();
     let mut taken: HashMap<String, String> = HashMap::new();
     if manifest_path.exists() {
-        if !options.resume {
+        previous = manifest::read_valid(&manifest_path);
+        if !options.resume && !previous.is_empty() {
             return Err(BatchError::NotEmpty(out.clone()));
         }
-        previous = manifest::read_valid(&manifest_path);
-        for r in &previous {
-            if r.status == Status::Rendered && manifest::output_intact(out, r) {
-                done.insert(r.seq);
-            }
-        }
-        // Records of failures are written again if they fail again.
-        previous.retain(|r| done.contains(&r.seq));
+        // Done: rendered, its file whole, and its request known by digest.
+        previous.retain(|r| {
+            r.status == Status::Rendered
+                && r.request_sha256.is_some()
+                && manifest::output_intact(out, r)
+        });
+        let done: HashMap<u64, (String, String)> = previous
+            .iter()
+            .map(|r| {
+                (
+                    r.seq,
+                    (
+                        r.input.clone(),
+                        r.request_sha256.clone().unwrap_or_default(),
+                    ),
+                )
+            })
+            .collect();
+        check_resume(&files, default_letter, &done, out)?;
         for r in &previous {
             if let Some(name) = &r.output {
                 taken.insert(name.clone(), r.input.clone());
             }
         }
     }
+    let done: HashSet<u64> = previous.iter().map(|r| r.seq).collect();
     let resumed = !previous.is_empty();
-    output::remove_stale_temps(out);
+    // A resumed run may replace what the killed run left in its own folder.
+    let replace = options.resume && manifest_path.exists();
     // Rewrite the manifest with the whole records only (a killed run may
     // have left half a line), then append.
     rewrite_manifest(&manifest_path, &previous)?;
-    let manifest_file = fs::OpenOptions::new()
-        .append(true)
-        .open(&manifest_path)
-        .map_err(|source| BatchError::Output {
+    let mut manifest_out =
+        manifest::Appender::open(&manifest_path).map_err(|source| BatchError::Output {
             path: manifest_path.clone(),
             source,
         })?;
-    let mut manifest_out = BufWriter::new(manifest_file);
 
     let jobs = options.jobs.max(1);
-    // Work moves between threads in chunks: one hand-off per CHUNK letters
-    // instead of one per letter (each hand-off can cost a thread wake-up).
-    let (job_tx, job_rx) = mpsc::sync_channel::<Vec<(u64, Item)>>(jobs * 2);
-    let job_rx = Arc::new(Mutex::new(job_rx));
-    let (res_tx, res_rx) = mpsc::sync_channel::<Vec<(u64, Outcome)>>(jobs * 2);
+    let stop = AtomicBool::new(false);
     let mut summary = Summary::default();
-    let mut write_error: Option<BatchError> = None;
+    let mut stopped: Option<String> = None;
 
     std::thread::scope(|scope| {
-        // Reader: decides which positions to render and feeds the workers.
+        // Channels live inside the scope: if anything on this thread panics,
+        // the receivers drop, the workers' sends fail and every thread ends.
+        // Work moves between threads in chunks: one hand-off per CHUNK
+        // letters instead of one per letter.
+        let (job_tx, job_rx) = mpsc::sync_channel::<Vec<(u64, Item)>>(jobs * 2);
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (res_tx, res_rx) = mpsc::sync_channel::<Vec<(u64, Outcome)>>(jobs * 2);
         let shard = options.shard;
-        let default_letter = options.default_letter.as_deref();
         let done_ref = &done;
+        let stop_ref = &stop;
+        let files = files.clone();
         let reader = scope.spawn(move || {
             let mut skipped = 0u64;
             let mut other = 0u64;
             let mut dispatched = 0u64;
             let mut chunk = Vec::with_capacity(CHUNK);
-            for item in input::Reader::new(files) {
+            for item in input::Reader::new(files, default_letter) {
+                if stop_ref.load(Ordering::Relaxed) {
+                    return (skipped, other);
+                }
                 if shard.is_some_and(|s| !s.takes(item.seq)) {
                     other += 1;
                     continue;
@@ -383,7 +580,15 @@ pub fn run(
                     let Ok(chunk) = next else { break };
                     let outcomes = chunk
                         .into_iter()
-                        .map(|(k, item)| (k, render_item(engine, &item, out, default_letter)))
+                        .map(|(k, item)| {
+                            let o = if stop_ref.load(Ordering::Relaxed) {
+                                None
+                            } else {
+                                Some(render_guarded(engine, &item, out, default_letter))
+                            };
+                            (k, o)
+                        })
+                        .filter_map(|(k, o)| o.map(|o| (k, o)))
                         .collect();
                     if tx.send(outcomes).is_err() {
                         break;
@@ -392,60 +597,67 @@ pub fn run(
             });
         }
         drop(res_tx);
+        drop(job_rx);
 
         // Writer (this thread): manifest lines in input order.
         let mut pending: BTreeMap<u64, Outcome> = BTreeMap::new();
-        let mut emit = |outcome: Outcome, summary: &mut Summary| {
-            let outcome = commit(outcome, out, &mut taken);
-            let (record, error) = match &outcome {
-                Outcome::Done(r, _) => (r, None),
-                Outcome::Failed(r, e) => (r, Some(e.as_str())),
+        let mut emit = |outcome: Outcome, summary: &mut Summary, stopped: &mut Option<String>| {
+            if stopped.is_some() {
+                return; // not done: said in the error, absent from the manifest
+            }
+            let (record, error, repeated) = match commit(outcome, out, &mut taken, replace) {
+                Committed::Rendered(r) => (r, None, false),
+                Committed::Failed(r, e, repeated) => (r, Some(e), repeated),
+                Committed::DiskFull(e) => {
+                    *stopped = Some(e);
+                    stop_ref.store(true, Ordering::Relaxed);
+                    return;
+                }
             };
+            // Flushed line by line: after a kill, every letter in place is
+            // in the manifest but the one being committed. A line that
+            // cannot be written whole is taken back, so the manifest stays
+            // parseable, and the run stops.
+            if let Err(e) = manifest_out.append(&record) {
+                if let Some(name) = &record.output {
+                    let _ = fs::remove_file(out.join(name));
+                }
+                *stopped = Some(format!("cannot write {}: {e}", manifest_path.display()));
+                stop_ref.store(true, Ordering::Relaxed);
+                return;
+            }
             match record.status {
                 Status::Rendered => summary.rendered += 1,
-                _ => summary.failed += 1,
+                Status::Failed => summary.failed += 1,
             }
-            // Flushed line by line: after a kill, every letter in place is
-            // in the manifest but the one being committed.
-            if write_error.is_none()
-                && let Err(source) = manifest::write_line(&mut manifest_out, record)
-                    .and_then(|()| manifest_out.flush())
-            {
-                write_error = Some(BatchError::Output {
-                    path: manifest_path.clone(),
-                    source,
-                });
-            }
-            on_event(&Event { record, error });
+            on_event(&Event {
+                record: &record,
+                error: error.as_deref(),
+                repeated,
+            });
         };
         // Outcomes arrive out of order; emit them in dispatch order (every
-        // dispatched job returns exactly one outcome).
+        // dispatched job returns exactly one outcome unless the run stops).
         let mut next = 0u64;
         for outcomes in res_rx.iter() {
             pending.extend(outcomes);
             while let Some(o) = pending.remove(&next) {
-                emit(o, &mut summary);
+                emit(o, &mut summary, &mut stopped);
                 next += 1;
             }
         }
         while let Some((_, o)) = pending.pop_first() {
-            emit(o, &mut summary);
+            emit(o, &mut summary, &mut stopped);
         }
         if let Ok((skipped, other)) = reader.join() {
             summary.skipped = skipped;
             summary.other_shards = other;
         }
     });
-    if let Err(source) = manifest_out.flush() {
-        return Err(BatchError::Output {
-            path: manifest_path,
-            source,
-        });
-    }
-    if let Some(e) = write_error {
-        return Err(e);
-    }
     drop(manifest_out);
+    if let Some(cause) = stopped {
+        return Err(BatchError::Stopped { summary, cause });
+    }
     if resumed {
         // A resumed run appended after the earlier records; put the whole
         // manifest back in input order.

@@ -6,7 +6,13 @@ use std::time::{Duration, Instant};
 
 use letterkit::batch::{self, Options, Shard, Status};
 
+use super::output::{errln, outln};
 use super::{CONFIG_ERROR, INPUT_FAILED, OK, print_error};
+
+/// Most worker threads `--jobs` takes.
+const MAX_JOBS: usize = 256;
+/// Problems of one failing request printed without `--all-problems`.
+const PROBLEMS_SHOWN: usize = 5;
 
 /// Render a batch of requests: folders, JSON Lines files and CSV files.
 #[derive(clap::Args)]
@@ -35,9 +41,9 @@ pub struct Args {
     /// Output folder.
     #[arg(long, short, value_name = "DIR")]
     out: PathBuf,
-    /// Worker threads (default: every core).
-    #[arg(long, short, value_name = "N")]
-    jobs: Option<usize>,
+    /// Worker threads, 1 to 256 (default: every core).
+    #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_JOBS as i64))]
+    jobs: Option<u16>,
     /// Letter code for requests that do not give one.
     #[arg(long, value_name = "CODE")]
     letter: Option<String>,
@@ -50,10 +56,13 @@ pub struct Args {
     /// No progress output.
     #[arg(long, short)]
     quiet: bool,
-    /// Print every problem of a failing request, not just the first (messages
-    /// never quote names, addresses, postcodes or references).
+    /// Print every problem of a failing request, not just the first five
+    /// (messages never quote names, addresses, postcodes or references).
     #[arg(long)]
     all_problems: bool,
+    /// Print the summary as JSON on standard output.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs the verb.
@@ -65,19 +74,16 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     if let Some(code) = &args.letter
         && engine.catalog().letter(code).is_none()
     {
-        eprintln!(
+        errln!(
             "error: --letter {code}: unknown letter; the catalog has: {}",
             engine.catalog().letter_codes()
         );
         return CONFIG_ERROR;
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
-    if jobs == 0 {
-        eprintln!("error: --jobs must be at least 1");
-        return CONFIG_ERROR;
-    }
+    let jobs = args.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        usize::from,
+    );
     let options = Options {
         out: args.out.clone(),
         jobs,
@@ -118,15 +124,10 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         done += 1;
         if ev.record.status == Status::Failed {
             failed += 1;
-            let text = if args.all_problems {
-                ev.error.unwrap_or_default().to_owned()
-            } else {
-                ev.record.error.clone().unwrap_or_default()
-            };
-            let msg = format!("failed: {text}");
+            let msg = failure_text(ev, args.all_problems);
             match &bar {
                 Some(pb) => pb.println(msg),
-                None => eprintln!("{msg}"),
+                None => errln!("{msg}"),
             }
         }
         if let Some(pb) = &bar {
@@ -137,32 +138,33 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         } else if !args.quiet && last_line.elapsed() >= Duration::from_secs(5) {
             last_line = Instant::now();
             let rate = done as f64 / start.elapsed().as_secs_f64().max(1e-9);
-            eprintln!("progress: {done} done, {failed} failed, {rate:.0} letters/s");
+            errln!("progress: {done} done, {failed} failed, {rate:.0} letters/s");
         }
     });
     if let Some(pb) = &bar {
         pb.finish_and_clear();
     }
+    let secs = start.elapsed().as_secs_f64();
     match result {
         Ok(s) => {
-            let secs = start.elapsed().as_secs_f64();
-            if !args.quiet || s.failed > 0 {
-                let mut line = format!(
-                    "rendered {}, failed {}, skipped {} (already done)",
-                    s.rendered, s.failed, s.skipped
-                );
-                if let Some(sh) = args.shard {
-                    line.push_str(&format!(
-                        ", {} in other shards than {}/{}",
-                        s.other_shards, sh.index, sh.count
-                    ));
-                }
-                line.push_str(&format!(" in {secs:.1}s"));
-                eprintln!("{line}");
-            }
+            report(&args, &s, None, secs);
             if s.failed > 0 { INPUT_FAILED } else { OK }
         }
-        Err(e @ batch::BatchError::Input(_)) | Err(e @ batch::BatchError::NotEmpty(_)) => {
+        Err(batch::BatchError::Stopped { summary, cause }) => {
+            report(&args, &summary, Some(&cause), secs);
+            errln!(
+                "error: the run stopped: {cause}; the manifest lists the {} letters done, the rest were not done: make room, then run again with --resume",
+                summary.rendered
+            );
+            INPUT_FAILED
+        }
+        Err(
+            e @ (batch::BatchError::Input(_)
+            | batch::BatchError::NotEmpty(_)
+            | batch::BatchError::OutIsInput(_)
+            | batch::BatchError::Busy(_)
+            | batch::BatchError::ResumeMismatch { .. }),
+        ) => {
             print_error(&e);
             CONFIG_ERROR
         }
@@ -170,5 +172,65 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             print_error(&e);
             INPUT_FAILED
         }
+    }
+}
+
+/// The lines printed for a failed request: its problems (the first five
+/// unless `all`), each on its own line.
+fn failure_text(ev: &batch::Event<'_>, all: bool) -> String {
+    let full = ev.error.unwrap_or_default();
+    let lines: Vec<&str> = full.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.is_empty() {
+        return format!("failed: {}", ev.record.error.as_deref().unwrap_or_default());
+    }
+    let shown = if all || ev.repeated {
+        lines.len()
+    } else {
+        lines.len().min(PROBLEMS_SHOWN)
+    };
+    let mut text = format!("failed: {}", lines[0]);
+    for l in &lines[1..shown] {
+        text.push_str("\n        ");
+        text.push_str(l);
+    }
+    if shown < lines.len() {
+        let more = lines.len() - shown;
+        text.push_str(&format!(
+            "\n        ... and {more} more problem{} (--all-problems shows them)",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    text
+}
+
+/// The summary line (stderr) and, with `--json`, the summary document.
+fn report(args: &Args, s: &batch::Summary, stopped: Option<&str>, secs: f64) {
+    if args.json {
+        let mut doc = serde_json::json!({
+            "schema": "letterkit.batch.v1",
+            "rendered": s.rendered,
+            "failed": s.failed,
+            "skipped": s.skipped,
+            "other_shards": s.other_shards,
+            "manifest": args.out.join(batch::MANIFEST).display().to_string(),
+        });
+        if let Some(cause) = stopped {
+            doc["stopped"] = serde_json::Value::String(cause.to_owned());
+        }
+        outln!("{doc}");
+    }
+    if !args.quiet || s.failed > 0 || stopped.is_some() {
+        let mut line = format!(
+            "rendered {}, failed {}, skipped {} (already done)",
+            s.rendered, s.failed, s.skipped
+        );
+        if let Some(sh) = args.shard {
+            line.push_str(&format!(
+                ", {} in other shards than {}/{}",
+                s.other_shards, sh.index, sh.count
+            ));
+        }
+        line.push_str(&format!(" in {secs:.1}s"));
+        errln!("{line}");
     }
 }

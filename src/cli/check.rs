@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::output::outln;
 use super::{CONFIG_ERROR, OK};
 
 /// Check every letter definition, paragraph and template of the catalog.
@@ -23,12 +24,12 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             let letters = c.letters().count();
             let paragraphs = c.paragraphs().count();
             if args.json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"ok": true, "letters": letters, "paragraphs": paragraphs, "problems": []})
                 );
             } else {
-                println!(
+                outln!(
                     "catalog ok: {letters} letters, {paragraphs} paragraphs, every template compiles"
                 );
             }
@@ -41,9 +42,9 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
                     .iter()
                     .map(|p| serde_json::json!({"file": p.file, "line": p.line, "column": p.column, "message": p.message}))
                     .collect();
-                println!("{}", serde_json::json!({"ok": false, "problems": problems}));
+                outln!("{}", serde_json::json!({"ok": false, "problems": problems}));
             } else {
-                eprint!("{e}");
+                super::output::err(e.to_string().trim_end());
             }
             CONFIG_ERROR
         }

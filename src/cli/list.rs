@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::OK;
+use super::output::outln;
 
 /// List the letters and forms in the catalog.
 #[derive(clap::Args)]
@@ -30,7 +31,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
                 })
             })
             .collect();
-        println!("{}", serde_json::Value::Array(v));
+        outln!("{}", serde_json::Value::Array(v));
     } else {
         for l in letters {
             let draft = if l.draft.is_some() {
@@ -38,7 +39,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             } else {
                 ""
             };
-            println!(
+            outln!(
                 "{:<40} {:<7} {}{draft}",
                 l.code,
                 format!("{:?}", l.kind).to_lowercase(),

@@ -3,6 +3,7 @@
 mod batch;
 mod check;
 mod list;
+pub mod output;
 mod pack;
 mod render;
 mod show;
@@ -54,10 +55,10 @@ pub fn engine(catalog: Option<&PathBuf>) -> Result<Engine, letterkit::Error> {
 
 /// Prints an error and every cause under it.
 pub fn print_error(err: &(dyn std::error::Error + 'static)) {
-    eprintln!("error: {err}");
+    output::err(&format!("error: {err}"));
     let mut source = err.source();
     while let Some(s) = source {
-        eprintln!("  caused by: {s}");
+        output::err(&format!("  caused by: {s}"));
         source = s.source();
     }
 }
@@ -68,7 +69,14 @@ pub fn run() -> i32 {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { CONFIG_ERROR } else { OK };
-            let _ = e.print();
+            // --help and --version go to standard output: a closed pipe or
+            // a full disk must not panic there either.
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                output::err(text.trim_end());
+            } else {
+                output::out(&text);
+            }
             return code;
         }
     };

@@ -1,24 +1,39 @@
 //! `letterkit render`: one or more request files → PDF files.
+//!
+//! Every request is read and checked before anything is written, so that two
+//! requests that would be written to the same file are refused instead of one
+//! silently replacing the other. An existing file is never replaced without
+//! `--force`, and an input never at all.
 
+use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use letterkit::batch::output::write_atomic;
 use letterkit::{Engine, RenderOptions};
+use serde_json::json;
 
+use super::output::{errln, outln};
 use super::{CONFIG_ERROR, INPUT_FAILED, OK, print_error};
 
 /// Render request files (YAML or JSON) to PDF.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  letterkit render fixtures/requests/valid/cmsl5502-payments/request.yaml --out letter.pdf\n  letterkit render a.yaml b.json --out letters/      (one PDF per request, named from its id or file name)\n  letterkit render - --out letter.pdf < request.json"
+    after_help = "Examples:\n  letterkit render fixtures/requests/valid/cmsl5502-payments/request.yaml --out letter.pdf\n  letterkit render a.yaml b.json --out letters/      (one PDF per request, named from its id or file name)\n  letterkit render - --out letter.pdf < request.json\n  letterkit render request.yaml --out - | lp          (the PDF on standard output)"
 )]
 pub struct Args {
     /// Request files (YAML or JSON); `-` reads standard input.
     #[arg(required = true, value_name = "REQUEST")]
     requests: Vec<PathBuf>,
-    /// Output: a PDF file for one request, a folder for several.
+    /// Output: a PDF file for one request, a folder for several (or ending
+    /// in `/`); `-` writes the PDF of one request to standard output.
     #[arg(long, short, value_name = "PATH")]
     out: PathBuf,
+    /// Replace output files that already exist (never an input).
+    #[arg(long)]
+    force: bool,
+    /// Print what was written as JSON on standard output.
+    #[arg(long)]
+    json: bool,
 }
 
 fn read(path: &Path) -> std::io::Result<String> {
@@ -37,62 +52,212 @@ fn output_name(id: Option<&str>, input: &Path) -> String {
             "{}.pdf",
             input
                 .file_stem()
+                .filter(|_| input.as_os_str() != "-")
                 .map_or("stdin".into(), |s| s.to_string_lossy())
         ),
     }
 }
 
-fn render_one(engine: &Engine, input: &Path, out: &Path, into_dir: bool) -> Result<PathBuf, i32> {
+/// Where the output goes.
+#[derive(Clone, Copy, PartialEq)]
+enum Dest {
+    Stdout,
+    File,
+    Folder,
+}
+
+/// Decides where the output goes, or why the options do not fit.
+fn destination(args: &Args) -> Result<Dest, String> {
+    let several = args.requests.len() > 1;
+    let out = &args.out;
+    if out.as_os_str() == "-" {
+        if several {
+            return Err("--out - writes one PDF to standard output; several requests need a folder for --out".into());
+        }
+        if args.json {
+            return Err(
+                "--json prints to standard output, where --out - writes the PDF: choose one".into(),
+            );
+        }
+        if std::io::stdout().is_terminal() {
+            return Err("--out - would write a PDF to the terminal: redirect standard output to a file or a pipe".into());
+        }
+        return Ok(Dest::Stdout);
+    }
+    let names_folder = out
+        .as_os_str()
+        .to_string_lossy()
+        .ends_with(std::path::MAIN_SEPARATOR);
+    if several || out.is_dir() || names_folder {
+        if out.is_file()
+            || (!out.exists()
+                && out
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("pdf")))
+        {
+            return Err(format!(
+                "{} names a file; several requests need a folder for --out",
+                out.display()
+            ));
+        }
+        return Ok(Dest::Folder);
+    }
+    Ok(Dest::File)
+}
+
+/// One request read and rendered, not yet written.
+struct Ready {
+    input: PathBuf,
+    target: Option<PathBuf>,
+    letter: String,
+    pages: usize,
+    pdf: Vec<u8>,
+}
+
+fn render_one(engine: &Engine, input: &Path) -> Result<(letterkit::Request, Vec<u8>, usize), ()> {
     let origin = input.display().to_string();
     let text = read(input).map_err(|e| {
-        eprintln!("error: cannot read {origin}: {e}");
-        INPUT_FAILED
+        errln!("error: cannot read {origin}: {e}");
     })?;
     let request = engine.parse_request(&text, &origin).map_err(|e| {
-        eprintln!("{e}");
-        INPUT_FAILED
+        errln!("{e}");
     })?;
     let rendered = engine
         .render(&request, &RenderOptions::default())
-        .map_err(|e| {
-            print_error(&e);
-            INPUT_FAILED
-        })?;
-    let target = if into_dir {
-        out.join(output_name(request.id.as_deref(), input))
-    } else {
-        out.to_path_buf()
-    };
-    write_atomic(&target, &rendered.pdf).map_err(|e| {
-        eprintln!("error: cannot write {}: {e}", target.display());
-        INPUT_FAILED
-    })?;
-    Ok(target)
+        .map_err(|e| print_error(&e))?;
+    Ok((request, rendered.pdf, rendered.pages))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Runs the verb.
 pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
+    let dest = match destination(&args) {
+        Ok(d) => d,
+        Err(m) => {
+            errln!("error: {m}");
+            return CONFIG_ERROR;
+        }
+    };
     let engine = match super::load(catalog) {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let into_dir = args.requests.len() > 1 || args.out.is_dir();
-    if into_dir && args.out.is_file() {
-        eprintln!(
-            "error: {} is a file; several requests need a folder for --out",
-            args.out.display()
-        );
-        return CONFIG_ERROR;
-    }
     let mut failed = 0;
+    let mut ready: Vec<Ready> = Vec::new();
+    let mut claimed: HashMap<PathBuf, PathBuf> = HashMap::new();
     for input in &args.requests {
-        match render_one(&engine, input, &args.out, into_dir) {
-            Ok(path) => eprintln!("wrote {}", path.display()),
-            Err(_) => failed += 1,
+        let Ok((request, pdf, pages)) = render_one(&engine, input) else {
+            failed += 1;
+            continue;
+        };
+        let target = match dest {
+            Dest::Stdout => None,
+            Dest::File => Some(args.out.clone()),
+            Dest::Folder => Some(args.out.join(output_name(request.id.as_deref(), input))),
+        };
+        if let Some(t) = &target {
+            if let Some(first) = claimed.get(t) {
+                errln!(
+                    "error: {} and {} would both be written to {}; give each request its own id, or render them one at a time",
+                    first.display(),
+                    input.display(),
+                    t.display()
+                );
+                failed += 1;
+                continue;
+            }
+            if args
+                .requests
+                .iter()
+                .any(|i| letterkit::files::same_file(i, t))
+            {
+                errln!(
+                    "error: {} is an input; letterkit never writes over an input",
+                    t.display()
+                );
+                failed += 1;
+                continue;
+            }
+            if !args.force && std::fs::symlink_metadata(t).is_ok() {
+                errln!(
+                    "error: {} already exists; add --force to replace it",
+                    t.display()
+                );
+                failed += 1;
+                continue;
+            }
+            claimed.insert(t.clone(), input.clone());
+        }
+        ready.push(Ready {
+            input: input.clone(),
+            target,
+            letter: request.letter,
+            pages,
+            pdf,
+        });
+    }
+    if dest == Dest::Folder
+        && !ready.is_empty()
+        && let Err(e) = std::fs::create_dir_all(&args.out)
+    {
+        errln!("error: cannot create {}: {e}", args.out.display());
+        return INPUT_FAILED;
+    }
+    let mut written = Vec::new();
+    for r in ready {
+        let Some(target) = &r.target else {
+            super::output::out_bytes(&r.pdf);
+            continue;
+        };
+        let result = if args.force {
+            letterkit::files::write_atomic(target, &r.pdf)
+        } else {
+            letterkit::files::write_new(target, &r.pdf)
+        };
+        match result {
+            Ok(()) => {
+                if !args.json {
+                    errln!("wrote {}", target.display());
+                }
+                written.push(json!({
+                    "input": r.input.display().to_string(),
+                    "output": target.display().to_string(),
+                    "letter": r.letter,
+                    "pages": r.pages,
+                    "bytes": r.pdf.len(),
+                    "sha256": sha256_hex(&r.pdf),
+                }));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                errln!(
+                    "error: {} already exists; add --force to replace it",
+                    target.display()
+                );
+                failed += 1;
+            }
+            Err(e) => {
+                errln!("error: cannot write {}: {e}", target.display());
+                failed += 1;
+            }
         }
     }
+    if args.json {
+        let doc = json!({
+            "schema": "letterkit.render.v1",
+            "written": written,
+            "failed": failed,
+        });
+        outln!("{doc}");
+    }
     if failed > 0 {
-        eprintln!("{failed} of {} requests failed", args.requests.len());
+        errln!("{failed} of {} requests failed", args.requests.len());
         INPUT_FAILED
     } else {
         OK

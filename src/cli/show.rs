@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use letterkit::catalog::{FieldType, Language, Selects};
 
+use super::output::{errln, outln};
 use super::{INPUT_FAILED, OK};
 
 /// Show one letter: its fields, and each reason with its paragraph code and wording.
@@ -25,7 +26,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     };
     let cat = engine.catalog();
     let Some(letter) = cat.letter(&args.code) else {
-        eprintln!(
+        errln!(
             "error: unknown letter `{}`; the catalog has: {}",
             args.code,
             cat.letter_codes()
@@ -78,14 +79,14 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             "source": letter.source, "draft": letter.draft, "notes": letter.notes,
             "fields": fields, "optional-paragraphs": optional,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         return OK;
     }
-    println!("{}  {}", letter.code, letter.title);
+    outln!("{}  {}", letter.code, letter.title);
     if let Some(d) = &letter.description {
-        println!("{d}");
+        outln!("{d}");
     }
-    println!(
+    outln!(
         "kind: {:?}, audience: {:?}{}",
         letter.kind,
         letter.audience,
@@ -96,11 +97,11 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             .unwrap_or_default()
     );
     if let Some(d) = &letter.draft {
-        println!("DRAFT WORDING: {d}");
+        outln!("DRAFT WORDING: {d}");
     }
-    println!("\nfields:");
+    outln!("\nfields:");
     for f in &letter.fields {
-        println!(
+        outln!(
             "  {:<24} {:<8} {}{}",
             f.name,
             f.ty.name(),
@@ -113,7 +114,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         if let FieldType::Choice(choices) = &f.ty {
             for c in choices {
                 let (code, text) = wording(&c.selects);
-                println!(
+                outln!(
                     "      {:<30} {:<12} {}",
                     c.code,
                     code.unwrap_or_else(|| "-".into()),
@@ -123,10 +124,10 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         }
     }
     if !letter.optional_paragraphs.is_empty() {
-        println!("\noptional paragraphs:");
+        outln!("\noptional paragraphs:");
         for o in &letter.optional_paragraphs {
             let (code, text) = wording(&o.selects);
-            println!(
+            outln!(
                 "  {:<24} {:<12} {}{}",
                 o.id,
                 code.unwrap_or_else(|| "-".into()),

@@ -145,7 +145,8 @@ struct Checker<'a> {
     out: Vec<Diagnostic>,
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
+/// Levenshtein distance, for did-you-mean suggestions.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
