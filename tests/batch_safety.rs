@@ -739,11 +739,7 @@ fn a_windows_1252_csv_is_told_to_be_saved_as_utf8() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path();
     let mut bytes = format!("{CSV_HEADER}\r\n").into_bytes();
-    bytes.extend(
-        csv_row("w1", "Ms Zo\u{1}")
-            .replace('\u{1}', "\u{1}")
-            .as_bytes(),
-    );
+    bytes.extend(csv_row("w1", "Ms Zo\u{1}").as_bytes());
     let at = bytes.iter().rposition(|b| *b == 1).expect("marker");
     bytes[at] = 0xEB; // ë in Windows-1252
     bytes.extend(b"\r\n");
