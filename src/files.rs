@@ -39,11 +39,17 @@ fn file_name(path: &Path) -> String {
 /// # Errors
 /// When the folder cannot be written.
 pub fn temp_beside(target: &Path) -> io::Result<tempfile::NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(&format!(".{}.", file_name(target)))
-        .suffix(TEMP_SUFFIX)
-        .rand_bytes(8)
-        .tempfile_in(parent_of(target))
+    let prefix = format!(".{}.", file_name(target));
+    let mut b = tempfile::Builder::new();
+    b.prefix(&prefix).suffix(TEMP_SUFFIX).rand_bytes(8);
+    // The file becomes the user's output: the permissions a plain
+    // `File::create` gives (0666 less the umask), not a temp file's 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(parent_of(target))
 }
 
 /// Whether `name` is the name of a temporary file letterkit made (this
@@ -52,10 +58,12 @@ pub fn is_temp_name(name: &str) -> bool {
     name.starts_with('.') && (name.ends_with(TEMP_SUFFIX) || name.contains(".tmp-"))
 }
 
+/// Writes a temp file beside `target`, creating the folder if need be.
 fn write_temp(
     target: &Path,
     write: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> io::Result<tempfile::NamedTempFile> {
+    fs::create_dir_all(parent_of(target))?;
     let mut tmp = temp_beside(target)?;
     write(tmp.as_file_mut())?;
     tmp.as_file_mut().flush()?;
@@ -267,6 +275,19 @@ mod tests {
         assert_eq!(fs::read(&p).expect("read"), b"old");
         let left: Vec<_> = fs::read_dir(dir.path()).expect("ls").collect();
         assert_eq!(left.len(), 1, "no temp file left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_get_the_permissions_of_a_plain_create() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let plain = dir.path().join("plain");
+        fs::File::create(&plain).expect("create");
+        let ours = dir.path().join("ours.pdf");
+        write_new(&ours, b"x").expect("write");
+        let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&ours), mode(&plain));
     }
 
     #[test]
