@@ -2,6 +2,7 @@
 //! file must be a module here; `no_forgotten_test_files` checks that.
 
 mod batch;
+mod catalog_msgs;
 mod common;
 mod letters;
 mod pack;

@@ -3,6 +3,7 @@
 mod batch;
 mod check;
 mod list;
+mod new;
 mod pack;
 mod render;
 mod show;
@@ -40,6 +41,7 @@ enum Verb {
     Check(check::Args),
     List(list::Args),
     Show(show::Args),
+    New(new::Args),
     Batch(batch::Args),
     Pack(pack::Args),
 }
@@ -78,6 +80,7 @@ pub fn run() -> i32 {
         Verb::Check(a) => check::run(a, catalog),
         Verb::List(a) => list::run(a, catalog),
         Verb::Show(a) => show::run(a, catalog),
+        Verb::New(a) => new::run(a, catalog),
         Verb::Batch(a) => batch::run(a, catalog),
         Verb::Pack(a) => pack::run(a, catalog),
     }

@@ -488,9 +488,7 @@ pub fn check_templates(
                 &l.file,
                 line,
                 column,
-                format!(
-                    "the template writes more than 1 MiB of text for a request with every field at its longest, far more than any letter needs: it loops too much"
-                ),
+                "the template writes more than 1 MiB of text for a request with every field at its longest, far more than any letter needs: it loops too much",
             ));
         }
     }
