@@ -370,3 +370,23 @@ fn check_list_and_show_json_follow_the_shared_convention() {
         .expect("meeting-location");
     assert_eq!(location["max_length"], 200);
 }
+
+/// `list > /dev/full` is an error (exit 1), not a panic (exit 101).
+#[cfg(target_os = "linux")]
+#[test]
+fn list_to_a_full_disk_is_an_error() {
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = letterkit(&root())
+        .arg("list")
+        .stdout(full)
+        .output()
+        .expect("run letterkit");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: cannot write to standard output: No space left on device (os error 28)\n"
+    );
+}

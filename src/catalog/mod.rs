@@ -488,11 +488,16 @@ impl Catalog {
     /// Problems name the absolute path of the source file the binary was
     /// built from, so that whoever edits the shipped catalog can jump to it.
     pub fn builtin() -> Result<Catalog, CatalogError> {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        Catalog::load(embedded_files(), &|rel| {
-            root.join(rel).display().to_string()
-        })
+        Catalog::load(embedded_files(), &builtin_path)
     }
+}
+
+/// Where a file of the shipped catalog was compiled from: an absolute path.
+fn builtin_path(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 /// The files of the shipped catalog, as compiled into the binary.
@@ -1063,4 +1068,42 @@ fn check_letter(
         template: raw.template.value,
         file: file.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A problem in the built-in catalog names the absolute path of the file
+    /// it was built from, so that an editor opens it from any folder.
+    #[test]
+    fn builtin_problems_name_the_absolute_source_file() {
+        let mut files = embedded_files();
+        let f = files
+            .iter_mut()
+            .find(|f| f.path == "letters/CMSL5503.yaml")
+            .expect("shipped");
+        f.text = f.text.replacen("kind: letter", "kind: leter", 1);
+        let err = Catalog::load(files, &builtin_path).expect_err("a bad kind");
+        let want = Path::new(env!("CARGO_MANIFEST_DIR")).join("letters/CMSL5503.yaml");
+        assert!(want.is_absolute() && want.is_file());
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(err.problems[0].file, want.display().to_string());
+        assert_eq!(
+            err.problems[0].message,
+            "kind `leter` is not one of: letter, form"
+        );
+    }
+
+    #[test]
+    fn template_lines_map_to_file_lines() {
+        let text = "code: X\ntemplate: |\n  # Title\n\n  {{ x | }}\n";
+        // serde-saphyr puts a literal block's span on its first content line.
+        assert_eq!(template_position(text, (3, 3), 3, 8), ((5, 10), true));
+        // A span on the `|` itself.
+        assert_eq!(template_position(text, (2, 11), 3, 8), ((5, 10), true));
+        // A quoted template: the value's start, not exact.
+        let quoted = "template: \"{{ x | }}\"\n";
+        assert_eq!(template_position(quoted, (1, 11), 1, 8), ((1, 11), false));
+    }
 }
