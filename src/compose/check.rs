@@ -204,8 +204,10 @@ fn check_expr(e: &Expr, out: &mut Vec<Unbounded>) {
     }
 }
 
-/// Walks the template; `runs` is how many times the enclosing loops run.
-fn check_nodes(nodes: &[Node], runs: u64, out: &mut Vec<Unbounded>) {
+/// Walks the template; `runs` is how many times the enclosing `range` loops
+/// run, `data` whether it is inside a loop over a value (whose length only
+/// the request knows: so it may not nest with another loop).
+fn check_nodes(nodes: &[Node], runs: u64, data: bool, out: &mut Vec<Unbounded>) {
     let refuse = |out: &mut Vec<Unbounded>, word: &str, what: &str| {
         out.push(Unbounded {
             word: word.to_owned(),
@@ -218,16 +220,26 @@ fn check_nodes(nodes: &[Node], runs: u64, out: &mut Vec<Unbounded>) {
             Node::If(i, _) => {
                 for (_, cond, body) in &i.conditions {
                     check_expr(cond, out);
-                    check_nodes(body, runs, out);
+                    check_nodes(body, runs, data, out);
                 }
                 if let Some((_, body)) = &i.otherwise {
-                    check_nodes(body, runs, out);
+                    check_nodes(body, runs, data, out);
                 }
             }
             Node::Forloop(_, f, _) => {
                 let mut inner = runs;
+                let mut inner_data = data;
+                let nested = || {
+                    Unbounded {
+                    word: "for".into(),
+                    message: "the template has a loop over a value nested with another loop; a loop over a field or list may not be nested, so that its work stays bounded".into(),
+                }
+                };
                 match &f.container.val {
                     ExprVal::FunctionCall(call) if call.name == "range" => {
+                        if data {
+                            out.push(nested());
+                        }
                         match range_runs(call) {
                             Ok(n) => {
                                 inner = runs.saturating_mul(n.max(1));
@@ -252,16 +264,22 @@ fn check_nodes(nodes: &[Node], runs: u64, out: &mut Vec<Unbounded>) {
                         }
                         check_filters(&f.container.filters, out);
                     }
-                    _ => check_expr(&f.container, out),
+                    _ => {
+                        if data || runs > 1 {
+                            out.push(nested());
+                        }
+                        inner_data = true;
+                        check_expr(&f.container, out);
+                    }
                 }
-                check_nodes(&f.body, inner, out);
+                check_nodes(&f.body, inner, inner_data, out);
                 if let Some(body) = &f.empty_body {
-                    check_nodes(body, runs, out);
+                    check_nodes(body, runs, data, out);
                 }
             }
             Node::FilterSection(_, f, _) => {
                 check_filter(&f.filter, out);
-                check_nodes(&f.body, runs, out);
+                check_nodes(&f.body, runs, data, out);
             }
             Node::Set(_, s) => refuse(out, "set", if s.global { "set_global" } else { "set" }),
             Node::MacroDefinition(..) => refuse(out, "macro", "macro"),
@@ -469,7 +487,7 @@ pub fn check_templates(
             }
         }
         let mut unbounded = Vec::new();
-        check_nodes(&t.ast, 1, &mut unbounded);
+        check_nodes(&t.ast, 1, false, &mut unbounded);
         let bounded = unbounded.is_empty();
         for u in unbounded {
             let (line, column) = locate(&l.file, &u.word);
@@ -540,6 +558,18 @@ mod tests {
             (
                 "{% for i in range(end=100) %}{% for j in range(end=100) %}x{% endfor %}{% endfor %}",
                 "the template's loops run 10000 times; a letter's loops may run at most 1000 times in all",
+            ),
+            (
+                "{% for i in range(end=10) %}{% for c in meeting_location %}x{% endfor %}{% endfor %}",
+                "the template has a loop over a value nested with another loop",
+            ),
+            (
+                "{% for c in meeting_location %}{% for d in meeting_location %}x{% endfor %}{% endfor %}",
+                "the template has a loop over a value nested with another loop",
+            ),
+            (
+                "{% for c in meeting_location %}{% for i in range(end=2) %}x{% endfor %}{% endfor %}",
+                "the template has a loop over a value nested with another loop",
             ),
             (
                 "{% for i in range(end=10, step_by=0) %}x{% endfor %}",
