@@ -2,9 +2,10 @@
 //! is shown at its line and column in the letter's file, with the line and a
 //! caret), uses only declared fields, and does bounded work.
 //!
-//! Bounded work: a template may loop over a field or a built-in list, or over
-//! `range(...)` with literal bounds, at most [`MAX_LOOP_RUNS`] times in all
-//! (nested loops multiply); it may use only the filters in [`FILTERS`] (none
+//! Bounded work: a template may loop over `range(...)` with literal bounds,
+//! at most [`MAX_LOOP_RUNS`] times in all (nested loops multiply), and over a
+//! field or a built-in list, not nested with any other loop (its length is
+//! the request's); it may use only the filters in [`FILTERS`] (none
 //! of which can make a value much longer than its input), no function but
 //! `range`, and no `set`, macro, `include`, `extends` or `block`. Each letter
 //! is then rendered once with a sample request (every field filled, at its
