@@ -142,6 +142,7 @@ impl Engine {
                     line: 0,
                     column: 0,
                     message: format!("a template does not compile: {e}"),
+                    snippet: Vec::new(),
                 }],
             })
         })?;

@@ -1017,7 +1017,8 @@ fn check_passes_on_the_shipped_catalog_built_in_and_on_disk() {
 fn list_json_names_the_face_to_face_letters() {
     let json: serde_json::Value =
         serde_json::from_str(&run_ok(&["list", "--json"])).expect("list --json is JSON");
-    let letters = json.as_array().expect("a JSON array");
+    assert_eq!(json["schema"], "letterkit.list.v1");
+    let letters = json["letters"].as_array().expect("a JSON array of letters");
     for (code, title) in [
         (
             "CMSL5501",

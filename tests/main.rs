@@ -3,6 +3,7 @@
 
 mod batch;
 mod batch_safety;
+mod catalog_msgs;
 mod common;
 mod letters;
 mod pack;

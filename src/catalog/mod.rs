@@ -30,9 +30,12 @@ pub struct SourceFile {
 }
 
 /// One problem in a catalog file.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Problem {
-    /// File, relative to the catalog root.
+    /// The file as an editor opens it: the `--catalog` folder as given joined
+    /// with the file (`my-catalog/letters/CMSL5502.yaml`), the absolute path
+    /// of the source file for the built-in catalog, or the path relative to
+    /// the catalog root for [`Catalog::from_files`].
     pub file: String,
     /// 1-based line (0 when unknown).
     pub line: u32,
@@ -40,6 +43,9 @@ pub struct Problem {
     pub column: u32,
     /// What is wrong and what is allowed.
     pub message: String,
+    /// The source lines around the problem, with a caret under the column
+    /// (printed under the message; one string per line).
+    pub snippet: Vec<String>,
 }
 
 impl fmt::Display for Problem {
@@ -49,13 +55,49 @@ impl fmt::Display for Problem {
                 f,
                 "{}:{}:{}: {}",
                 self.file, self.line, self.column, self.message
-            )
+            )?;
         } else {
-            write!(f, "{}: {}", self.file, self.message)
+            write!(f, "{}: {}", self.file, self.message)?;
+        }
+        for l in &self.snippet {
+            write!(f, "\n{l}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Problem {
+    /// A problem at `line:column` of `file` (0, 0 when the position is unknown).
+    pub fn new(file: &str, line: u32, column: u32, message: impl Into<String>) -> Problem {
+        Problem {
+            file: file.to_owned(),
+            line,
+            column,
+            message: message.into(),
+            snippet: Vec::new(),
         }
     }
 }
 
+/// A rustc-style excerpt of line `line` of `text` with a caret under `column`.
+pub(crate) fn snippet(text: &str, line: u32, column: u32) -> Vec<String> {
+    let Some(src) = text.lines().nth((line as usize).saturating_sub(1)) else {
+        return Vec::new();
+    };
+    let src = src.trim_end();
+    let gutter = " ".repeat(line.to_string().len());
+    // Keep tabs under tabs so the caret lines up however the terminal shows them.
+    let pad: String = src
+        .chars()
+        .take((column as usize).saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    vec![
+        format!("{gutter} |"),
+        format!("{line} | {src}"),
+        format!("{gutter} | {pad}^"),
+    ]
+}
 /// Every problem found while loading or checking a catalog.
 #[derive(Debug, Clone, thiserror::Error)]
 pub struct CatalogError {
@@ -72,7 +114,9 @@ impl fmt::Display for CatalogError {
             if n == 1 { "" } else { "s" }
         )?;
         for p in &self.problems {
-            writeln!(f, "  {p}")?;
+            for l in p.to_string().lines() {
+                writeln!(f, "  {l}")?;
+            }
         }
         Ok(())
     }
@@ -168,6 +212,9 @@ pub struct Letter {
     /// Tera body template.
     #[serde(skip)]
     pub template: String,
+    /// Where the template's value starts in its file: 1-based (line, column).
+    #[serde(skip)]
+    pub template_at: (u32, u32),
     /// Catalog file it came from.
     pub file: String,
 }
@@ -322,12 +369,12 @@ pub struct Catalog {
 }
 
 fn at<T>(file: &str, s: &Spanned<T>, message: impl Into<String>) -> Problem {
-    Problem {
-        file: file.to_owned(),
-        line: s.referenced.line() as u32,
-        column: s.referenced.column() as u32,
-        message: message.into(),
-    }
+    Problem::new(
+        file,
+        s.referenced.line() as u32,
+        s.referenced.column() as u32,
+        message,
+    )
 }
 
 fn yaml_problem(file: &str, e: &serde_saphyr::Error) -> Problem {
@@ -344,12 +391,7 @@ fn yaml_problem(file: &str, e: &serde_saphyr::Error) -> Problem {
         .filter(|(pos, _)| pos.starts_with("line "))
         .map_or(first, |(_, m)| m)
         .replace(", set DuplicateKeyPolicy in Options if acceptable", "");
-    Problem {
-        file: file.to_owned(),
-        line,
-        column,
-        message,
-    }
+    Problem::new(file, line, column, message)
 }
 
 /// Finds `needle` as a whole word (any case) in `text`, after the
@@ -370,6 +412,48 @@ pub(crate) fn locate(text: &str, needle: &str) -> Option<(u32, u32)> {
     let line_start = lower[..at].rfind('\n').map_or(0, |i| i + 1);
     let column = lower[line_start..at].chars().count() as u32 + 1;
     Some((line, column))
+}
+
+/// Where line `line`, column `column` of a letter's template is in its
+/// file `text`, the template's value starting at `at` (see
+/// [`Letter::template_at`]). Exact for a literal block (`template: |`), whose
+/// lines are the file's lines less their indentation; for any other style the
+/// value's start, and `false`.
+pub(crate) fn template_position(
+    text: &str,
+    at: (u32, u32),
+    line: u32,
+    column: u32,
+) -> ((u32, u32), bool) {
+    let lines: Vec<&str> = text.lines().collect();
+    let nth = |l: u32| lines.get((l as usize).checked_sub(1)?).copied();
+    let is_literal_header = |s: &str| {
+        let s = s.split(" #").next().unwrap_or(s).trim();
+        s.strip_prefix('|')
+            .is_some_and(|rest| rest.chars().all(|c| matches!(c, '-' | '+' | '0'..='9')))
+    };
+    let value: String = nth(at.0)
+        .map(|l| l.chars().skip((at.1 as usize).saturating_sub(1)).collect())
+        .unwrap_or_default();
+    // The span is the `|` itself, or (as serde-saphyr gives it) the first
+    // content line, after a `key: |` line.
+    let first = if is_literal_header(&value) {
+        at.0 + 1
+    } else if at.0 > 1
+        && nth(at.0 - 1)
+            .and_then(|l| l.rsplit_once(':'))
+            .is_some_and(|(_, v)| is_literal_header(v))
+    {
+        at.0
+    } else {
+        return (at, false);
+    };
+    let indent = lines
+        .iter()
+        .skip(first as usize - 1)
+        .find(|l| !l.trim().is_empty())
+        .map_or(0, |l| l.chars().take_while(|c| *c == ' ').count() as u32);
+    ((first + line - 1, indent + column), true)
 }
 
 /// Whether `code` looks like an official letter/form code (`CMSL5502`).
@@ -400,9 +484,20 @@ pub const BUILTIN_VARS: &[&str] = &[
 
 impl Catalog {
     /// The catalog shipped inside the binary.
+    ///
+    /// Problems name the absolute path of the source file the binary was
+    /// built from, so that whoever edits the shipped catalog can jump to it.
     pub fn builtin() -> Result<Catalog, CatalogError> {
-        Catalog::from_files(embedded_files())
+        Catalog::load(embedded_files(), &builtin_path)
     }
+}
+
+/// Where a file of the shipped catalog was compiled from: an absolute path.
+fn builtin_path(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(rel)
+        .display()
+        .to_string()
 }
 
 /// The files of the shipped catalog, as compiled into the binary.
@@ -423,12 +518,12 @@ impl Catalog {
         let mut problems = Vec::new();
         if !dir.is_dir() {
             return Err(CatalogError {
-                problems: vec![Problem {
-                    file: dir.display().to_string(),
-                    line: 0,
-                    column: 0,
-                    message: "not a folder (a catalog folder holds catalog.yaml, letters/ and paragraphs/)".into(),
-                }],
+                problems: vec![Problem::new(
+                    &dir.display().to_string(),
+                    0,
+                    0,
+                    "not a folder (a catalog folder holds catalog.yaml, letters/ and paragraphs/)",
+                )],
             });
         }
         let mut paths: Vec<PathBuf> = Vec::new();
@@ -441,12 +536,12 @@ impl Catalog {
                         }
                     }
                     Ok(_) => {}
-                    Err(e) => problems.push(Problem {
-                        file: dir.join(sub).display().to_string(),
-                        line: 0,
-                        column: 0,
-                        message: e.to_string(),
-                    }),
+                    Err(e) => problems.push(Problem::new(
+                        &dir.join(sub).display().to_string(),
+                        0,
+                        0,
+                        e.to_string(),
+                    )),
                 }
             }
         }
@@ -458,15 +553,15 @@ impl Catalog {
                 .replace('\\', "/");
             match std::fs::read_to_string(&p) {
                 Ok(text) => files.push(SourceFile { path: rel, text }),
-                Err(e) => problems.push(Problem {
-                    file: rel,
-                    line: 0,
-                    column: 0,
-                    message: format!("cannot read: {e}"),
-                }),
+                Err(e) => problems.push(Problem::new(
+                    &p.display().to_string(),
+                    0,
+                    0,
+                    format!("cannot read: {e}"),
+                )),
             }
         }
-        match Catalog::from_files(files) {
+        match Catalog::load(files, &|rel| dir.join(rel).display().to_string()) {
             Ok(c) if problems.is_empty() => Ok(c),
             Ok(_) => Err(CatalogError { problems }),
             Err(mut e) => {
@@ -477,8 +572,18 @@ impl Catalog {
         }
     }
 
-    /// Parses and checks catalog files, reporting every problem at once.
+    /// Parses and checks catalog files, reporting every problem at once
+    /// (problems name the files by their paths relative to the catalog root).
     pub fn from_files(files: Vec<SourceFile>) -> Result<Catalog, CatalogError> {
+        Catalog::load(files, &|rel| rel.to_owned())
+    }
+
+    /// Like [`Catalog::from_files`]; `shown` turns a path relative to the
+    /// catalog root into the path printed in problems.
+    fn load(
+        files: Vec<SourceFile>,
+        shown: &dyn Fn(&str) -> String,
+    ) -> Result<Catalog, CatalogError> {
         let mut problems = Vec::new();
         let mut settings = None;
         let mut raw_letters = Vec::new();
@@ -497,7 +602,9 @@ impl Catalog {
                 }
             } else if f.path.starts_with("paragraphs/") {
                 match serde_saphyr::from_str::<raw::RawParagraphFile>(&f.text) {
-                    Ok(pf) => check_paragraph_file(&f.path, pf, &mut paragraphs, &mut problems),
+                    Ok(pf) => {
+                        check_paragraph_file(&f.path, pf, &mut paragraphs, &mut problems, shown)
+                    }
                     Err(e) => problems.push(yaml_problem(&f.path, &e)),
                 }
             }
@@ -512,13 +619,12 @@ impl Catalog {
             },
             None => {
                 if !problems.iter().any(|p| p.file == "catalog.yaml") {
-                    problems.push(Problem {
-                        file: "catalog.yaml".into(),
-                        line: 0,
-                        column: 0,
-                        message: "missing: the catalog needs catalog.yaml with `sender:` lines"
-                            .into(),
-                    });
+                    problems.push(Problem::new(
+                        "catalog.yaml",
+                        0,
+                        0,
+                        "missing: the catalog needs catalog.yaml with `sender:` lines",
+                    ));
                 }
                 Settings {
                     sender: Vec::new(),
@@ -532,27 +638,28 @@ impl Catalog {
             if let Some(letter) = check_letter(&file, raw, &paragraphs, &mut problems) {
                 if let Some(prev) = letters.get(&letter.code) {
                     let prev: &Letter = prev;
-                    problems.push(Problem {
-                        file: file.clone(),
-                        line: 1,
-                        column: 1,
-                        message: format!(
+                    problems.push(Problem::new(
+                        &file,
+                        1,
+                        1,
+                        format!(
                             "letter code {} is also defined in {}",
-                            letter.code, prev.file
+                            letter.code,
+                            shown(&prev.file)
                         ),
-                    });
+                    ));
                 } else {
                     letters.insert(letter.code.clone(), letter);
                 }
             }
         }
         if letters.is_empty() && problems.is_empty() {
-            problems.push(Problem {
-                file: "letters/".into(),
-                line: 0,
-                column: 0,
-                message: "no letter definitions found".into(),
-            });
+            problems.push(Problem::new(
+                "letters/",
+                0,
+                0,
+                "no letter definitions found",
+            ));
         }
 
         let catalog = Catalog {
@@ -567,13 +674,18 @@ impl Catalog {
                 .and_then(|f| locate(&f.text, needle))
                 .unwrap_or((0, 0))
         };
-        if let Err(mut template_problems) = crate::compose::check_templates(&catalog, &locate) {
+        if let Err(mut template_problems) =
+            crate::compose::check_templates(&catalog, &locate, &files)
+        {
             problems.append(&mut template_problems);
         }
         problems.extend(terms::check_terminology(&catalog, &locate));
         if problems.is_empty() {
             Ok(catalog)
         } else {
+            for p in &mut problems {
+                p.file = shown(&p.file);
+            }
             problems.sort();
             problems.dedup();
             Err(CatalogError { problems })
@@ -628,6 +740,7 @@ fn check_paragraph_file(
     pf: raw::RawParagraphFile,
     out: &mut BTreeMap<String, Paragraph>,
     problems: &mut Vec<Problem>,
+    shown: &dyn Fn(&str) -> String,
 ) {
     let Some(language) = Language::parse(&pf.language.value) else {
         problems.push(at(
@@ -672,7 +785,10 @@ fn check_paragraph_file(
             problems.push(at(
                 file,
                 &p.code,
-                format!("paragraph `{code}` is also defined in {}", prev.file),
+                format!(
+                    "paragraph `{code}` is also defined in {}",
+                    shown(&prev.file)
+                ),
             ));
             continue;
         }
@@ -889,15 +1005,15 @@ fn check_letter(
                         .iter()
                         .any(|t| &t.name == target && matches!(t.ty, FieldType::Text));
                     if !ok {
-                        problems.push(Problem {
-                            file: file.to_owned(),
-                            line: 0,
-                            column: 0,
-                            message: format!(
+                        problems.push(Problem::new(
+                            file,
+                            0,
+                            0,
+                            format!(
                                 "choice `{}` of field `{}` takes its text from `{target}`, which is not a text field of this letter",
                                 c.code, f.name
                             ),
-                        });
+                        ));
                     }
                 }
             }
@@ -945,7 +1061,49 @@ fn check_letter(
         notes: raw.notes,
         fields,
         optional_paragraphs: optional,
+        template_at: (
+            raw.template.referenced.line() as u32,
+            raw.template.referenced.column() as u32,
+        ),
         template: raw.template.value,
         file: file.to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A problem in the built-in catalog names the absolute path of the file
+    /// it was built from, so that an editor opens it from any folder.
+    #[test]
+    fn builtin_problems_name_the_absolute_source_file() {
+        let mut files = embedded_files();
+        let f = files
+            .iter_mut()
+            .find(|f| f.path == "letters/CMSL5503.yaml")
+            .expect("shipped");
+        f.text = f.text.replacen("kind: letter", "kind: leter", 1);
+        let err = Catalog::load(files, &builtin_path).expect_err("a bad kind");
+        let want = Path::new(env!("CARGO_MANIFEST_DIR")).join("letters/CMSL5503.yaml");
+        assert!(want.is_absolute() && want.is_file());
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(err.problems[0].file, want.display().to_string());
+        assert_eq!(
+            err.problems[0].message,
+            "kind `leter` is not one of: letter, form"
+        );
+    }
+
+    #[test]
+    fn template_lines_map_to_file_lines() {
+        let text = "code: X\ntemplate: |\n  # Title\n\n  {{ x | }}\n";
+        // serde-saphyr puts a literal block's span on its first content line.
+        assert_eq!(template_position(text, (3, 3), 3, 8), ((5, 10), true));
+        // A span on the `|` itself.
+        assert_eq!(template_position(text, (2, 11), 3, 8), ((5, 10), true));
+        // A quoted template: the value's start, not exact.
+        let quoted = "template: \"{{ x | }}\"\n";
+        assert_eq!(template_position(quoted, (1, 11), 1, 8), ((1, 11), false));
+    }
 }

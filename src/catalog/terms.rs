@@ -38,12 +38,12 @@ pub(super) fn check_terminology(
     let mut flag = |file: &str, what: &str, text: &str| {
         if let Some((term, instead)) = banned_term(text) {
             let (line, column) = locate(file, term);
-            out.push(Problem {
-                file: file.to_owned(),
+            out.push(Problem::new(
+                file,
                 line,
                 column,
-                message: format!("{what} says \"{term}\": letters say \"{instead}\""),
-            });
+                format!("{what} says \"{term}\": letters say \"{instead}\""),
+            ));
         }
     };
     for p in catalog.paragraphs() {

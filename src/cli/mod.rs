@@ -3,6 +3,7 @@
 mod batch;
 mod check;
 mod list;
+mod new;
 pub mod output;
 mod pack;
 mod render;
@@ -41,6 +42,7 @@ enum Verb {
     Check(check::Args),
     List(list::Args),
     Show(show::Args),
+    New(new::Args),
     Batch(batch::Args),
     Pack(pack::Args),
 }
@@ -86,6 +88,7 @@ pub fn run() -> i32 {
         Verb::Check(a) => check::run(a, catalog),
         Verb::List(a) => list::run(a, catalog),
         Verb::Show(a) => show::run(a, catalog),
+        Verb::New(a) => new::run(a, catalog),
         Verb::Batch(a) => batch::run(a, catalog),
         Verb::Pack(a) => pack::run(a, catalog),
     }

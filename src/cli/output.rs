@@ -9,6 +9,24 @@
 
 use std::io::{self, Write};
 
+/// Writes `text` to standard output and returns the exit code: a closed pipe
+/// ends quietly ([`super::OK`]), any other failure (a full disk) is an error
+/// ([`super::INPUT_FAILED`]) said on standard error.
+pub fn print_out(text: &str) -> i32 {
+    let mut stdout = io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => super::OK,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => super::OK,
+        Err(e) => {
+            err(&format!("error: cannot write to standard output: {e}"));
+            super::INPUT_FAILED
+        }
+    }
+}
+
 /// Writes `text` to standard output. On a closed pipe the process ends with
 /// exit 0; on any other error it says so on standard error and ends with
 /// exit 1 (input/output failure).

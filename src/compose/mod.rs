@@ -6,16 +6,16 @@
 //! Every value is escaped on its way into the template, so no value can turn
 //! into markup.
 
+mod check;
 pub mod filters;
 pub mod markup;
 
-use std::collections::BTreeSet;
-
-use tera::ast::{Expr, ExprVal, Node};
+use std::io::Write;
 
 pub use crate::catalog::DocKind;
-use crate::catalog::{BUILTIN_VARS, Catalog, Field, FieldType, Language, Letter, Problem, Selects};
+use crate::catalog::{Catalog, FieldType, Language, Letter, Selects};
 use crate::request::{FieldValue, Request};
+pub use check::{FILTERS, MAX_LOOP_RUNS, check_templates};
 
 /// A run of inline text.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,15 +65,80 @@ pub struct Composed {
     pub blocks: Vec<Block>,
 }
 
+/// Most bytes a template may write for one document: far more than any
+/// letter (a full 10-page letter is about 40 KB of text), so that a template
+/// that loops too much stops here instead of taking seconds and gigabytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20; // 1 MiB, as the messages say
+
 /// A template failed to render.
 #[derive(Debug, thiserror::Error)]
-#[error("template of {code} failed to render")]
-pub struct ComposeError {
-    /// Letter code.
-    pub code: String,
-    /// Tera's error (with its own chain of causes).
-    #[source]
-    pub source: tera::Error,
+pub enum ComposeError {
+    /// Tera stopped with an error.
+    #[error("template of {code} failed to render")]
+    Template {
+        /// Letter code.
+        code: String,
+        /// Tera's error (with its own chain of causes).
+        #[source]
+        source: tera::Error,
+    },
+    /// The template wrote more than [`MAX_BODY_BYTES`].
+    #[error(
+        "template of {code} stopped after 1 MiB of text, far more than any letter needs: it loops too much"
+    )]
+    TooLong {
+        /// Letter code.
+        code: String,
+    },
+}
+
+/// Collects a template's output, refusing to grow past `limit` bytes.
+struct Bounded {
+    out: Vec<u8>,
+    limit: usize,
+    over: bool,
+}
+
+impl Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.out.len() + buf.len() > self.limit {
+            self.over = true;
+            return Err(std::io::Error::other("template output is too long"));
+        }
+        self.out.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders template `name`, stopping once it has written `limit` bytes.
+fn render_bounded(
+    tera: &tera::Tera,
+    name: &str,
+    ctx: &tera::Context,
+    limit: usize,
+) -> Result<String, ComposeError> {
+    let mut out = Bounded {
+        out: Vec::with_capacity(16 * 1024),
+        limit,
+        over: false,
+    };
+    let result = tera.render_to(name, ctx, &mut out);
+    if out.over {
+        return Err(ComposeError::TooLong {
+            code: name.to_owned(),
+        });
+    }
+    result.map_err(|source| ComposeError::Template {
+        code: name.to_owned(),
+        source,
+    })?;
+    String::from_utf8(out.out).map_err(|e| ComposeError::Template {
+        code: name.to_owned(),
+        source: tera::Error::msg(e.to_string()),
+    })
 }
 
 fn new_tera() -> tera::Tera {
@@ -107,13 +172,7 @@ impl Composer {
         request: &Request,
     ) -> Result<Composed, ComposeError> {
         let ctx = context(catalog, letter, request);
-        let out = self
-            .tera
-            .render(&letter.code, &ctx)
-            .map_err(|source| ComposeError {
-                code: letter.code.clone(),
-                source,
-            })?;
+        let out = render_bounded(&self.tera, &letter.code, &ctx, MAX_BODY_BYTES)?;
         Ok(Composed {
             kind: letter.kind,
             code: letter.code.clone(),
@@ -207,138 +266,4 @@ fn context(catalog: &Catalog, letter: &Letter, request: &Request) -> tera::Conte
         }
     }
     ctx
-}
-
-fn expr_idents(e: &Expr, out: &mut Vec<String>) {
-    match &e.val {
-        ExprVal::Ident(name) => {
-            let head = name.split(['.', '[']).next().unwrap_or(name).to_owned();
-            out.push(head);
-        }
-        ExprVal::Math(m) => {
-            expr_idents(&m.lhs, out);
-            expr_idents(&m.rhs, out);
-        }
-        ExprVal::Logic(l) => {
-            expr_idents(&l.lhs, out);
-            expr_idents(&l.rhs, out);
-        }
-        ExprVal::Test(t) => {
-            out.push(t.ident.split(['.', '[']).next().unwrap_or("").to_owned());
-            t.args.iter().for_each(|a| expr_idents(a, out));
-        }
-        ExprVal::In(i) => {
-            expr_idents(&i.lhs, out);
-            expr_idents(&i.rhs, out);
-        }
-        ExprVal::Array(items) => items.iter().for_each(|a| expr_idents(a, out)),
-        ExprVal::StringConcat(s) => {
-            for v in &s.values {
-                if let ExprVal::Ident(name) = v {
-                    out.push(name.split(['.', '[']).next().unwrap_or("").to_owned());
-                }
-            }
-        }
-        ExprVal::FunctionCall(f) => f.args.values().for_each(|a| expr_idents(a, out)),
-        ExprVal::MacroCall(m) => m.args.values().for_each(|a| expr_idents(a, out)),
-        ExprVal::String(_) | ExprVal::Int(_) | ExprVal::Float(_) | ExprVal::Bool(_) => {}
-    }
-    for f in &e.filters {
-        f.args.values().for_each(|a| expr_idents(a, out));
-    }
-}
-
-fn node_idents(nodes: &[Node], used: &mut Vec<String>, locals: &mut BTreeSet<String>) {
-    for n in nodes {
-        match n {
-            Node::VariableBlock(_, e) => expr_idents(e, used),
-            Node::Set(_, s) => {
-                expr_idents(&s.value, used);
-                locals.insert(s.key.clone());
-            }
-            Node::If(i, _) => {
-                for (_, cond, body) in &i.conditions {
-                    expr_idents(cond, used);
-                    node_idents(body, used, locals);
-                }
-                if let Some((_, body)) = &i.otherwise {
-                    node_idents(body, used, locals);
-                }
-            }
-            Node::Forloop(_, f, _) => {
-                expr_idents(&f.container, used);
-                locals.insert(f.value.clone());
-                if let Some(k) = &f.key {
-                    locals.insert(k.clone());
-                }
-                node_idents(&f.body, used, locals);
-            }
-            Node::FilterSection(_, f, _) => node_idents(&f.body, used, locals),
-            Node::Block(_, b, _) => node_idents(&b.body, used, locals),
-            _ => {}
-        }
-    }
-}
-
-/// Compiles every template of `catalog` and checks that each variable it
-/// uses is a declared field (or a built-in), listing every problem.
-/// `locate(file, word)` gives the line and column of a word in a file.
-pub fn check_templates(
-    catalog: &Catalog,
-    locate: &dyn Fn(&str, &str) -> (u32, u32),
-) -> Result<(), Vec<Problem>> {
-    let mut problems = Vec::new();
-    for l in catalog.letters() {
-        let mut tera = new_tera();
-        if let Err(e) = tera.add_raw_template(&l.code, &l.template) {
-            let mut msg = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
-                src = s.source();
-            }
-            problems.push(Problem {
-                file: l.file.clone(),
-                line: 0,
-                column: 0,
-                message: format!("template does not compile: {}", msg.replace('\n', " ")),
-            });
-            continue;
-        }
-        let Ok(t) = tera.get_template(&l.code) else {
-            continue;
-        };
-        let mut used = Vec::new();
-        let mut locals: BTreeSet<String> = ["loop".to_owned()].into();
-        node_idents(&t.ast, &mut used, &mut locals);
-        let mut allowed: BTreeSet<String> = BUILTIN_VARS.iter().map(|s| (*s).to_owned()).collect();
-        for f in &l.fields {
-            allowed.insert(f.var());
-            if matches!(f.ty, FieldType::Choice(_)) {
-                allowed.insert(format!("{}_code", f.var()));
-            }
-        }
-        let mut reported = BTreeSet::new();
-        for u in used {
-            if !allowed.contains(&u) && !locals.contains(&u) && reported.insert(u.clone()) {
-                let fields: Vec<String> = l.fields.iter().map(Field::var).collect();
-                let (line, column) = locate(&l.file, &u);
-                problems.push(Problem {
-                    file: l.file.clone(),
-                    line,
-                    column,
-                    message: format!(
-                        "the template uses `{u}`, which is not a declared field (fields: {}; built-ins: {})",
-                        if fields.is_empty() { "none".to_owned() } else { fields.join(", ") },
-                        BUILTIN_VARS.join(", ")
-                    ),
-                });
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
-    }
 }
