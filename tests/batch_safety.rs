@@ -524,7 +524,8 @@ fn a_full_disk_leaves_a_parseable_manifest_and_says_what_was_not_done() {
     assert!(
         stopped.contains("No space left on device (os error 28)")
             && stopped.ends_with(&format!(
-                "; the manifest lists the {done} letters done, the rest were not done: make room, then run again with --resume"
+                "; the manifest lists the {done} letter{} done, the rest were not done: make room, then run again with --resume",
+                if done == 1 { "" } else { "s" }
             )),
         "{stopped}"
     );

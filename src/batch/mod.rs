@@ -154,8 +154,8 @@ pub enum BatchError {
     /// The run stopped part-way (the disk is full, the manifest cannot be
     /// written): what was done is in the manifest and in `summary`.
     #[error(
-        "the run stopped: {cause}; the manifest lists the {} letters done, the rest were not done: make room, then run again with --resume",
-        .summary.rendered
+        "the run stopped: {cause}; the manifest lists the {} done, the rest were not done: make room, then run again with --resume",
+        letters(.summary.rendered)
     )]
     Stopped {
         /// What was done before it stopped.
@@ -163,6 +163,11 @@ pub enum BatchError {
         /// Why.
         cause: String,
     },
+}
+
+/// "1 letter", "2 letters".
+pub fn letters(n: u64) -> String {
+    format!("{n} letter{}", if n == 1 { "" } else { "s" })
 }
 
 /// The output file name of a request: its id, or its input position.
@@ -523,6 +528,7 @@ pub fn run(
     let stop = AtomicBool::new(false);
     let mut summary = Summary::default();
     let mut stopped: Option<String> = None;
+    let mut retry: Option<Record> = None;
 
     std::thread::scope(|scope| {
         // Channels live inside the scope: if anything on this thread panics,
@@ -601,7 +607,10 @@ pub fn run(
 
         // Writer (this thread): manifest lines in input order.
         let mut pending: BTreeMap<u64, Outcome> = BTreeMap::new();
-        let mut emit = |outcome: Outcome, summary: &mut Summary, stopped: &mut Option<String>| {
+        let mut emit = |outcome: Outcome,
+                        summary: &mut Summary,
+                        stopped: &mut Option<String>,
+                        retry: &mut Option<Record>| {
             if stopped.is_some() {
                 return; // not done: said in the error, absent from the manifest
             }
@@ -619,11 +628,11 @@ pub fn run(
             // cannot be written whole is taken back, so the manifest stays
             // parseable, and the run stops.
             if let Err(e) = manifest_out.append(&record) {
-                if let Some(name) = &record.output {
-                    let _ = fs::remove_file(out.join(name));
-                }
                 *stopped = Some(format!("cannot write {}: {e}", manifest_path.display()));
                 stop_ref.store(true, Ordering::Relaxed);
+                // Tried once more when the read-ahead letters' temp files
+                // are gone (on a full disk they may hold the room it needs).
+                *retry = Some(record);
                 return;
             }
             match record.status {
@@ -642,18 +651,29 @@ pub fn run(
         for outcomes in res_rx.iter() {
             pending.extend(outcomes);
             while let Some(o) = pending.remove(&next) {
-                emit(o, &mut summary, &mut stopped);
+                emit(o, &mut summary, &mut stopped, &mut retry);
                 next += 1;
             }
         }
         while let Some((_, o)) = pending.pop_first() {
-            emit(o, &mut summary, &mut stopped);
+            emit(o, &mut summary, &mut stopped, &mut retry);
         }
         if let Ok((skipped, other)) = reader.join() {
             summary.skipped = skipped;
             summary.other_shards = other;
         }
     });
+    if let Some(record) = retry.take() {
+        // Every other temp file is gone now: one more try for this line.
+        match manifest_out.append(&record) {
+            Ok(()) => summary.rendered += 1,
+            Err(_) => {
+                if let Some(name) = &record.output {
+                    let _ = fs::remove_file(out.join(name));
+                }
+            }
+        }
+    }
     drop(manifest_out);
     if let Some(cause) = stopped {
         return Err(BatchError::Stopped { summary, cause });

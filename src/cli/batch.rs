@@ -150,12 +150,11 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             report(&args, &s, None, secs);
             if s.failed > 0 { INPUT_FAILED } else { OK }
         }
-        Err(batch::BatchError::Stopped { summary, cause }) => {
-            report(&args, &summary, Some(&cause), secs);
-            errln!(
-                "error: the run stopped: {cause}; the manifest lists the {} letters done, the rest were not done: make room, then run again with --resume",
-                summary.rendered
-            );
+        Err(e @ batch::BatchError::Stopped { .. }) => {
+            if let batch::BatchError::Stopped { summary, cause } = &e {
+                report(&args, summary, Some(cause), secs);
+            }
+            print_error(&e);
             INPUT_FAILED
         }
         Err(
