@@ -6,6 +6,8 @@
 //! subset tag, the file ID and the dates all derive from the inputs, so the
 //! same pages and options always give the same bytes.
 
+mod truetype;
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -330,6 +332,8 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
     // Subsetting a built-in font with glyphs it has cannot fail; fall back to
     // the whole font rather than lose the text if it ever does.
     let subset = subsetter::subset(face.data, 0, &remapper).unwrap_or_else(|_| face.data.to_vec());
+    // Hinting and glyph names are of no use on paper: about half the subset.
+    let subset = truetype::strip_hinting(&subset);
     FontObjects {
         remap,
         base_name,
