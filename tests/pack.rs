@@ -751,7 +751,9 @@ fn county_court_pack_keeps_attachments_byte_for_byte_and_bundles() {
     has_all(
         &text,
         &[
-            "Not included: • SSST CPO referral form (ssst-referral-form) • PV check record (pv-check-record)",
+            "Not included:",
+            "SSST CPO referral form (ssst-referral-form)",
+            "PV check record (pv-check-record)",
             "2 Supporting document 1",
         ],
     );

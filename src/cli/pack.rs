@@ -527,7 +527,7 @@ fn write_pack(
     let mut result = Ok(());
     let io = files::write_atomic_with(path, |f| {
         pack.write_signed(&mut *f, password, key)
-            .map(|_| ())
+            .map(|_| kill_point(4))
             .map_err(|e| {
                 let msg = e.to_string();
                 result = Err(e);
@@ -549,24 +549,55 @@ fn attachment_detail(e: &PackError, a: &DataArgs) {
     }
 }
 
+/// `pack create/step --json` (fields in this order: `schema` first).
+#[derive(serde::Serialize)]
+struct StepJson<'a> {
+    schema: &'static str,
+    pack: String,
+    kind: &'static str,
+    step: &'a str,
+    date: &'a str,
+    added: &'a [String],
+    superseded: &'a [String],
+    entries: usize,
+    status: &'static str,
+    next: Vec<&'static str>,
+    signed: bool,
+}
+
+/// `pack verify --json` (fields in this order: `schema` first).
+#[derive(serde::Serialize)]
+struct VerifyJson<'a> {
+    schema: &'static str,
+    pack: String,
+    ok: bool,
+    kind: Option<&'static str>,
+    status: Option<&'static str>,
+    stages: Option<usize>,
+    entries: Option<usize>,
+    encrypted: Option<bool>,
+    signature: &'static str,
+    problems: &'a [String],
+}
+
 fn report(pack: &Pack, path: &Path, step: &str, signed: bool, json: bool) {
     let m = pack.manifest();
     let stage = pack.stage();
     let added = stage.map_or(0, |s| s.added.len());
     if json {
-        let v = serde_json::json!({
-            "schema": "letterkit.pack-step.v1",
-            "pack": path.display().to_string(),
-            "kind": m.kind.name(),
-            "step": step,
-            "date": stage.map_or("", |s| s.date.as_str()),
-            "added": stage.map_or(&[][..], |s| s.added.as_slice()),
-            "superseded": stage.map_or(&[][..], |s| s.superseded.as_slice()),
-            "entries": m.entries.len(),
-            "status": m.status.name(),
-            "next": pack.next_steps(),
-            "signed": signed,
-        });
+        let v = StepJson {
+            schema: "letterkit.pack-step.v1",
+            pack: path.display().to_string(),
+            kind: m.kind.name(),
+            step,
+            date: stage.map_or("", |s| s.date.as_str()),
+            added: stage.map_or(&[][..], |s| s.added.as_slice()),
+            superseded: stage.map_or(&[][..], |s| s.superseded.as_slice()),
+            entries: m.entries.len(),
+            status: m.status.name(),
+            next: pack.next_steps(),
+            signed,
+        };
         print_out(&format!(
             "{}\n",
             serde_json::to_string_pretty(&v).unwrap_or_default()
@@ -676,6 +707,28 @@ fn check_signature(pack: &Pack, key: Option<&[u8]>, changing: bool) -> Result<Si
     Ok(s)
 }
 
+/// For the kill tests only: `LETTERKIT_TEST_KILL_AT=N[:SIGNAL]` makes a
+/// step kill its own process (with `kill -SIGNAL`, default KILL) at point N:
+/// 1 the lock taken, 2 the pack read, 3 the step applied, 4 the new pack
+/// written to its temporary file, 5 the new pack renamed into place. Unset,
+/// this does nothing.
+fn kill_point(n: u32) {
+    let Some(v) = std::env::var_os("LETTERKIT_TEST_KILL_AT") else {
+        return;
+    };
+    let v = v.to_string_lossy();
+    let (at, signal) = v.split_once(':').unwrap_or((&v, "KILL"));
+    if at.parse() != Ok(n) {
+        return;
+    }
+    let _ = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(std::process::id().to_string())
+        .status();
+    // The signal ends the process; if it could not be sent, end it anyway.
+    std::process::abort();
+}
+
 fn create(a: CreateArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
     let key = a.key.key().map_err(usage)?;
@@ -721,7 +774,9 @@ fn step(a: StepArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
         )));
     }
     let _lock = lock_pack(&a.pack)?;
+    kill_point(1);
     let mut pack = read_pack(&a.pack, password.as_deref())?;
+    kill_point(2);
     if password.is_some() && !pack.is_encrypted() {
         return Err(usage(
             "the pack is not encrypted; encryption is chosen when a pack is created, so drop --password-env/--password-file",
@@ -743,7 +798,9 @@ fn step(a: StepArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
         attachment_detail(&e, &a.data);
         pack_failed(&e)
     })?;
+    kill_point(3);
     write_pack(&a.pack, &pack, password.as_deref(), key.as_deref())?;
+    kill_point(5);
     report(&pack, &a.pack, &a.step, key.is_some(), a.json);
     Ok(())
 }
@@ -889,20 +946,20 @@ fn verify(a: VerifyArgs) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
     let key = a.key.key().map_err(usage)?;
     tidy_if_free(&a.pack);
-    let json_out = |ok: bool, pack: Option<&Pack>, signature: &str, problems: &[String]| {
+    let json_out = |ok: bool, pack: Option<&Pack>, signature: &'static str, problems: &[String]| {
         let m = pack.map(Pack::manifest);
-        let v = serde_json::json!({
-            "schema": "letterkit.pack-verify.v1",
-            "pack": a.pack.display().to_string(),
-            "ok": ok,
-            "kind": m.map(|m| m.kind.name()),
-            "status": m.map(|m| m.status.name()),
-            "stages": m.map(|m| m.stages.len()),
-            "entries": m.map(|m| m.entries.len()),
-            "encrypted": pack.map(Pack::is_encrypted),
-            "signature": signature,
-            "problems": problems,
-        });
+        let v = VerifyJson {
+            schema: "letterkit.pack-verify.v1",
+            pack: a.pack.display().to_string(),
+            ok,
+            kind: m.map(|m| m.kind.name()),
+            status: m.map(|m| m.status.name()),
+            stages: m.map(|m| m.stages.len()),
+            entries: m.map(|m| m.entries.len()),
+            encrypted: pack.map(Pack::is_encrypted),
+            signature,
+            problems,
+        };
         print_out(&format!(
             "{}\n",
             serde_json::to_string_pretty(&v).unwrap_or_default()
