@@ -747,7 +747,9 @@ fn county_court_pack_keeps_attachments_byte_for_byte_and_bundles() {
         ),
         "{out}"
     );
-    let text = squash(&pdf_text(&std::fs::read(d.join("default.pdf")).expect("bundle")));
+    let text = squash(&pdf_text(
+        &std::fs::read(d.join("default.pdf")).expect("bundle"),
+    ));
     has_all(
         &text,
         &[
@@ -1121,7 +1123,10 @@ fn a_step_while_another_command_holds_the_pack_is_refused() {
             "2026-03-10",
         ],
     );
-    assert!(out.contains("step `paying-parent-letter` recorded"), "{out}");
+    assert!(
+        out.contains("step `paying-parent-letter` recorded"),
+        "{out}"
+    );
 }
 
 #[test]

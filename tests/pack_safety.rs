@@ -169,7 +169,13 @@ fn bundle_out_refuses_the_pack_itself_in_any_spelling() {
     let abs = d.join("pack.zip").display().to_string();
     #[cfg(unix)]
     std::os::unix::fs::symlink(d.join("pack.zip"), d.join("link.zip")).expect("symlink");
-    for out in ["pack.zip", "./pack.zip", "sub/../pack.zip", &abs, "link.zip"] {
+    for out in [
+        "pack.zip",
+        "./pack.zip",
+        "sub/../pack.zip",
+        &abs,
+        "link.zip",
+    ] {
         let e = code(
             &run(d, &["pack", "bundle", "pack.zip", "--out", out, "--force"]),
             2,
@@ -204,8 +210,15 @@ fn bundle_out_refuses_an_existing_file_unless_forced() {
         d,
         &["pack", "bundle", "pack.zip", "--out", "b.pdf", "--force"],
     ));
-    assert!(out.starts_with("b.pdf: court bundle of 1 document, 2 pages"), "{out}");
-    assert!(std::fs::read(d.join("b.pdf")).expect("b").starts_with(b"%PDF-"));
+    assert!(
+        out.starts_with("b.pdf: court bundle of 1 document, 2 pages"),
+        "{out}"
+    );
+    assert!(
+        std::fs::read(d.join("b.pdf"))
+            .expect("b")
+            .starts_with(b"%PDF-")
+    );
 }
 
 #[test]
@@ -285,7 +298,12 @@ fn a_killed_step_leaves_no_lock_that_refuses_and_no_temp_copy() {
         let now = std::fs::read(d.join("pack.zip")).expect("pack");
         assert_eq!(now == pristine, point < 5, "{case}");
         if point == 4 {
-            assert_eq!(temps(&d).len(), 1, "{case}: the dead step's copy: {:?}", names(&d));
+            assert_eq!(
+                temps(&d).len(),
+                1,
+                "{case}: the dead step's copy: {:?}",
+                names(&d)
+            );
         } else {
             assert!(temps(&d).is_empty(), "{case}: {:?}", names(&d));
         }
@@ -302,9 +320,16 @@ fn a_killed_step_leaves_no_lock_that_refuses_and_no_temp_copy() {
         assert!(temps(&d).is_empty(), "{case}: {:?}", names(&d));
         // No lock refuses: the next step works without any manual action.
         let next: Vec<String> = if point == 5 {
-            ["pack", "step", "pack.zip", "paying-parent-letter", "--date", "2026-03-10"]
-                .map(String::from)
-                .to_vec()
+            [
+                "pack",
+                "step",
+                "pack.zip",
+                "paying-parent-letter",
+                "--date",
+                "2026-03-10",
+            ]
+            .map(String::from)
+            .to_vec()
         } else {
             hearing_args()
         };
@@ -365,7 +390,14 @@ fn a_missing_folder_gives_a_plain_message() {
     let e = code(
         &run(
             d,
-            &["pack", "step", "nowhere/pack.zip", "hearing", "--date", "2026-03-09"],
+            &[
+                "pack",
+                "step",
+                "nowhere/pack.zip",
+                "hearing",
+                "--date",
+                "2026-03-09",
+            ],
         ),
         1,
     );
@@ -374,11 +406,27 @@ fn a_missing_folder_gives_a_plain_message() {
         "error: the folder nowhere does not exist; create it first, or give another path for the pack\n"
     );
     let e = code(
-        &run(d, &["pack", "step", "pack.zip", "hearing", "--date", "2026-03-09"]),
+        &run(
+            d,
+            &[
+                "pack",
+                "step",
+                "pack.zip",
+                "hearing",
+                "--date",
+                "2026-03-09",
+            ],
+        ),
         1,
     );
-    assert_eq!(e, "error: cannot read pack pack.zip: there is no such file\n");
-    assert!(names(d).is_empty(), "no lock file is made for a missing pack");
+    assert_eq!(
+        e,
+        "error: cannot read pack pack.zip: there is no such file\n"
+    );
+    assert!(
+        names(d).is_empty(),
+        "no lock file is made for a missing pack"
+    );
 }
 
 #[test]
@@ -391,7 +439,10 @@ fn duplicate_entry_names_are_refused_wherever_a_pack_is_read() {
     let mut e = entries(&d.join("pack.zip"));
     let real = e[1].clone();
     assert_eq!(real.0, "01-CMEL7211-v1.pdf");
-    e.insert(1, ("01-CMEL7211-v1.pdX".into(), b"%PDF-1.7 stand-in".to_vec()));
+    e.insert(
+        1,
+        ("01-CMEL7211-v1.pdX".into(), b"%PDF-1.7 stand-in".to_vec()),
+    );
     write_zip(&d.join("dup.zip"), &e);
     let mut bytes = std::fs::read(d.join("dup.zip")).expect("dup");
     let (from, to) = (b"01-CMEL7211-v1.pdX", b"01-CMEL7211-v1.pdf");
@@ -478,7 +529,10 @@ fn an_edited_manifest_is_detected_with_the_office_key() {
     let o = run_key(d, KEY, &create);
     ok(&o);
     assert_eq!(stderr(&o), "", "a signed create has nothing to warn about");
-    let names_in: Vec<String> = entries(&d.join("pack.zip")).into_iter().map(|e| e.0).collect();
+    let names_in: Vec<String> = entries(&d.join("pack.zip"))
+        .into_iter()
+        .map(|e| e.0)
+        .collect();
     assert_eq!(names_in[..2], ["manifest.json", "manifest.sig"]);
     let o = run_key(d, KEY, &["pack", "verify", "pack.zip"]);
     assert_eq!(
@@ -502,13 +556,17 @@ fn an_edited_manifest_is_detected_with_the_office_key() {
     assert_eq!(v["ok"], false);
     assert_eq!(v["signature"], "invalid");
     assert_eq!(v["problems"][0], bad);
-    let mut step = vec!["pack", "step", "edited.zip", "hearing", "--date", "2026-03-09"];
+    let mut step = vec![
+        "pack",
+        "step",
+        "edited.zip",
+        "hearing",
+        "--date",
+        "2026-03-09",
+    ];
     let hearing = fixture("commitment/hearing.yaml");
     step.extend(["--data", &hearing]);
-    assert_eq!(
-        code(&run_key(d, KEY, &step), 1),
-        format!("error: {bad}\n")
-    );
+    assert_eq!(code(&run_key(d, KEY, &step), 1), format!("error: {bad}\n"));
     assert_eq!(
         code(
             &run_key(d, KEY, &["pack", "bundle", "edited.zip", "--out", "b.pdf"]),
@@ -517,7 +575,10 @@ fn an_edited_manifest_is_detected_with_the_office_key() {
         format!("error: {bad}\n")
     );
     // Another office's key fails the same way.
-    code(&run_key(d, "another-office-key-000", &["pack", "verify", "pack.zip"]), 1);
+    code(
+        &run_key(d, "another-office-key-000", &["pack", "verify", "pack.zip"]),
+        1,
+    );
 
     // Without the key: a warning on reading, a refusal on stepping.
     let o = run(d, &["pack", "verify", "pack.zip"]);
@@ -526,7 +587,14 @@ fn an_edited_manifest_is_detected_with_the_office_key() {
         stderr(&o),
         "warning: the pack is signed, but no office key is configured, so an edit to its manifest cannot be detected; set LETTERKIT_PACK_KEY or LETTERKIT_PACK_KEY_FILE, or give --key-file FILE\n"
     );
-    let mut step = vec!["pack", "step", "pack.zip", "hearing", "--date", "2026-03-09"];
+    let mut step = vec![
+        "pack",
+        "step",
+        "pack.zip",
+        "hearing",
+        "--date",
+        "2026-03-09",
+    ];
     step.extend(["--data", &hearing]);
     assert_eq!(
         code(&run(d, &step), 2),
@@ -582,9 +650,15 @@ fn show_escapes_control_characters_and_keeps_the_reference_back() {
     });
     let out = ok(&run(d, &["pack", "show", "evil.zip"]));
     assert!(!out.contains('\u{1b}') && !out.contains('\r') && !out.contains('\u{202e}'));
-    assert!(out.contains("region: North\\u{1b}]0;owned\\u{7}East\\u{202e}\n"), "{out}");
+    assert!(
+        out.contains("region: North\\u{1b}]0;owned\\u{7}East\\u{202e}\n"),
+        "{out}"
+    );
     assert!(out.contains("Summons\\u{1b}[2J"), "{out}");
-    assert!(out.contains("      court: Court\\u{d}\\u{a}verify: ok\n"), "{out}");
+    assert!(
+        out.contains("      court: Court\\u{d}\\u{a}verify: ok\n"),
+        "{out}"
+    );
     assert!(out.starts_with("Commitment pack (reference: add --personal-data to show)\n"));
     assert!(!out.contains("1234 5678 9012"), "{out}");
     assert!(out.contains("      reference: (personal data: add --personal-data to show)\n"));
@@ -641,7 +715,10 @@ fn an_attachment_is_decoded_in_full_when_attached() {
         Path::new(&fixture("attachments/scan.jpg")),
     ));
     let out = ok(&run(d, &["pack", "bundle", "cc.zip", "--out", "b.pdf"]));
-    assert!(out.starts_with("b.pdf: court bundle of 1 document, 2 pages"), "{out}");
+    assert!(
+        out.starts_with("b.pdf: court bundle of 1 document, 2 pages"),
+        "{out}"
+    );
 }
 
 // ---- 4. The bundle and the messages ----------------------------------------
@@ -673,7 +750,12 @@ fn the_manifest_records_the_page_count_of_attachments() {
         .as_array()
         .expect("entries")
         .iter()
-        .map(|e| (e["file"].as_str().unwrap_or("").to_owned(), e["pages"].clone()))
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap_or("").to_owned(),
+                e["pages"].clone(),
+            )
+        })
         .collect();
     let statement = lopdf::Document::load(fixture("attachments/statement.pdf"))
         .expect("pdf")
@@ -721,7 +803,9 @@ fn messages_count_in_the_singular_and_plural() {
     let err = code(&run(d, &["pack", "verify", "one.zip"]), 1);
     assert_eq!(
         err,
-        format!("{UNSIGNED}error: the pack fails verification (1 problem):\n  01-CMEL7211-v1.pdf does not match its SHA-256 in the manifest: it was changed\n")
+        format!(
+            "{UNSIGNED}error: the pack fails verification (1 problem):\n  01-CMEL7211-v1.pdf does not match its SHA-256 in the manifest: it was changed\n"
+        )
     );
     let show = ok(&run(d, &["pack", "show", "one.zip"]));
     assert!(
@@ -741,7 +825,17 @@ fn a_misspelt_step_or_key_gets_a_did_you_mean() {
     create_commitment(d);
     assert_eq!(
         code(
-            &run(d, &["pack", "step", "pack.zip", "heraing", "--date", "2026-03-09"]),
+            &run(
+                d,
+                &[
+                    "pack",
+                    "step",
+                    "pack.zip",
+                    "heraing",
+                    "--date",
+                    "2026-03-09"
+                ]
+            ),
             1
         ),
         format!(
@@ -753,7 +847,16 @@ fn a_misspelt_step_or_key_gets_a_did_you_mean() {
         code(
             &run(
                 d,
-                &["pack", "step", "pack.zip", "hearing", "--date", "2026-03-09", "--data", "h.yaml"]
+                &[
+                    "pack",
+                    "step",
+                    "pack.zip",
+                    "hearing",
+                    "--date",
+                    "2026-03-09",
+                    "--data",
+                    "h.yaml"
+                ]
             ),
             1
         ),
@@ -797,7 +900,16 @@ fn set_values_are_blamed_on_their_option_and_data_comes_from_stdin() {
     );
     // `--data -`: standard input, named so in messages.
     let mut child = lk(d)
-        .args(["pack", "step", "pack.zip", "hearing", "--date", "2026-03-09", "--data", "-"])
+        .args([
+            "pack",
+            "step",
+            "pack.zip",
+            "hearing",
+            "--date",
+            "2026-03-09",
+            "--data",
+            "-",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -818,7 +930,16 @@ fn set_values_are_blamed_on_their_option_and_data_comes_from_stdin() {
         stderr(&o)
     );
     let mut child = lk(d)
-        .args(["pack", "step", "pack.zip", "hearing", "--date", "2026-03-09", "--data", "-"])
+        .args([
+            "pack",
+            "step",
+            "pack.zip",
+            "hearing",
+            "--date",
+            "2026-03-09",
+            "--data",
+            "-",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -860,7 +981,10 @@ fn region_is_not_asked_as_the_court_for_a_face_to_face_client() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = ok(&run(tmp.path(), &["pack", "steps", "face-to-face"]));
     assert!(!out.contains("Region of the court"), "{out}");
-    assert!(out.contains("Region (of the court, or of the visit)"), "{out}");
+    assert!(
+        out.contains("Region (of the court, or of the visit)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -882,7 +1006,10 @@ fn verify_and_steps_print_json_with_the_shared_schema() {
         ],
     );
     let text = ok(&o);
-    assert!(text.starts_with("{\n  \"schema\": \"letterkit.pack-step.v1\",\n"), "{text}");
+    assert!(
+        text.starts_with("{\n  \"schema\": \"letterkit.pack-step.v1\",\n"),
+        "{text}"
+    );
     let v: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(v["step"], "create");
     assert_eq!(v["added"].as_array().map(Vec::len), Some(3));
@@ -895,7 +1022,10 @@ fn verify_and_steps_print_json_with_the_shared_schema() {
         serde_json::from_str(&ok(&lk(d).args(&args).output().expect("runs"))).expect("json");
     assert_eq!(v["superseded"], serde_json::json!(["01-CMEL7211-v1.pdf"]));
     let text = ok(&run(d, &["pack", "verify", "pack.zip", "--json"]));
-    assert!(text.starts_with("{\n  \"schema\": \"letterkit.pack-verify.v1\",\n"), "{text}");
+    assert!(
+        text.starts_with("{\n  \"schema\": \"letterkit.pack-verify.v1\",\n"),
+        "{text}"
+    );
     let v: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(v["ok"], true);
     assert_eq!(v["stages"], 2);
@@ -908,9 +1038,11 @@ fn verify_and_steps_print_json_with_the_shared_schema() {
     let v: Value = serde_json::from_str(&stdout(&o)).expect("json");
     assert_eq!(v["ok"], false);
     assert_eq!(v["kind"], Value::Null);
-    assert!(v["problems"][0]
-        .as_str()
-        .is_some_and(|p| p.starts_with("not a letterkit pack: not a zip archive")));
+    assert!(
+        v["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.starts_with("not a letterkit pack: not a zip archive"))
+    );
 }
 
 /// The y of each page's bundle number (from the stamp's content stream).
@@ -940,21 +1072,58 @@ fn the_bundle_holds_the_court_documents_by_default_and_the_choice_is_listed() {
     let hearing: Vec<&str> = hearing.iter().map(String::as_str).collect();
     let steps: [&[&str]; 4] = [
         &hearing,
-        &["pack", "step", "pack.zip", "paying-parent-letter", "--date", "2026-03-10"],
-        &["pack", "step", "pack.zip", "issued", "--date", "2026-03-20", "--set", "issue-date=2026-03-19"],
-        &["pack", "step", "pack.zip", "outcome", "--date", "2026-04-15", "--set", "outcome=Suspended committal order"],
+        &[
+            "pack",
+            "step",
+            "pack.zip",
+            "paying-parent-letter",
+            "--date",
+            "2026-03-10",
+        ],
+        &[
+            "pack",
+            "step",
+            "pack.zip",
+            "issued",
+            "--date",
+            "2026-03-20",
+            "--set",
+            "issue-date=2026-03-19",
+        ],
+        &[
+            "pack",
+            "step",
+            "pack.zip",
+            "outcome",
+            "--date",
+            "2026-04-15",
+            "--set",
+            "outcome=Suspended committal order",
+        ],
     ];
     let pv = fixture("commitment/second-pv-check.yaml");
     for (i, s) in steps.iter().enumerate() {
         if i == 3 {
             ok(&run(
                 d,
-                &["pack", "step", "pack.zip", "second-pv-check", "--date", "2026-04-12", "--data", &pv],
+                &[
+                    "pack",
+                    "step",
+                    "pack.zip",
+                    "second-pv-check",
+                    "--date",
+                    "2026-04-12",
+                    "--data",
+                    &pv,
+                ],
             ));
         }
         ok(&run(d, s));
     }
-    let out = ok(&run(d, &["pack", "bundle", "pack.zip", "--out", "court.pdf"]));
+    let out = ok(&run(
+        d,
+        &["pack", "bundle", "pack.zip", "--out", "court.pdf"],
+    ));
     assert_eq!(
         out,
         "court.pdf: court bundle of 2 documents, 3 pages; 4 documents left out (listed on the index page)\n"
@@ -1006,7 +1175,9 @@ fn the_bundle_holds_the_court_documents_by_default_and_the_choice_is_listed() {
         out,
         "chosen.pdf: court bundle of 3 documents, 4 pages; 3 documents left out (listed on the index page)\n"
     );
-    let text = squash(&pdf_text(&std::fs::read(d.join("chosen.pdf")).expect("bundle")));
+    let text = squash(&pdf_text(
+        &std::fs::read(d.join("chosen.pdf")).expect("bundle"),
+    ));
     assert!(
         text.contains("Chosen: the documents meant for the court and the supporting documents, also pv-check-record, without commitment-court-cover-letter."),
         "{text}"
@@ -1014,7 +1185,18 @@ fn the_bundle_holds_the_court_documents_by_default_and_the_choice_is_listed() {
     // A name that is not in the pack.
     assert_eq!(
         code(
-            &run(d, &["pack", "bundle", "pack.zip", "--out", "x.pdf", "--include", "pv-check-recrod"]),
+            &run(
+                d,
+                &[
+                    "pack",
+                    "bundle",
+                    "pack.zip",
+                    "--out",
+                    "x.pdf",
+                    "--include",
+                    "pv-check-recrod"
+                ]
+            ),
             1
         ),
         format!(
@@ -1045,7 +1227,10 @@ fn a_face_to_face_export_is_not_called_a_court_bundle() {
     assert_eq!(out, "f.pdf: pack export of 1 document, 2 pages\n");
     let text = squash(&pdf_text(&std::fs::read(d.join("f.pdf")).expect("pdf")));
     assert!(text.contains("Pack export: index"), "{text}");
-    assert!(text.contains("Chosen: every document of the pack."), "{text}");
+    assert!(
+        text.contains("Chosen: every document of the pack."),
+        "{text}"
+    );
     assert!(text.contains("Export page 1 of 2"), "{text}");
     assert!(!text.to_lowercase().contains("court bundle"), "{text}");
 }

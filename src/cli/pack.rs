@@ -16,8 +16,7 @@ use letterkit::files::{self, Lock};
 use letterkit::pack::bundle::{BundleOptions, bundle};
 use letterkit::pack::data::key_spec;
 use letterkit::pack::{
-    Attach, Attachment, EntryStatus, Pack, PackError, PackKind, Signature, Step,
-    is_safe_entry_name,
+    Attach, Attachment, EntryStatus, Pack, PackError, PackKind, Signature, Step, is_safe_entry_name,
 };
 use letterkit::request::Date;
 use letterkit::request::tree::{self, Key, Node, Pos, Value};
@@ -373,9 +372,11 @@ fn step_data(a: &DataArgs) -> Result<(Option<Node>, String), Fail> {
         let text = if path.as_os_str() == "-" {
             origin = "(standard input)".to_owned();
             let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| failed(format!("cannot read the step data from standard input: {e}")))?;
+            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                failed(format!(
+                    "cannot read the step data from standard input: {e}"
+                ))
+            })?;
             s
         } else {
             origin = path.display().to_string();
@@ -679,8 +680,7 @@ fn tidy_if_free(pack: &Path) {
     }
 }
 
-const KEY_HOW: &str =
-    "set LETTERKIT_PACK_KEY or LETTERKIT_PACK_KEY_FILE, or give --key-file FILE";
+const KEY_HOW: &str = "set LETTERKIT_PACK_KEY or LETTERKIT_PACK_KEY_FILE, or give --key-file FILE";
 
 /// Checks the manifest's signature. An edit is refused; a pack that cannot
 /// be checked is reported. `changing`: the command will write the pack.
@@ -919,14 +919,7 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
     let (w0, w1, w2) = (width(0), width(1), width(2));
     for r in &rows {
-        outln!(
-            o,
-            "  {:<w0$}  {:<w1$}  {:<w2$}  {}",
-            r[0],
-            r[1],
-            r[2],
-            r[3]
-        );
+        outln!(o, "  {:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]);
     }
     let problems = pack.verify();
     if problems.is_empty() {
@@ -970,7 +963,11 @@ fn verify(a: VerifyArgs) -> Result<(), Fail> {
         Err((msg, code)) => {
             eprint!("{msg}");
             if a.json {
-                let first = msg.lines().next().unwrap_or("").trim_start_matches("error: ");
+                let first = msg
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
                 json_out(false, None, "not-checked", &[first.to_owned()]);
             }
             return Err(Fail(code));
@@ -984,7 +981,12 @@ fn verify(a: VerifyArgs) -> Result<(), Fail> {
         check_signature(&pack, key.as_deref(), false)?;
     }
     if a.json {
-        json_out(problems.is_empty(), Some(&pack), signature.name(), &problems);
+        json_out(
+            problems.is_empty(),
+            Some(&pack),
+            signature.name(),
+            &problems,
+        );
     }
     if problems.is_empty() {
         let m = pack.manifest();

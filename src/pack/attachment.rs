@@ -131,7 +131,8 @@ fn too_many_pixels(width: u64, height: u64) -> Option<String> {
 
 /// Decodes every pixel of a PNG (chunk checksums, image data, row filters).
 fn decode_png(bytes: &[u8]) -> Result<(), String> {
-    let bad = |e: png::DecodingError| format!("starts like a PNG but its image cannot be read ({e})");
+    let bad =
+        |e: png::DecodingError| format!("starts like a PNG but its image cannot be read ({e})");
     let limits = png::Limits {
         bytes: (MAX_IMAGE_PIXELS * 8) as usize,
     };
@@ -180,20 +181,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sniffs_by_content() {
-        let png = [
+    fn sniffs_by_content_and_decodes_in_full() {
+        let png = include_bytes!("../../fixtures/packs/attachments/sr-screenshot.png");
+        assert_eq!(inspect(png), Ok((MediaType::Png, 1)));
+        let jpg = include_bytes!("../../fixtures/packs/attachments/scan.jpg");
+        assert_eq!(inspect(jpg), Ok((MediaType::Jpeg, 1)));
+        let pdf = include_bytes!("../../fixtures/packs/attachments/statement.pdf");
+        assert!(matches!(inspect(pdf), Ok((MediaType::Pdf, n)) if n >= 1));
+        assert!(check(b"GIF89a....").is_err());
+        assert!(check(b"").is_err());
+        assert!(check(b"%PDF-1.7\nnot really\n%%EOF").is_err_and(|e| e.contains("cannot be read")));
+        assert!(check(&png[..20]).is_err_and(|e| e.contains("IEND")));
+        // Right start and end markers, nothing real inside: refused now, not
+        // when the bundle is made.
+        let fake_png = [
             PNG_SIGNATURE,
             b"\x00\x00\x00\x0dIHDR",
             &[0; 17],
             b"IEND\xaeB`\x82",
         ]
         .concat();
-        assert_eq!(check(&png), Ok(MediaType::Png));
-        let jpg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0; 10], &[0xFF, 0xD9]].concat();
-        assert_eq!(check(&jpg), Ok(MediaType::Jpeg));
-        assert!(check(b"GIF89a....").is_err());
-        assert!(check(b"").is_err());
-        assert!(check(b"%PDF-1.7\nnot really\n%%EOF").is_err_and(|e| e.contains("cannot be read")));
-        assert!(check(&png[..20]).is_err_and(|e| e.contains("IEND")));
+        assert!(
+            check(&fake_png)
+                .is_err_and(|e| e.starts_with("starts like a PNG but its image cannot be read"))
+        );
+        let fake_jpg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0; 10], &[0xFF, 0xD9]].concat();
+        assert!(
+            check(&fake_jpg)
+                .is_err_and(|e| e.starts_with("starts like a JPEG but its image cannot be read"))
+        );
     }
 }

@@ -107,7 +107,10 @@ fn check_names(pack: &Pack, options: &BundleOptions) -> Result<(), PackError> {
             known.push(&e.code);
         }
     }
-    for (flag, names) in [("--include", &options.include), ("--exclude", &options.exclude)] {
+    for (flag, names) in [
+        ("--include", &options.include),
+        ("--exclude", &options.exclude),
+    ] {
         for n in names {
             if m.entries.iter().any(|e| &e.code == n || &e.file == n) {
                 continue;
@@ -312,7 +315,15 @@ pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<B
 
     let pages_id = out.new_object_id();
     for (n, pid) in page_ids.iter().enumerate() {
-        stamp(&mut out, *pid, pages_id, font_id, page_label(m.kind), n + 1, total)?;
+        stamp(
+            &mut out,
+            *pid,
+            pages_id,
+            font_id,
+            page_label(m.kind),
+            n + 1,
+            total,
+        )?;
     }
     out.objects.insert(
         pages_id,

@@ -337,7 +337,11 @@ pub fn check(
                 out.nodes.insert(k.name.clone(), node);
                 out.values.insert(k.name.clone(), value);
             }
-            Err(m) => problems.push(format!("{}: {}: {m}", at_key(origin, v.pos, &k.name), k.name)),
+            Err(m) => problems.push(format!(
+                "{}: {}: {m}",
+                at_key(origin, v.pos, &k.name),
+                k.name
+            )),
         }
     }
     if problems.is_empty() {

@@ -970,3 +970,36 @@ fn document_error(d: &DocSpec, e: &RequestError) -> PackError {
         problems,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_matches_only_its_bytes_and_key() {
+        let key = b"office-key-0123456789";
+        let sig = sign(key, b"{\"a\": 1}");
+        assert!(
+            sig.starts_with("hmac-sha256:") && sig.len() == 12 + 64,
+            "{sig}"
+        );
+        assert!(signature_matches(key, b"{\"a\": 1}", &sig));
+        assert!(!signature_matches(key, b"{\"a\": 2}", &sig));
+        assert!(!signature_matches(
+            b"another-key-000000",
+            b"{\"a\": 1}",
+            &sig
+        ));
+        assert!(!signature_matches(key, b"{\"a\": 1}", "hmac-sha256:zz"));
+        assert!(!signature_matches(
+            key,
+            b"{\"a\": 1}",
+            &sig.replace("hmac-sha256", "md5")
+        ));
+        // RFC 4231 test case 2.
+        assert_eq!(
+            sign(b"Jefe", b"what do ya want for nothing?"),
+            "hmac-sha256:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+}
