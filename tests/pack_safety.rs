@@ -1234,3 +1234,56 @@ fn a_face_to_face_export_is_not_called_a_court_bundle() {
     assert!(text.contains("Export page 1 of 2"), "{text}");
     assert!(!text.to_lowercase().contains("court bundle"), "{text}");
 }
+
+#[test]
+fn verify_escapes_control_characters_from_a_crafted_manifest() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    create_commitment(d);
+    edit_manifest(&d.join("pack.zip"), &d.join("evil.zip"), |m| {
+        m["stages"][0]["step"] = "create\u{1b}[31m".into();
+    });
+    let e = code(&run(d, &["pack", "verify", "evil.zip"]), 1);
+    assert!(!e.contains('\u{1b}'), "{e:?}");
+    assert!(
+        e.contains("  stage `create\\u{1b}[31m` cannot follow `(start)` in a commitment pack\n"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_misspelt_kind_gets_a_did_you_mean_and_steps_print_json() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    let e = code(&run(d, &["pack", "steps", "face-to-fase"]), 2);
+    assert!(
+        e.starts_with("error: invalid value 'face-to-fase' for '[KIND]': `face-to-fase` is not a kind of pack (did you mean `face-to-face`?); kinds: commitment, liability-order, county-court, face-to-face\n"),
+        "{e}"
+    );
+    let text = ok(&run(d, &["pack", "steps", "commitment", "--json"]));
+    assert!(
+        text.starts_with("{\n  \"schema\": \"letterkit.pack-steps.v1\",\n"),
+        "{text}"
+    );
+    let v: Value = serde_json::from_str(&text).expect("json");
+    let steps = &v["kinds"][0]["steps"];
+    assert_eq!(v["kinds"][0]["kind"], "commitment");
+    assert_eq!(steps[0]["name"], "create");
+    assert_eq!(steps[1]["name"], "hearing");
+    assert_eq!(steps[1]["after"], serde_json::json!(["create"]));
+    assert_eq!(steps[1]["keys"][1]["key"], "hearing-date");
+}
+
+#[test]
+fn a_bundle_into_a_missing_folder_gives_a_plain_message() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    create_commitment(d);
+    assert_eq!(
+        code(
+            &run(d, &["pack", "bundle", "pack.zip", "--out", "nowhere/b.pdf"]),
+            1
+        ),
+        "error: the folder nowhere does not exist; create it first, or give another --out\n"
+    );
+}

@@ -16,8 +16,10 @@ use letterkit::files::{self, Lock};
 use letterkit::pack::bundle::{BundleOptions, bundle};
 use letterkit::pack::data::key_spec;
 use letterkit::pack::{
-    Attach, Attachment, EntryStatus, Pack, PackError, PackKind, Signature, Step, is_safe_entry_name,
+    Attach, Attachment, EntryStatus, Pack, PackError, PackKind, Signature, Step,
+    escape_control as clean, is_safe_entry_name,
 };
+
 use letterkit::request::Date;
 use letterkit::request::tree::{self, Key, Node, Pos, Value};
 
@@ -289,18 +291,60 @@ struct ExtractArgs {
 
 /// List the steps of each kind of pack and the data keys each step takes.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  letterkit pack steps\n  letterkit pack steps liability-order")]
+#[command(
+    after_help = "Examples:\n  letterkit pack steps\n  letterkit pack steps liability-order\n  letterkit pack steps face-to-face --json"
+)]
 struct StepsArgs {
     /// Only this kind.
     #[arg(value_parser = parse_kind)]
     kind: Option<PackKind>,
+    /// Print the steps as JSON (schema letterkit.pack-steps.v1).
+    #[arg(long)]
+    json: bool,
+}
+
+/// `pack steps --json`.
+#[derive(serde::Serialize)]
+struct StepsJson {
+    schema: &'static str,
+    kinds: Vec<KindJson>,
+}
+
+#[derive(serde::Serialize)]
+struct KindJson {
+    kind: &'static str,
+    title: &'static str,
+    steps: Vec<StepSpecJson>,
+}
+
+#[derive(serde::Serialize)]
+struct StepSpecJson {
+    name: &'static str,
+    summary: &'static str,
+    after: &'static [&'static str],
+    closes: &'static str,
+    keys: Vec<KeyJson>,
+    attach: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct KeyJson {
+    key: &'static str,
+    need: &'static str,
+    label: &'static str,
+    #[serde(rename = "type")]
+    ty: String,
 }
 
 fn parse_kind(s: &str) -> Result<PackKind, String> {
     PackKind::parse(s).ok_or_else(|| {
+        let kinds = PackKind::ALL.map(PackKind::name);
+        let hint = letterkit::request::closest(s, &kinds)
+            .map(|k| format!(" (did you mean `{k}`?)"))
+            .unwrap_or_default();
         format!(
-            "`{s}` is not a kind of pack; kinds: {}",
-            PackKind::ALL.map(PackKind::name).join(", ")
+            "`{s}` is not a kind of pack{hint}; kinds: {}",
+            kinds.join(", ")
         )
     })
 }
@@ -805,22 +849,6 @@ fn step(a: StepArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     Ok(())
 }
 
-/// `s` with control characters (and bidirectional overrides, zero-width
-/// marks) escaped, so that a crafted manifest cannot drive the terminal.
-fn clean(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        let hidden = c.is_control()
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
-        if hidden {
-            o.push_str(&c.escape_unicode().to_string());
-        } else {
-            o.push(c);
-        }
-    }
-    o
-}
-
 fn show(a: ShowArgs) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
     let key = a.key.key().map_err(usage)?;
@@ -1025,6 +1053,12 @@ fn export_bundle(a: BundleArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
             a.out.display()
         )));
     }
+    if !parent_of(&a.out).is_dir() {
+        return Err(failed(format!(
+            "the folder {} does not exist; create it first, or give another --out",
+            parent_of(&a.out).display()
+        )));
+    }
     tidy_if_free(&a.pack);
     let pack = read_pack(&a.pack, password.as_deref())?;
     check_signature(&pack, key.as_deref(), false)?;
@@ -1124,6 +1158,61 @@ fn steps(a: StepsArgs) {
         Some(k) => vec![k],
         None => PackKind::ALL.to_vec(),
     };
+    if a.json {
+        let need = |s: &letterkit::pack::StepSpec, k: &str| {
+            if s.needs.contains(&k) {
+                "required"
+            } else if s.ensures.contains(&k) {
+                "required-unless-given-earlier"
+            } else {
+                "optional"
+            }
+        };
+        let v = StepsJson {
+            schema: "letterkit.pack-steps.v1",
+            kinds: kinds
+                .iter()
+                .map(|kind| KindJson {
+                    kind: kind.name(),
+                    title: kind.title(),
+                    steps: kind
+                        .steps()
+                        .iter()
+                        .map(|s| StepSpecJson {
+                            name: s.name,
+                            summary: s.summary,
+                            after: s.after,
+                            closes: match s.closes {
+                                letterkit::pack::Closes::No => "no",
+                                letterkit::pack::Closes::Completed => "completed",
+                                letterkit::pack::Closes::Cancelled => "cancelled",
+                            },
+                            keys: s
+                                .gives
+                                .iter()
+                                .map(|k| KeyJson {
+                                    key: k,
+                                    need: need(s, k),
+                                    label: key_spec(k).map_or("", |s| s.label),
+                                    ty: key_spec(k).map_or(String::new(), |s| s.ty.describe()),
+                                })
+                                .collect(),
+                            attach: match s.attach {
+                                Attach::None => "none",
+                                Attach::Optional => "optional",
+                                Attach::Required => "required",
+                            },
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        print_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ));
+        return;
+    }
     let mut o = String::new();
     for kind in kinds {
         outln!(o, "{} ({})", kind.title(), kind.name());

@@ -419,6 +419,26 @@ fn signature_matches(key: &[u8], json: &[u8], signature: &str) -> bool {
     tag.is_some_and(|tag| mac(key, json).verify_slice(&tag).is_ok())
 }
 
+/// `s` with control characters, bidirectional overrides and zero-width
+/// marks escaped (`\u{1b}`), so that text from a crafted manifest cannot
+/// drive a terminal when it is printed.
+pub fn escape_control(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        let hidden = c.is_control()
+            || matches!(
+                c,
+                '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+            );
+        if hidden {
+            o.extend(c.escape_unicode());
+        } else {
+            o.push(c);
+        }
+    }
+    o
+}
+
 /// SHA-256 as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -774,13 +794,16 @@ impl Pack {
         if m.format != FORMAT {
             problems.push(format!(
                 "the manifest's format is `{}`, expected `{FORMAT}`",
-                m.format
+                escape_control(&m.format)
             ));
         }
         let mut seen = BTreeMap::new();
         for e in &m.entries {
             if seen.insert(e.file.as_str(), ()).is_some() {
-                problems.push(format!("{} is listed twice in the manifest", e.file));
+                problems.push(format!(
+                    "{} is listed twice in the manifest",
+                    escape_control(&e.file)
+                ));
             }
             if !is_safe_entry_name(&e.file) || e.file == MANIFEST {
                 problems.push(format!(
@@ -814,7 +837,8 @@ impl Pack {
             if !m.stages.iter().any(|s| s.step == e.stage) {
                 problems.push(format!(
                     "{} was added by stage `{}`, which the pack does not record",
-                    e.file, e.stage
+                    e.file,
+                    escape_control(&e.stage)
                 ));
             }
             if e.status == EntryStatus::Superseded
@@ -845,15 +869,15 @@ impl Pack {
             if !ok {
                 problems.push(format!(
                     "stage `{}` cannot follow `{}` in a {} pack",
-                    s.step,
-                    last.unwrap_or("(start)"),
+                    escape_control(&s.step),
+                    escape_control(last.unwrap_or("(start)")),
                     m.kind
                 ));
             }
             if s.date.as_str() < last_date {
                 problems.push(format!(
                     "stage `{}` is dated before the stage before it",
-                    s.step
+                    escape_control(&s.step)
                 ));
             }
             last = Some(&s.step);

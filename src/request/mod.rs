@@ -147,7 +147,7 @@ struct Checker<'a> {
 
 /// The candidate in `allowed` closest to `got` (at most two edits, case
 /// ignored), for a "did you mean" hint.
-pub(crate) fn closest<'a>(got: &str, allowed: &[&'a str]) -> Option<&'a str> {
+pub fn closest<'a>(got: &str, allowed: &[&'a str]) -> Option<&'a str> {
     let got = got.to_lowercase();
     allowed
         .iter()
