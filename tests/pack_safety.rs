@@ -1287,3 +1287,60 @@ fn a_bundle_into_a_missing_folder_gives_a_plain_message() {
         "error: the folder nowhere does not exist; create it first, or give another --out\n"
     );
 }
+
+#[test]
+fn a_killed_create_bundle_or_extract_leaves_no_temp_copy_after_the_next_command() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let d = tmp.path();
+    let create = [
+        "pack",
+        "create",
+        "commitment",
+        "pack.zip",
+        "--date",
+        "2026-03-02",
+        "--data",
+        &fixture("commitment/create.yaml"),
+    ];
+    let out = lk(d)
+        .env("LETTERKIT_TEST_KILL_AT", "4")
+        .args(create)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(!d.join("pack.zip").exists());
+    assert_eq!(temps(d).len(), 1, "{:?}", names(d));
+    let o = run(d, &create);
+    ok(&o);
+    assert!(
+        stderr(&o).starts_with(
+            "note: removed 1 temporary copy that an interrupted command left beside pack.zip\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(temps(d).is_empty(), "{:?}", names(d));
+
+    // What a killed bundle would leave: removed by the next bundle to that file.
+    std::fs::write(d.join(".b.pdf.a1b2c3d4.tmp"), "%PDF- half a bundle").expect("plant");
+    let o = run(d, &["pack", "bundle", "pack.zip", "--out", "b.pdf"]);
+    ok(&o);
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "{UNSIGNED}note: removed 1 temporary copy that an interrupted command left beside b.pdf\n"
+        )
+    );
+    assert!(temps(d).is_empty(), "{:?}", names(d));
+
+    // A killed extract's temporary file: the folder counts as empty, and it goes.
+    std::fs::create_dir(d.join("x")).expect("mkdir");
+    std::fs::write(d.join("x/.manifest.json.a1b2c3d4.tmp"), "{").expect("plant");
+    let o = run(d, &["pack", "extract", "pack.zip", "--out", "x"]);
+    assert_eq!(ok(&o), "x: 4 files extracted\n");
+    assert_eq!(
+        stderr(&o),
+        format!("{UNSIGNED}note: removed 1 temporary file that an interrupted command left in x\n")
+    );
+    assert!(temps(&d.join("x")).is_empty(), "{:?}", names(&d.join("x")));
+}

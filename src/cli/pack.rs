@@ -1073,6 +1073,12 @@ fn export_bundle(a: BundleArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
         },
     )
     .map_err(|e| pack_failed(&e))?;
+    // The lock guards the output while it is written, and lets this command
+    // remove the temporary copy a killed bundle left (it holds personal data).
+    let out_name = name_of(&a.out);
+    let _lock = Lock::try_new(&parent_of(&a.out).join(format!(".{out_name}.lock")), &a.out)
+        .map_err(failed)?;
+    tidy(parent_of(&a.out), &out_name);
     let written = if a.force {
         files::write_atomic(&a.out, &b.pdf)
     } else {
@@ -1109,10 +1115,13 @@ fn export_bundle(a: BundleArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
 fn extract(a: ExtractArgs) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
     let key = a.key.key().map_err(usage)?;
-    if let Ok(mut entries) = std::fs::read_dir(&a.out)
-        && entries.next().is_some()
-        && !a.force
-    {
+    // A killed extract's temporary files do not count: they are removed below.
+    let holds_files = std::fs::read_dir(&a.out).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| !files::is_temp_name(&e.file_name().to_string_lossy()))
+    });
+    if holds_files && !a.force {
         return Err(usage(format!(
             "{} is not empty; add --force to write into it (files with the pack's names are replaced), or give an empty or new folder",
             a.out.display()
@@ -1127,6 +1136,17 @@ fn extract(a: ExtractArgs) -> Result<(), Fail> {
     check_signature(&pack, key.as_deref(), false)?;
     std::fs::create_dir_all(&a.out)
         .map_err(|e| failed(format!("cannot create {}: {e}", a.out.display())))?;
+    let out_name = name_of(&a.out);
+    let _lock = Lock::try_new(&parent_of(&a.out).join(format!(".{out_name}.lock")), &a.out)
+        .map_err(failed)?;
+    let removed = files::remove_stale_temps(&a.out, None);
+    if removed > 0 {
+        eprintln!(
+            "note: removed {} that an interrupted command left in {}",
+            count(removed, "temporary file", "temporary files"),
+            a.out.display()
+        );
+    }
     let m = pack.manifest();
     let mut json = serde_json::to_vec_pretty(m).unwrap_or_default();
     json.push(b'\n');
