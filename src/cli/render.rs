@@ -59,6 +59,11 @@ fn render_one(engine: &Engine, input: &Path, out: &Path, into_dir: bool) -> Resu
             INPUT_FAILED
         })?;
     let target = if into_dir {
+        // files::write_atomic no longer creates missing folders.
+        std::fs::create_dir_all(out).map_err(|e| {
+            eprintln!("error: cannot create {}: {e}", out.display());
+            INPUT_FAILED
+        })?;
         out.join(output_name(request.id.as_deref(), input))
     } else {
         out.to_path_buf()
