@@ -19,6 +19,12 @@
 //!   packs differ by their random salt);
 //! - errors never carry names, addresses or free text from the data.
 //!
+//! Reading a pack is bounded ([`MAX_ENTRIES`], [`MAX_TOTAL_BYTES`], checked
+//! before anything is read) and refuses duplicate entry names. With an
+//! office key, [`Pack::write_signed`] signs the manifest (HMAC-SHA256, in the
+//! [`SIGNATURE`] entry) and [`Pack::signature`] checks it, so that an edit to
+//! the manifest is detected.
+//!
 //! # Example
 //!
 //! ```
