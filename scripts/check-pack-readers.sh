@@ -64,7 +64,8 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     assert names[0] == "manifest.json", names
     m = json.loads(z.read("manifest.json"))
     listed = [e["file"] for e in m["entries"]]
-    assert sorted(listed) == sorted(names[1:]), (listed, names)
+    rest = [n for n in names[1:] if n != "manifest.sig"]
+    assert sorted(listed) == sorted(rest), (listed, names)
     for e in m["entries"]:
         data = z.read(e["file"])
         assert hashlib.sha256(data).hexdigest() == e["sha256"], e["file"]
@@ -77,6 +78,8 @@ EOF
 
 cd "$work" || exit 1
 export LK_CHECK_PASSWORD="check-readers-password"
+# The packs are unsigned unless built with an office key (see "signed" below).
+unset LETTERKIT_PACK_KEY LETTERKIT_PACK_KEY_FILE
 
 check "build commitment pack" bash -c "
   $(printf '%q' "$lk") pack create commitment commitment.zip --date 2026-03-02 --data $(printf '%q' "$fx/commitment/create.yaml") &&
@@ -103,7 +106,15 @@ check "build encrypted (AES-256) liability-order pack" bash -c "
   $(printf '%q' "$lk") pack create liability-order encrypted.zip --date 2026-03-02 --data $(printf '%q' "$fx/liability-order/create.yaml") --password-env LK_CHECK_PASSWORD &&
   $(printf '%q' "$lk") pack step encrypted.zip cover-letter --date 2026-03-12 --data $(printf '%q' "$fx/liability-order/cover-letter.yaml") --password-env LK_CHECK_PASSWORD"
 
-for kind in commitment liability-order county-court face-to-face; do
+check "build signed (HMAC-SHA256) commitment pack" bash -c "
+  LETTERKIT_PACK_KEY=check-readers-office-key $(printf '%q' "$lk") pack create commitment signed.zip --date 2026-03-02 --data $(printf '%q' "$fx/commitment/create.yaml") &&
+  LETTERKIT_PACK_KEY=check-readers-office-key $(printf '%q' "$lk") pack step signed.zip hearing --date 2026-03-09 --data $(printf '%q' "$fx/commitment/hearing.yaml")"
+check "signed: letterkit pack verify with the key" bash -c \
+  "LETTERKIT_PACK_KEY=check-readers-office-key $(printf '%q' "$lk") pack verify signed.zip | grep -q 'manifest signature valid'"
+check "signed: letterkit pack verify with another key fails" bash -c \
+  "test -s signed.zip && ! LETTERKIT_PACK_KEY=another-office-key-0 $(printf '%q' "$lk") pack verify signed.zip"
+
+for kind in commitment liability-order county-court face-to-face signed; do
   check "$kind: letterkit pack verify" "$lk" pack verify "$kind.zip"
   check "$kind: unzip -t" unzip -t "$kind.zip"
   check "$kind: python zipfile (CRCs and manifest SHA-256)" py_check "$kind.zip"
@@ -114,8 +125,11 @@ check "encrypted: 7z t with the password" 7z t -p"$LK_CHECK_PASSWORD" encrypted.
 check "encrypted: 7z t with a wrong password fails" bash -c "test -s encrypted.zip && ! 7z t -pwrong encrypted.zip"
 check "encrypted: 7z reports WinZip AES-256" bash -c "7z l -slt -p\"\$LK_CHECK_PASSWORD\" encrypted.zip | grep -q 'Method = .*AES-256'"
 
-check "county-court: bundle" "$lk" pack bundle county-court.zip --out bundle.pdf
+check "county-court: bundle (the court's documents)" "$lk" pack bundle county-court.zip --out bundle.pdf
 check "county-court: pdftotext reads the bundle's index and page numbers" bash -c \
-  "pdftotext bundle.pdf - | tr -s ' \n' ' ' | grep -q 'Court bundle: index' && pdftotext bundle.pdf - | grep -q 'Bundle page 6 of 6'"
+  "pdftotext bundle.pdf - | tr -s ' \n' ' ' | grep -q 'Court bundle: index' && pdftotext bundle.pdf - | grep -q 'Bundle page 4 of 4'"
+check "county-court: bundle with the internal records too" "$lk" pack bundle county-court.zip --out all.pdf --include ssst-referral-form --include pv-check-record
+check "county-court: pdftotext reads the chosen bundle" bash -c \
+  "pdftotext all.pdf - | grep -q 'Bundle page 6 of 6'"
 
 exit "$failed"

@@ -7,6 +7,7 @@ mod catalog_msgs;
 mod common;
 mod letters;
 mod pack;
+mod pack_safety;
 
 #[test]
 fn no_forgotten_test_files() {

@@ -738,8 +738,42 @@ fn county_court_pack_keeps_attachments_byte_for_byte_and_bundles() {
     );
     p.check_hashes();
 
-    // The court bundle: index, continuous page numbers, a bookmark per document.
-    let out = ok(d, &["pack", "bundle", "cc.zip", "--out", "bundle.pdf"]);
+    // The court bundle: by default the supporting documents only (the SSST
+    // referral form and the PV check record are internal records).
+    let out = ok(d, &["pack", "bundle", "cc.zip", "--out", "default.pdf"]);
+    assert!(
+        out.contains(
+            "court bundle of 3 documents, 4 pages; 2 documents left out (listed on the index page)"
+        ),
+        "{out}"
+    );
+    let text = squash(&pdf_text(
+        &std::fs::read(d.join("default.pdf")).expect("bundle"),
+    ));
+    has_all(
+        &text,
+        &[
+            "Not included:",
+            "SSST CPO referral form (ssst-referral-form)",
+            "PV check record (pv-check-record)",
+            "2 Supporting document 1",
+        ],
+    );
+    // Chosen: index, continuous page numbers, a bookmark per document.
+    let out = ok(
+        d,
+        &[
+            "pack",
+            "bundle",
+            "cc.zip",
+            "--out",
+            "bundle.pdf",
+            "--include",
+            "ssst-referral-form",
+            "--include",
+            "pv-check-record",
+        ],
+    );
     assert!(
         out.contains("court bundle of 5 documents, 6 pages"),
         "{out}"
@@ -757,6 +791,8 @@ fn county_court_pack_keeps_attachments_byte_for_byte_and_bundles() {
             "Bundle page 1 of 6",
             "Bundle page 6 of 6",
             "Statement of arrears",
+            "also ssst-referral-form, pv-check-record.",
+            "Not included: nothing; every document of the pack is here.",
         ],
     );
     let doc = lopdf::Document::load_mem(&pdf).expect("lopdf reads the bundle");
@@ -1006,6 +1042,7 @@ fn a_refused_step_leaves_the_pack_as_it_was_and_keeps_personal_data_out_of_error
         .expect("ls")
         .filter_map(Result::ok)
         .map(|e| e.file_name())
+        .filter(|n| n != ".pack.zip.lock")
         .collect();
     assert_eq!(left.len(), 2, "no temporary file is left: {left:?}");
 }
@@ -1043,12 +1080,10 @@ fn a_step_while_another_command_holds_the_pack_is_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let d = tmp.path();
     create_commitment(d);
-    assert!(
-        !d.join(".pack.zip.lock").exists(),
-        "create leaves no lock behind"
-    );
     let before = std::fs::read(d.join("pack.zip")).expect("pack");
-    std::fs::write(d.join(".pack.zip.lock"), "4242\n").expect("lock");
+    // Another command holds the operating-system lock (here: this process).
+    let held = letterkit::files::Lock::try_new(&d.join(".pack.zip.lock"), Path::new("pack.zip"))
+        .expect("lock");
     let hearing = fixture("commitment/hearing.yaml").display().to_string();
     let args = [
         "pack",
@@ -1063,7 +1098,7 @@ fn a_step_while_another_command_holds_the_pack_is_refused() {
     let err = refused(d, &args);
     assert!(
         err.contains(
-            "another `letterkit pack` command is changing pack.zip (lock file .pack.zip.lock)"
+            "error: pack.zip is in use by another letterkit command; wait for it to finish"
         ),
         "{err}"
     );
@@ -1072,16 +1107,25 @@ fn a_step_while_another_command_holds_the_pack_is_refused() {
         before,
         "pack unchanged"
     );
-    assert!(
-        d.join(".pack.zip.lock").exists(),
-        "someone else's lock is left alone"
-    );
-    std::fs::remove_file(d.join(".pack.zip.lock")).expect("unlock");
+    drop(held);
     let out = ok(d, &args);
     assert!(out.contains("step `hearing` recorded"), "{out}");
+    // A lock file left by a dead command (e.g. an older version's) never refuses.
+    std::fs::write(d.join(".pack.zip.lock"), "4242\n").expect("stale lock");
+    let out = ok(
+        d,
+        &[
+            "pack",
+            "step",
+            "pack.zip",
+            "paying-parent-letter",
+            "--date",
+            "2026-03-10",
+        ],
+    );
     assert!(
-        !d.join(".pack.zip.lock").exists(),
-        "the step releases its lock"
+        out.contains("step `paying-parent-letter` recorded"),
+        "{out}"
     );
 }
 
@@ -1105,7 +1149,7 @@ fn an_interrupted_write_leaves_the_previous_pack_intact() {
     };
     pack.apply(&engine, &step).expect("step");
     // The CLI's write path: beside the pack, then rename. Cut it off half way.
-    let r = letterkit::batch::output::write_atomic_with(&path, |f| {
+    let r = letterkit::files::write_atomic_with(&path, |f| {
         pack.write(
             FailAfter {
                 inner: f,
@@ -1123,7 +1167,11 @@ fn an_interrupted_write_leaves_the_previous_pack_intact() {
         "the previous pack is intact"
     );
     assert_eq!(
-        std::fs::read_dir(d).expect("ls").count(),
+        std::fs::read_dir(d)
+            .expect("ls")
+            .flatten()
+            .filter(|e| e.file_name() != ".pack.zip.lock")
+            .count(),
         1,
         "no half-written file is left"
     );

@@ -408,12 +408,8 @@ fn check_header(headers: &[String]) -> Option<String> {
                 ));
                 continue;
             }
-            let close = CSV_COLUMNS
-                .iter()
-                .map(|a| (crate::request::edit_distance(h, a), *a))
-                .filter(|(d, _)| *d <= 2)
-                .min()
-                .map(|(_, a)| format!(" (did you mean `{a}`?)"))
+            let close = crate::request::closest(h, CSV_COLUMNS)
+                .map(|a| format!(" (did you mean `{a}`?)"))
                 .unwrap_or_default();
             problems.push(format!(
                 "column {col}: unknown column `{h}`{close}; columns are id, letter, date, reference, language, recipient.name, recipient.address.1 .. .5, recipient.postcode, fields.<name>, optional"

@@ -1,20 +1,25 @@
 //! `letterkit pack ...`: court packs built stage by stage (see docs/packs.md).
 //!
 //! This is the only place packs meet the filesystem: files are read here,
-//! and a pack is always written beside its target and renamed over it, so a
-//! refused or interrupted step leaves the previous pack as it was.
+//! and a pack is always written to an exclusive temporary file beside its
+//! target and renamed over it, so a refused or interrupted step leaves the
+//! previous pack as it was. A command that changes a pack holds an
+//! operating-system lock on it (`.<pack>.lock`, which dies with the
+//! process) and removes the temporary files a killed command left.
 
-use std::io::Cursor;
+use std::io::{Cursor, Read as _};
 use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use letterkit::Engine;
-use letterkit::batch::output::write_atomic_with;
+use letterkit::files::{self, Lock};
 use letterkit::pack::bundle::{BundleOptions, bundle};
 use letterkit::pack::data::key_spec;
 use letterkit::pack::{
-    Attach, Attachment, EntryStatus, Pack, PackError, PackKind, Step, is_safe_entry_name,
+    Attach, Attachment, EntryStatus, Pack, PackError, PackKind, Signature, Step,
+    escape_control as clean, is_safe_entry_name,
 };
+
 use letterkit::request::Date;
 use letterkit::request::tree::{self, Key, Node, Pos, Value};
 
@@ -75,13 +80,73 @@ impl PasswordArgs {
     }
 }
 
+/// The environment variable holding the office key that signs manifests.
+const KEY_ENV: &str = "LETTERKIT_PACK_KEY";
+/// The environment variable naming a file that holds the office key.
+const KEY_FILE_ENV: &str = "LETTERKIT_PACK_KEY_FILE";
+/// The shortest office key accepted, in bytes.
+const MIN_KEY_BYTES: usize = 16;
+
+/// Where the office key that signs the manifest comes from (never the
+/// command line itself).
+#[derive(clap::Args, Default)]
+struct KeyArgs {
+    /// Read the office key that signs the manifest from FILE (its first line);
+    /// otherwise from $LETTERKIT_PACK_KEY or the file named by $LETTERKIT_PACK_KEY_FILE.
+    #[arg(long, value_name = "FILE")]
+    key_file: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    /// The office key, if one is configured; `Err` is a usage error message.
+    fn key(&self) -> Result<Option<Vec<u8>>, String> {
+        let from_file = |file: &Path, how: &str| -> Result<Vec<u8>, String> {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("cannot read the key file {} ({how}): {e}", file.display()))?;
+            Ok(text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('\r')
+                .as_bytes()
+                .to_vec())
+        };
+        let (key, how) = if let Some(file) = &self.key_file {
+            (from_file(file, "--key-file")?, "--key-file".to_owned())
+        } else if let Some(v) = std::env::var_os(KEY_ENV) {
+            (
+                v.to_string_lossy().into_owned().into_bytes(),
+                format!("${KEY_ENV}"),
+            )
+        } else if let Some(f) = std::env::var_os(KEY_FILE_ENV) {
+            let how = format!("${KEY_FILE_ENV}");
+            (from_file(Path::new(&f), &how)?, how)
+        } else {
+            return Ok(None);
+        };
+        if key.len() < MIN_KEY_BYTES {
+            return Err(format!(
+                "the office key from {how} is {} long; it must be at least {MIN_KEY_BYTES} bytes",
+                count(key.len(), "byte", "bytes")
+            ));
+        }
+        Ok(Some(key))
+    }
+}
+
+/// "1 stage", "2 stages".
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The data of a step: a YAML/JSON file and KEY=VALUE settings.
 #[derive(clap::Args)]
 struct DataArgs {
     /// Date of the step, YYYY-MM-DD (the stage date and the documents' date).
     #[arg(long, value_name = "YYYY-MM-DD")]
     date: String,
-    /// The step's data: a YAML or JSON mapping of keys (see `letterkit pack steps KIND`).
+    /// The step's data: a YAML or JSON mapping of keys (see `letterkit pack steps KIND`);
+    /// `-` reads it from standard input.
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
     /// Set one key (repeatable); overrides the same key in --data.
@@ -110,6 +175,11 @@ struct CreateArgs {
     data: DataArgs,
     #[command(flatten)]
     password: PasswordArgs,
+    #[command(flatten)]
+    key: KeyArgs,
+    /// Print what the step did as JSON (schema letterkit.pack-step.v1).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Take the next step of a pack.
@@ -126,6 +196,11 @@ struct StepArgs {
     data: DataArgs,
     #[command(flatten)]
     password: PasswordArgs,
+    #[command(flatten)]
+    key: KeyArgs,
+    /// Print what the step did as JSON (schema letterkit.pack-step.v1).
+    #[arg(long)]
+    json: bool,
 }
 
 /// Show a pack: its stage, documents and what comes next.
@@ -139,70 +214,137 @@ struct ShowArgs {
     /// Print the manifest as JSON (it holds the step data, personal data included).
     #[arg(long)]
     json: bool,
-    /// Show personal data (names, addresses, notes) in the stage data.
+    /// Show personal data (the case reference, names, addresses, notes).
     #[arg(long)]
     personal_data: bool,
     #[command(flatten)]
     password: PasswordArgs,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 /// Verify a pack: every entry matches its SHA-256, nothing missing or extra.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Exit code 0: the pack is good; 1: it fails (each problem is listed).\n\nExamples:\n  letterkit pack verify pack.zip\n  letterkit pack verify lo.zip --password-file ~/.pack-password"
+    after_help = "Exit code 0: the pack is good; 1: it fails (each problem is listed).\nWith an office key ($LETTERKIT_PACK_KEY, $LETTERKIT_PACK_KEY_FILE or --key-file) the manifest's signature is checked too.\n\nExamples:\n  letterkit pack verify pack.zip\n  letterkit pack verify lo.zip --password-file ~/.pack-password\n  letterkit pack verify pack.zip --key-file ~/.pack-key --json"
 )]
 struct VerifyArgs {
     /// The pack file.
     pack: PathBuf,
+    /// Print the result as JSON (schema letterkit.pack-verify.v1).
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     password: PasswordArgs,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 /// Export a pack as one court bundle PDF: index, page numbers, bookmarks.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  letterkit pack bundle pack.zip --out bundle.pdf\n  letterkit pack bundle pack.zip --out bundle.pdf --include-superseded"
+    after_help = "By default a court bundle holds the documents meant for the court and the supporting documents; letters to clients and internal records (PV check records, the SSST referral form) are left out and listed on the index page. A face-to-face pack's export holds every document.\n\nExamples:\n  letterkit pack bundle pack.zip --out bundle.pdf\n  letterkit pack bundle pack.zip --out bundle.pdf --include pv-check-record --exclude CMEL9180\n  letterkit pack bundle pack.zip --out bundle.pdf --include-superseded --force"
 )]
 struct BundleArgs {
     /// The pack file.
     pack: PathBuf,
-    /// The PDF to write.
+    /// The PDF to write (never the pack itself; an existing file only with --force).
     #[arg(long, short)]
     out: PathBuf,
     /// Also include superseded documents (marked as such in the index).
     #[arg(long)]
     include_superseded: bool,
+    /// Add documents to the default choice: a document code (e.g. pv-check-record) or an entry file (repeatable).
+    #[arg(long, value_name = "CODE|FILE")]
+    include: Vec<String>,
+    /// Leave documents out: a document code (e.g. CMEL9180, attachment) or an entry file (repeatable).
+    #[arg(long, value_name = "CODE|FILE")]
+    exclude: Vec<String>,
+    /// Replace --out if it exists.
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     password: PasswordArgs,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 /// Extract a verified pack's files into a folder (nothing is written outside it).
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  letterkit pack extract pack.zip --out pack-files/")]
+#[command(
+    after_help = "Examples:\n  letterkit pack extract pack.zip --out pack-files/\n  letterkit pack extract pack.zip --out pack-files/ --force"
+)]
 struct ExtractArgs {
     /// The pack file.
     pack: PathBuf,
-    /// The folder to write into (created if missing).
+    /// The folder to write into (created if missing; a folder holding files only with --force).
     #[arg(long, short)]
     out: PathBuf,
+    /// Write into a folder that holds files (files with the pack's names are replaced).
+    #[arg(long)]
+    force: bool,
     #[command(flatten)]
     password: PasswordArgs,
+    #[command(flatten)]
+    key: KeyArgs,
 }
 
 /// List the steps of each kind of pack and the data keys each step takes.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  letterkit pack steps\n  letterkit pack steps liability-order")]
+#[command(
+    after_help = "Examples:\n  letterkit pack steps\n  letterkit pack steps liability-order\n  letterkit pack steps face-to-face --json"
+)]
 struct StepsArgs {
     /// Only this kind.
     #[arg(value_parser = parse_kind)]
     kind: Option<PackKind>,
+    /// Print the steps as JSON (schema letterkit.pack-steps.v1).
+    #[arg(long)]
+    json: bool,
+}
+
+/// `pack steps --json`.
+#[derive(serde::Serialize)]
+struct StepsJson {
+    schema: &'static str,
+    kinds: Vec<KindJson>,
+}
+
+#[derive(serde::Serialize)]
+struct KindJson {
+    kind: &'static str,
+    title: &'static str,
+    steps: Vec<StepSpecJson>,
+}
+
+#[derive(serde::Serialize)]
+struct StepSpecJson {
+    name: &'static str,
+    summary: &'static str,
+    after: &'static [&'static str],
+    closes: &'static str,
+    keys: Vec<KeyJson>,
+    attach: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct KeyJson {
+    key: &'static str,
+    need: &'static str,
+    label: &'static str,
+    #[serde(rename = "type")]
+    ty: String,
 }
 
 fn parse_kind(s: &str) -> Result<PackKind, String> {
     PackKind::parse(s).ok_or_else(|| {
+        let kinds = PackKind::ALL.map(PackKind::name);
+        let hint = letterkit::request::closest(s, &kinds)
+            .map(|k| format!(" (did you mean `{k}`?)"))
+            .unwrap_or_default();
         format!(
-            "`{s}` is not a kind of pack; kinds: {}",
-            PackKind::ALL.map(PackKind::name).join(", ")
+            "`{s}` is not a kind of pack{hint}; kinds: {}",
+            kinds.join(", ")
         )
     })
 }
@@ -264,14 +406,27 @@ fn engine(catalog: Option<&PathBuf>) -> Result<Engine, Fail> {
     super::load(catalog).map_err(Fail)
 }
 
-/// Reads the step's data file and `--set` pairs into one mapping node.
+/// Reads the step's data file (`-`: standard input) and `--set` pairs into
+/// one mapping node. A `--set` value is placed at line 0, column N (the Nth
+/// `--set`), so that its problems name the option, not the data file.
 fn step_data(a: &DataArgs) -> Result<(Option<Node>, String), Fail> {
     let mut origin = "--set".to_owned();
     let mut entries: Vec<(Key, Node)> = Vec::new();
     if let Some(path) = &a.data {
-        origin = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| failed(format!("cannot read {origin}: {e}")))?;
+        let text = if path.as_os_str() == "-" {
+            origin = "(standard input)".to_owned();
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                failed(format!(
+                    "cannot read the step data from standard input: {e}"
+                ))
+            })?;
+            s
+        } else {
+            origin = path.display().to_string();
+            std::fs::read_to_string(path)
+                .map_err(|e| failed(format!("cannot read {origin}: {e}")))?
+        };
         let node = tree::parse(&text, 0).map_err(|e| {
             failed(format!(
                 "{origin}:{}:{}: not valid YAML or JSON: {}",
@@ -289,25 +444,29 @@ fn step_data(a: &DataArgs) -> Result<(Option<Node>, String), Fail> {
             }
         }
     }
-    for s in &a.set {
+    for (i, s) in a.set.iter().enumerate() {
         let Some((k, v)) = s.split_once('=') else {
             return Err(usage(format!(
                 "--set takes KEY=VALUE, got `{}`",
                 s.split('=').next().unwrap_or("")
             )));
         };
+        let pos = Pos {
+            line: 0,
+            column: u32::try_from(i + 1).unwrap_or(u32::MAX),
+        };
         let node = Node {
             value: Value::Scalar {
                 text: v.to_owned(),
                 string: true,
             },
-            pos: Pos::default(),
+            pos,
         };
         entries.retain(|(key, _)| key.name != k);
         entries.push((
             Key {
                 name: k.to_owned(),
-                pos: Pos::default(),
+                pos,
             },
             node,
         ));
@@ -371,19 +530,54 @@ fn parse_date(s: &str) -> Result<Date, Fail> {
 }
 
 fn read_pack(path: &Path, password: Option<&[u8]>) -> Result<Pack, Fail> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| failed(format!("cannot read pack {}: {e}", path.display())))?;
-    Pack::read(Cursor::new(bytes), password).map_err(|e| pack_failed(&e))
+    read_pack_or(path, password).map_err(|(msg, code)| {
+        eprint!("{msg}");
+        Fail(code)
+    })
 }
 
-fn write_pack(path: &Path, pack: &Pack, password: Option<&[u8]>) -> Result<(), Fail> {
+/// Reads a pack; `Err` holds the message to print (every line) and the exit code.
+fn read_pack_or(path: &Path, password: Option<&[u8]>) -> Result<Pack, (String, i32)> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        let why = if e.kind() == std::io::ErrorKind::NotFound {
+            "there is no such file".to_owned()
+        } else {
+            e.to_string()
+        };
+        (
+            format!("error: cannot read pack {}: {why}\n", path.display()),
+            INPUT_FAILED,
+        )
+    })?;
+    Pack::read(Cursor::new(bytes), password).map_err(|e| (error_text(&e), INPUT_FAILED))
+}
+
+/// An error and its causes, as `print_error` prints them.
+fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = format!("error: {err}\n");
+    let mut source = err.source();
+    while let Some(c) = source {
+        s.push_str(&format!("  caused by: {c}\n"));
+        source = c.source();
+    }
+    s
+}
+
+fn write_pack(
+    path: &Path,
+    pack: &Pack,
+    password: Option<&[u8]>,
+    key: Option<&[u8]>,
+) -> Result<(), Fail> {
     let mut result = Ok(());
-    let io = write_atomic_with(path, |f| {
-        pack.write(&mut *f, password).map(|_| ()).map_err(|e| {
-            let msg = e.to_string();
-            result = Err(e);
-            std::io::Error::other(msg)
-        })
+    let io = files::write_atomic_with(path, |f| {
+        pack.write_signed(&mut *f, password, key)
+            .map(|_| kill_point(4))
+            .map_err(|e| {
+                let msg = e.to_string();
+                result = Err(e);
+                std::io::Error::other(msg)
+            })
     });
     if let Err(e) = result {
         return Err(pack_failed(&e));
@@ -400,14 +594,66 @@ fn attachment_detail(e: &PackError, a: &DataArgs) {
     }
 }
 
-fn report(pack: &Pack, path: &Path, step: &str) {
+/// `pack create/step --json` (fields in this order: `schema` first).
+#[derive(serde::Serialize)]
+struct StepJson<'a> {
+    schema: &'static str,
+    pack: String,
+    kind: &'static str,
+    step: &'a str,
+    date: &'a str,
+    added: &'a [String],
+    superseded: &'a [String],
+    entries: usize,
+    status: &'static str,
+    next: Vec<&'static str>,
+    signed: bool,
+}
+
+/// `pack verify --json` (fields in this order: `schema` first).
+#[derive(serde::Serialize)]
+struct VerifyJson<'a> {
+    schema: &'static str,
+    pack: String,
+    ok: bool,
+    kind: Option<&'static str>,
+    status: Option<&'static str>,
+    stages: Option<usize>,
+    entries: Option<usize>,
+    encrypted: Option<bool>,
+    signature: &'static str,
+    problems: &'a [String],
+}
+
+fn report(pack: &Pack, path: &Path, step: &str, signed: bool, json: bool) {
     let m = pack.manifest();
-    let added = pack.stage().map_or(0, |s| s.added.len());
+    let stage = pack.stage();
+    let added = stage.map_or(0, |s| s.added.len());
+    if json {
+        let v = StepJson {
+            schema: "letterkit.pack-step.v1",
+            pack: path.display().to_string(),
+            kind: m.kind.name(),
+            step,
+            date: stage.map_or("", |s| s.date.as_str()),
+            added: stage.map_or(&[][..], |s| s.added.as_slice()),
+            superseded: stage.map_or(&[][..], |s| s.superseded.as_slice()),
+            entries: m.entries.len(),
+            status: m.status.name(),
+            next: pack.next_steps(),
+            signed,
+        };
+        print_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ));
+        return;
+    }
     println!(
-        "{}: {} pack, step `{step}` recorded; {added} file{} added ({} in the pack)",
+        "{}: {} pack, step `{step}` recorded; {} added ({} in the pack)",
         path.display(),
         m.kind,
-        if added == 1 { "" } else { "s" },
+        count(added, "file", "files"),
         m.entries.len()
     );
     match pack.next_steps().as_slice() {
@@ -416,50 +662,121 @@ fn report(pack: &Pack, path: &Path, step: &str) {
     }
 }
 
-/// An exclusive claim on a pack for one command: `.<name>.lock` beside it,
-/// created with `create_new` and removed when dropped. Two officers stepping
-/// the same pack at once would otherwise both read the old pack and the last
-/// rename would silently drop the other's step.
-struct PackLock(PathBuf);
-
-impl PackLock {
-    fn take(pack: &Path) -> Result<PackLock, Fail> {
-        let name = pack
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_else(|| "pack".into());
-        let lock = pack.with_file_name(format!(".{name}.lock"));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&lock)
-        {
-            Ok(mut f) => {
-                let _ = std::io::Write::write_all(
-                    &mut f,
-                    format!("{}\n", std::process::id()).as_bytes(),
-                );
-                Ok(PackLock(lock))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(failed(format!(
-                "another `letterkit pack` command is changing {} (lock file {}); wait for it to finish, or delete the lock file if no other command is running",
-                pack.display(),
-                lock.display()
-            ))),
-            Err(e) => Err(failed(format!("cannot lock {}: {e}", pack.display()))),
-        }
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
     }
 }
 
-impl Drop for PackLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+fn name_of(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(|| "pack".into(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Takes the operating-system lock on `pack` (`.<name>.lock` beside it, held
+/// until the command ends however it ends) and removes the temporary copies
+/// a killed command left. Two officers stepping the same pack at once would
+/// otherwise both read the old pack and the last rename would silently drop
+/// the other's step.
+fn lock_pack(pack: &Path) -> Result<Lock, Fail> {
+    let dir = parent_of(pack);
+    if !dir.is_dir() {
+        return Err(failed(format!(
+            "the folder {} does not exist; create it first, or give another path for the pack",
+            dir.display()
+        )));
     }
+    let name = name_of(pack);
+    let lock = Lock::try_new(&dir.join(format!(".{name}.lock")), pack).map_err(failed)?;
+    tidy(dir, &name);
+    Ok(lock)
+}
+
+/// Removes the temporary files of pack `name` in `dir` (the lock is held).
+fn tidy(dir: &Path, name: &str) {
+    let removed = files::remove_stale_temps(dir, Some(name));
+    if removed > 0 {
+        eprintln!(
+            "note: removed {} that an interrupted command left beside {name}",
+            count(removed, "temporary copy", "temporary copies")
+        );
+    }
+}
+
+/// For commands that only read a pack: removes a killed command's temporary
+/// copies when no other command holds the pack (nothing is refused).
+fn tidy_if_free(pack: &Path) {
+    let dir = parent_of(pack);
+    let name = name_of(pack);
+    let prefix = format!(".{name}.");
+    let any = std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with(&prefix) && files::is_temp_name(&n)
+        })
+    });
+    if !any {
+        return;
+    }
+    if let Ok(_lock) = Lock::try_new(&dir.join(format!(".{name}.lock")), pack) {
+        tidy(dir, &name);
+    }
+}
+
+const KEY_HOW: &str = "set LETTERKIT_PACK_KEY or LETTERKIT_PACK_KEY_FILE, or give --key-file FILE";
+
+/// Checks the manifest's signature. An edit is refused; a pack that cannot
+/// be checked is reported. `changing`: the command will write the pack.
+fn check_signature(pack: &Pack, key: Option<&[u8]>, changing: bool) -> Result<Signature, Fail> {
+    let s = pack.signature(key);
+    match s {
+        Signature::Valid => {}
+        Signature::Invalid => return Err(pack_failed(&PackError::BadSignature)),
+        Signature::NotChecked if changing => {
+            return Err(usage(format!(
+                "the pack is signed, but no office key is configured, so its manifest cannot be checked; {KEY_HOW}"
+            )));
+        }
+        Signature::NotChecked => eprintln!(
+            "warning: the pack is signed, but no office key is configured, so an edit to its manifest cannot be detected; {KEY_HOW}"
+        ),
+        Signature::Unsigned if changing && key.is_some() => eprintln!(
+            "warning: the pack is unsigned, so an edit made to its manifest before now cannot be detected; it is signed from this step on"
+        ),
+        Signature::Unsigned => eprintln!(
+            "warning: the pack is unsigned: an edit to its manifest cannot be detected; to sign packs, {KEY_HOW}"
+        ),
+    }
+    Ok(s)
+}
+
+/// For the kill tests only: `LETTERKIT_TEST_KILL_AT=N[:SIGNAL]` makes a
+/// step kill its own process (with `kill -SIGNAL`, default KILL) at point N:
+/// 1 the lock taken, 2 the pack read, 3 the step applied, 4 the new pack
+/// written to its temporary file, 5 the new pack renamed into place. Unset,
+/// this does nothing.
+fn kill_point(n: u32) {
+    let Some(v) = std::env::var_os("LETTERKIT_TEST_KILL_AT") else {
+        return;
+    };
+    let v = v.to_string_lossy();
+    let (at, signal) = v.split_once(':').unwrap_or((&v, "KILL"));
+    if at.parse() != Ok(n) {
+        return;
+    }
+    let _ = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(std::process::id().to_string())
+        .status();
+    // The signal ends the process; if it could not be sent, end it anyway.
+    std::process::abort();
 }
 
 fn create(a: CreateArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
-    let _lock = PackLock::take(&a.pack)?;
+    let key = a.key.key().map_err(usage)?;
+    let _lock = lock_pack(&a.pack)?;
     if a.pack.exists() {
         return Err(failed(format!(
             "{} already exists; a pack is created once, then moved on with `letterkit pack step`",
@@ -481,20 +798,35 @@ fn create(a: CreateArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
         attachment_detail(&e, &a.data);
         pack_failed(&e)
     })?;
-    write_pack(&a.pack, &pack, password.as_deref())?;
-    report(&pack, &a.pack, "create");
+    if key.is_none() {
+        eprintln!(
+            "warning: no office key is configured, so the pack is unsigned: an edit to its manifest cannot be detected; to sign packs, {KEY_HOW}"
+        );
+    }
+    write_pack(&a.pack, &pack, password.as_deref(), key.as_deref())?;
+    report(&pack, &a.pack, "create", key.is_some(), a.json);
     Ok(())
 }
 
 fn step(a: StepArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
-    let _lock = PackLock::take(&a.pack)?;
+    let key = a.key.key().map_err(usage)?;
+    if !a.pack.is_file() && parent_of(&a.pack).is_dir() {
+        return Err(failed(format!(
+            "cannot read pack {}: there is no such file",
+            a.pack.display()
+        )));
+    }
+    let _lock = lock_pack(&a.pack)?;
+    kill_point(1);
     let mut pack = read_pack(&a.pack, password.as_deref())?;
+    kill_point(2);
     if password.is_some() && !pack.is_encrypted() {
         return Err(usage(
             "the pack is not encrypted; encryption is chosen when a pack is created, so drop --password-env/--password-file",
         ));
     }
+    check_signature(&pack, key.as_deref(), true)?;
     let engine = engine(catalog)?;
     let date = parse_date(&a.data.date)?;
     let (data, origin) = step_data(&a.data)?;
@@ -510,13 +842,17 @@ fn step(a: StepArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
         attachment_detail(&e, &a.data);
         pack_failed(&e)
     })?;
-    write_pack(&a.pack, &pack, password.as_deref())?;
-    report(&pack, &a.pack, &a.step);
+    kill_point(3);
+    write_pack(&a.pack, &pack, password.as_deref(), key.as_deref())?;
+    kill_point(5);
+    report(&pack, &a.pack, &a.step, key.is_some(), a.json);
     Ok(())
 }
 
 fn show(a: ShowArgs) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
+    let key = a.key.key().map_err(usage)?;
+    tidy_if_free(&a.pack);
     let pack = read_pack(&a.pack, password.as_deref())?;
     let m = pack.manifest();
     let mut o = String::new();
@@ -525,8 +861,14 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
         print_out(&o);
         return Ok(());
     }
-    outln!(o, "{} pack {}", m.kind.title(), m.reference);
-    outln!(o, "region: {}", m.region);
+    let signature = check_signature(&pack, key.as_deref(), false)?;
+    let reference = if a.personal_data {
+        clean(&m.reference)
+    } else {
+        "(reference: add --personal-data to show)".to_owned()
+    };
+    outln!(o, "{} pack {reference}", m.kind.title());
+    outln!(o, "region: {}", clean(&m.region));
     outln!(
         o,
         "status: {}{}",
@@ -537,8 +879,18 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
             ""
         }
     );
+    outln!(
+        o,
+        "signature: {}",
+        match signature {
+            Signature::Valid => "valid (signed with the office key)",
+            Signature::Invalid => "INVALID",
+            Signature::NotChecked => "signed, not checked (no office key configured)",
+            Signature::Unsigned => "unsigned",
+        }
+    );
     if let Some(s) = pack.stage() {
-        outln!(o, "stage: {} ({})", s.step, s.date);
+        outln!(o, "stage: {} ({})", clean(&s.step), clean(&s.date));
     }
     match pack.next_steps().as_slice() {
         [] => outln!(o, "next: nothing, the pack is closed"),
@@ -551,9 +903,10 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
     }
     outln!(o, "\nstages:");
     for s in &m.stages {
-        outln!(o, "  {}  {}", s.date, s.step);
+        outln!(o, "  {}  {}", clean(&s.date), clean(&s.step));
         for (k, v) in &s.data {
-            let personal = key_spec(k).is_some_and(|k| k.personal);
+            // The reference identifies the case: shown only when asked, like the heading's.
+            let personal = k == "reference" || key_spec(k).is_none_or(|k| k.personal);
             let shown = if personal && !a.personal_data {
                 "(personal data: add --personal-data to show)".to_owned()
             } else {
@@ -567,26 +920,34 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
                     other => other.to_string(),
                 }
             };
-            outln!(o, "      {k}: {shown}");
+            outln!(o, "      {}: {}", clean(k), clean(&shown));
         }
     }
     outln!(o, "\ndocuments:");
-    for e in &m.entries {
-        let status = match e.status {
-            EntryStatus::Current => String::new(),
-            EntryStatus::Superseded => format!(
-                "  SUPERSEDED by {}",
-                e.superseded_by.as_deref().unwrap_or("?")
-            ),
-        };
-        outln!(
-            o,
-            "  {:<44} {:<38} v{}  {}{status}",
-            e.file,
-            e.title,
-            e.version,
-            e.stage
-        );
+    let rows: Vec<[String; 4]> = m
+        .entries
+        .iter()
+        .map(|e| {
+            let status = match e.status {
+                EntryStatus::Current => String::new(),
+                EntryStatus::Superseded => format!(
+                    "  SUPERSEDED by {}",
+                    clean(e.superseded_by.as_deref().unwrap_or("?"))
+                ),
+            };
+            let pages = e.pages.map_or(String::new(), |p| count(p, "page", "pages"));
+            [
+                clean(&e.file),
+                clean(&e.title),
+                format!("v{}  {pages}", e.version),
+                format!("{}{status}", clean(&e.stage)),
+            ]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    for r in &rows {
+        outln!(o, "  {:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]);
     }
     let problems = pack.verify();
     if problems.is_empty() {
@@ -594,8 +955,8 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
     } else {
         outln!(
             o,
-            "\nverify: FAILS ({} problems; run `letterkit pack verify`)",
-            problems.len()
+            "\nverify: FAILS ({}; run `letterkit pack verify`)",
+            count(problems.len(), "problem", "problems")
         );
     }
     print_out(&o);
@@ -604,17 +965,73 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
 
 fn verify(a: VerifyArgs) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
-    let pack = read_pack(&a.pack, password.as_deref())?;
-    let problems = pack.verify();
+    let key = a.key.key().map_err(usage)?;
+    tidy_if_free(&a.pack);
+    let json_out = |ok: bool, pack: Option<&Pack>, signature: &'static str, problems: &[String]| {
+        let m = pack.map(Pack::manifest);
+        let v = VerifyJson {
+            schema: "letterkit.pack-verify.v1",
+            pack: a.pack.display().to_string(),
+            ok,
+            kind: m.map(|m| m.kind.name()),
+            status: m.map(|m| m.status.name()),
+            stages: m.map(|m| m.stages.len()),
+            entries: m.map(|m| m.entries.len()),
+            encrypted: pack.map(Pack::is_encrypted),
+            signature,
+            problems,
+        };
+        print_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ));
+    };
+    let pack = match read_pack_or(&a.pack, password.as_deref()) {
+        Ok(p) => p,
+        Err((msg, code)) => {
+            eprint!("{msg}");
+            if a.json {
+                let first = msg
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ");
+                json_out(false, None, "not-checked", &[first.to_owned()]);
+            }
+            return Err(Fail(code));
+        }
+    };
+    let mut problems = pack.verify();
+    let signature = pack.signature(key.as_deref());
+    if signature == Signature::Invalid {
+        problems.insert(0, PackError::BadSignature.to_string());
+    } else {
+        check_signature(&pack, key.as_deref(), false)?;
+    }
+    if a.json {
+        json_out(
+            problems.is_empty(),
+            Some(&pack),
+            signature.name(),
+            &problems,
+        );
+    }
     if problems.is_empty() {
         let m = pack.manifest();
-        println!(
-            "{}: ok: {} entries match the manifest's SHA-256, nothing missing or extra; {} stages, status {}",
-            a.pack.display(),
-            m.entries.len(),
-            m.stages.len(),
-            m.status.name()
-        );
+        if !a.json {
+            let signed = match signature {
+                Signature::Valid => "; manifest signature valid",
+                Signature::NotChecked => "; manifest signature not checked (no office key)",
+                _ => "; unsigned",
+            };
+            println!(
+                "{}: ok: {} match the manifest's SHA-256, nothing missing or extra; {}, status {}{signed}",
+                a.pack.display(),
+                count(m.entries.len(), "entry", "entries"),
+                count(m.stages.len(), "stage", "stages"),
+                m.status.name()
+            );
+        }
         Ok(())
     } else {
         Err(pack_failed(&PackError::Verify { problems }))
@@ -623,58 +1040,135 @@ fn verify(a: VerifyArgs) -> Result<(), Fail> {
 
 fn export_bundle(a: BundleArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
+    let key = a.key.key().map_err(usage)?;
+    if files::same_file(&a.out, &a.pack) {
+        return Err(usage(format!(
+            "--out {} is the pack itself; give another file name for the bundle",
+            a.out.display()
+        )));
+    }
+    if a.out.exists() && !a.force {
+        return Err(usage(format!(
+            "{} already exists; add --force to replace it, or give another --out",
+            a.out.display()
+        )));
+    }
+    if !parent_of(&a.out).is_dir() {
+        return Err(failed(format!(
+            "the folder {} does not exist; create it first, or give another --out",
+            parent_of(&a.out).display()
+        )));
+    }
+    tidy_if_free(&a.pack);
     let pack = read_pack(&a.pack, password.as_deref())?;
+    check_signature(&pack, key.as_deref(), false)?;
     let engine = engine(catalog)?;
     let b = bundle(
         &pack,
         &engine,
         &BundleOptions {
             include_superseded: a.include_superseded,
+            include: a.include.clone(),
+            exclude: a.exclude.clone(),
         },
     )
     .map_err(|e| pack_failed(&e))?;
-    write_atomic_with(&a.out, |f| std::io::Write::write_all(f, &b.pdf))
-        .map_err(|e| failed(format!("cannot write {}: {e}", a.out.display())))?;
+    // The lock guards the output while it is written, and lets this command
+    // remove the temporary copy a killed bundle left (it holds personal data).
+    let out_name = name_of(&a.out);
+    let _lock = Lock::try_new(&parent_of(&a.out).join(format!(".{out_name}.lock")), &a.out)
+        .map_err(failed)?;
+    tidy(parent_of(&a.out), &out_name);
+    let written = if a.force {
+        files::write_atomic(&a.out, &b.pdf)
+    } else {
+        files::write_new(&a.out, &b.pdf)
+    };
+    written.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            usage(format!(
+                "{} already exists; add --force to replace it, or give another --out",
+                a.out.display()
+            ))
+        } else {
+            failed(format!("cannot write {}: {e}", a.out.display()))
+        }
+    })?;
+    let left = if b.left_out.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; {} left out (listed on the index page)",
+            count(b.left_out.len(), "document", "documents")
+        )
+    };
     println!(
-        "{}: court bundle of {} documents, {} pages",
+        "{}: {} of {}, {}{left}",
         a.out.display(),
-        b.index.len(),
-        b.pages
+        b.what,
+        count(b.index.len(), "document", "documents"),
+        count(b.pages, "page", "pages")
     );
     Ok(())
 }
 
 fn extract(a: ExtractArgs) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
+    let key = a.key.key().map_err(usage)?;
+    // A killed extract's temporary files do not count: they are removed below.
+    let holds_files = std::fs::read_dir(&a.out).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| !files::is_temp_name(&e.file_name().to_string_lossy()))
+    });
+    if holds_files && !a.force {
+        return Err(usage(format!(
+            "{} is not empty; add --force to write into it (files with the pack's names are replaced), or give an empty or new folder",
+            a.out.display()
+        )));
+    }
+    tidy_if_free(&a.pack);
     let pack = read_pack(&a.pack, password.as_deref())?;
     let problems = pack.verify();
     if !problems.is_empty() {
         return Err(pack_failed(&PackError::Verify { problems }));
     }
+    check_signature(&pack, key.as_deref(), false)?;
     std::fs::create_dir_all(&a.out)
         .map_err(|e| failed(format!("cannot create {}: {e}", a.out.display())))?;
+    let out_name = name_of(&a.out);
+    let _lock = Lock::try_new(&parent_of(&a.out).join(format!(".{out_name}.lock")), &a.out)
+        .map_err(failed)?;
+    let removed = files::remove_stale_temps(&a.out, None);
+    if removed > 0 {
+        eprintln!(
+            "note: removed {} that an interrupted command left in {}",
+            count(removed, "temporary file", "temporary files"),
+            a.out.display()
+        );
+    }
     let m = pack.manifest();
     let mut json = serde_json::to_vec_pretty(m).unwrap_or_default();
     json.push(b'\n');
-    let mut files: Vec<(&str, &[u8])> = vec![(letterkit::pack::MANIFEST, &json)];
+    let mut out: Vec<(&str, &[u8])> = vec![(letterkit::pack::MANIFEST, &json)];
     for e in &m.entries {
         if let Some(b) = pack.file(&e.file) {
-            files.push((&e.file, b));
+            out.push((&e.file, b));
         }
     }
-    for (name, bytes) in files {
+    for (name, bytes) in &out {
         // Names were checked when the pack was read; check again before joining.
         if !is_safe_entry_name(name) {
             return Err(failed(format!("refusing unsafe entry name {name:?}")));
         }
         let target = a.out.join(name);
-        write_atomic_with(&target, |f| std::io::Write::write_all(f, bytes))
+        files::write_atomic(&target, bytes)
             .map_err(|e| failed(format!("cannot write {}: {e}", target.display())))?;
     }
     println!(
-        "{}: {} files extracted",
+        "{}: {} extracted",
         a.out.display(),
-        m.entries.len() + 1
+        count(out.len(), "file", "files")
     );
     Ok(())
 }
@@ -684,6 +1178,61 @@ fn steps(a: StepsArgs) {
         Some(k) => vec![k],
         None => PackKind::ALL.to_vec(),
     };
+    if a.json {
+        let need = |s: &letterkit::pack::StepSpec, k: &str| {
+            if s.needs.contains(&k) {
+                "required"
+            } else if s.ensures.contains(&k) {
+                "required-unless-given-earlier"
+            } else {
+                "optional"
+            }
+        };
+        let v = StepsJson {
+            schema: "letterkit.pack-steps.v1",
+            kinds: kinds
+                .iter()
+                .map(|kind| KindJson {
+                    kind: kind.name(),
+                    title: kind.title(),
+                    steps: kind
+                        .steps()
+                        .iter()
+                        .map(|s| StepSpecJson {
+                            name: s.name,
+                            summary: s.summary,
+                            after: s.after,
+                            closes: match s.closes {
+                                letterkit::pack::Closes::No => "no",
+                                letterkit::pack::Closes::Completed => "completed",
+                                letterkit::pack::Closes::Cancelled => "cancelled",
+                            },
+                            keys: s
+                                .gives
+                                .iter()
+                                .map(|k| KeyJson {
+                                    key: k,
+                                    need: need(s, k),
+                                    label: key_spec(k).map_or("", |s| s.label),
+                                    ty: key_spec(k).map_or(String::new(), |s| s.ty.describe()),
+                                })
+                                .collect(),
+                            attach: match s.attach {
+                                Attach::None => "none",
+                                Attach::Optional => "optional",
+                                Attach::Required => "required",
+                            },
+                        })
+                        .collect(),
+                })
+                .collect(),
+        };
+        print_out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ));
+        return;
+    }
     let mut o = String::new();
     for kind in kinds {
         outln!(o, "{} ({})", kind.title(), kind.name());

@@ -15,8 +15,24 @@ use super::{Manifest, Pack, PackError, Stage};
 /// The manifest's entry name.
 pub const MANIFEST: &str = "manifest.json";
 
+/// The entry holding the manifest's signature (`hmac-sha256:<hex>`), in a
+/// pack written with an office key.
+pub const SIGNATURE: &str = "manifest.sig";
+
 /// Largest entry read back (the attachment limit plus room for a manifest).
 const MAX_ENTRY_BYTES: u64 = super::MAX_ATTACHMENT_BYTES as u64 + 1024 * 1024;
+
+/// Most entries a pack may hold when read (far more than any procedure
+/// needs: a pack holds a few documents per step and its attachments).
+pub const MAX_ENTRIES: usize = 500;
+
+/// Most bytes all of a pack's entries may hold together, uncompressed,
+/// when read (256 MiB).
+pub const MAX_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
 
 /// Whether `name` is a name letterkit writes and may read: a plain file name
 /// of ASCII letters, digits, `.`, `-` and `_`, not starting with `.` (so no
@@ -54,6 +70,18 @@ impl Pack {
     /// Writes the pack as a zip archive into `w`. With a password every
     /// entry (manifest included) is encrypted with WinZip AES-256.
     pub fn write<W: Write + Seek>(&self, w: W, password: Option<&[u8]>) -> Result<W, PackError> {
+        self.write_signed(w, password, None)
+    }
+
+    /// Like [`Pack::write`]; with an office `key` the manifest is signed
+    /// (HMAC-SHA256, in the [`SIGNATURE`] entry) so that an edit to it is
+    /// detected when the pack is read back with the same key.
+    pub fn write_signed<W: Write + Seek>(
+        &self,
+        w: W,
+        password: Option<&[u8]>,
+        key: Option<&[u8]>,
+    ) -> Result<W, PackError> {
         let mut zip = ZipWriter::new(w);
         let m = &self.manifest;
         let last = m.stages.last().map_or("", |s| s.date.as_str());
@@ -78,6 +106,10 @@ impl Pack {
         };
         zip.start_file(MANIFEST, opts(last, CompressionMethod::Deflated))?;
         zip.write_all(&json)?;
+        if let Some(key) = key {
+            zip.start_file(SIGNATURE, opts(last, CompressionMethod::Stored))?;
+            zip.write_all(format!("{}\n", super::sign(key, &json)).as_bytes())?;
+        }
         for e in &m.entries {
             let Some(bytes) = self.files.get(&e.file) else {
                 return Err(PackError::Verify {
@@ -102,16 +134,34 @@ impl Pack {
         Ok(zip.finish()?)
     }
 
-    /// Reads a pack from a zip archive. Every entry name is checked before
-    /// anything is read (`../x`, `/x`, `C:\x` and folders are refused); the
-    /// manifest must parse. Call [`Pack::verify`] to check the contents.
+    /// Reads a pack from a zip archive. Before anything is read, every entry
+    /// name is checked (`../x`, `/x`, `C:\x` and folders are refused), names
+    /// must be unique and match their local headers (so no reader can be shown
+    /// a stand-in), and the entry count and the total uncompressed size must
+    /// be within [`MAX_ENTRIES`] and [`MAX_TOTAL_BYTES`]. The manifest must
+    /// parse. Call [`Pack::verify`] to check the contents and
+    /// [`Pack::signature`] to check the manifest's signature.
     pub fn read<R: Read + Seek>(r: R, password: Option<&[u8]>) -> Result<Pack, PackError> {
         let mut zip = ZipArchive::new(r).map_err(|e| PackError::NotAPack {
             reason: format!("not a zip archive ({e})"),
         })?;
+        if zip.len() > MAX_ENTRIES {
+            return Err(PackError::TooLarge {
+                reason: format!(
+                    "it holds {}; a pack may hold at most {MAX_ENTRIES}",
+                    plural(zip.len(), "entry", "entries")
+                ),
+            });
+        }
+        if zip.has_duplicate_names() {
+            return Err(PackError::NotAPack {
+                reason: "the archive holds two entries with the same name (a zip reader may show either one); it was not read".into(),
+            });
+        }
         let mut names = Vec::with_capacity(zip.len());
         let mut seen = BTreeSet::new();
         let mut encrypted = Vec::with_capacity(zip.len());
+        let mut total: u64 = 0;
         for i in 0..zip.len() {
             let f = zip.by_index_raw(i)?;
             let name = String::from_utf8_lossy(f.name_raw()).into_owned();
@@ -120,7 +170,7 @@ impl Pack {
             }
             if !seen.insert(name.clone()) {
                 return Err(PackError::NotAPack {
-                    reason: format!("the archive holds {name} twice"),
+                    reason: format!("the archive holds {name} twice; it was not read"),
                 });
             }
             if f.size() > MAX_ENTRY_BYTES {
@@ -128,14 +178,31 @@ impl Pack {
                     reason: format!("{name} is larger than any pack entry may be"),
                 });
             }
+            total = total.saturating_add(f.size());
             encrypted.push(f.encrypted());
             names.push(name);
         }
+        if total > MAX_TOTAL_BYTES {
+            return Err(PackError::TooLarge {
+                reason: format!(
+                    "its entries hold {} MiB uncompressed; a pack may hold at most {} MiB",
+                    total.div_ceil(1024 * 1024),
+                    MAX_TOTAL_BYTES / (1024 * 1024)
+                ),
+            });
+        }
+        zip.validate_header_consistency()
+            .map_err(|e| PackError::NotAPack {
+                reason: format!(
+                    "its entries' local headers do not match its directory ({e}); it was not read"
+                ),
+            })?;
         let any_encrypted = encrypted.iter().any(|e| *e);
         if any_encrypted && password.is_none() {
             return Err(PackError::NeedsPassword);
         }
         let mut files = BTreeMap::new();
+        let mut left = MAX_TOTAL_BYTES;
         for (i, name) in names.iter().enumerate() {
             let mut f = match (encrypted[i], password) {
                 (true, Some(p)) => zip.by_index_decrypt(i, p).map_err(|e| match e {
@@ -144,9 +211,10 @@ impl Pack {
                 })?,
                 _ => zip.by_index(i)?,
             };
+            let cap = MAX_ENTRY_BYTES.min(left);
             let mut bytes = Vec::new();
             (&mut f)
-                .take(MAX_ENTRY_BYTES + 1)
+                .take(cap + 1)
                 .read_to_end(&mut bytes)
                 .map_err(|e| {
                     if encrypted[i] {
@@ -155,11 +223,14 @@ impl Pack {
                         PackError::Io(e)
                     }
                 })?;
-            if bytes.len() as u64 > MAX_ENTRY_BYTES {
+            if bytes.len() as u64 > cap {
                 return Err(PackError::NotAPack {
-                    reason: format!("{name} is larger than any pack entry may be"),
+                    reason: format!(
+                        "{name} holds more than its header says, or more than any pack entry may be"
+                    ),
                 });
             }
+            left -= bytes.len() as u64;
             files.insert(name.clone(), bytes);
         }
         let Some(json) = files.remove(MANIFEST) else {
@@ -167,6 +238,9 @@ impl Pack {
                 reason: format!("it has no {MANIFEST}"),
             });
         };
+        let signature = files
+            .remove(SIGNATURE)
+            .map(|s| String::from_utf8_lossy(&s).trim().to_owned());
         let manifest: Manifest =
             serde_json::from_slice(&json).map_err(|e| PackError::NotAPack {
                 reason: format!("{MANIFEST} is not valid: {e}"),
@@ -175,6 +249,7 @@ impl Pack {
             manifest,
             files,
             encrypted: any_encrypted,
+            read_as: Some((json, signature)),
         })
     }
 }

@@ -1,6 +1,14 @@
 //! The court bundle: one PDF of a pack's documents, in pack order, after an
 //! index page, with continuous page numbers ("Bundle page 3 of 12") stamped
-//! at the foot of every page and a bookmark per document.
+//! at the top right of every page and a bookmark per document.
+//!
+//! By default a court bundle holds the documents meant for the court: those
+//! whose catalog audience is `court`, and the supporting documents attached
+//! to the pack; letters to clients and internal records (PV check records,
+//! the SSST referral form) are left out. [`BundleOptions::include`] and
+//! [`BundleOptions::exclude`] change the choice, and the index page lists
+//! what was left out. A face-to-face pack goes to no court: its export holds
+//! every document and is called a pack export, not a court bundle.
 //!
 //! The index is laid out and written by letterkit's own [`crate::layout`] and
 //! [`crate::pdf`]; the documents and PDF attachments are merged with lopdf;
@@ -11,7 +19,8 @@ use std::collections::HashSet;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
 
-use super::{Entry, EntryStatus, Pack, PackError};
+use super::{Entry, EntryStatus, MediaType, Pack, PackError, PackKind};
+use crate::catalog::Audience;
 use crate::compose::{Block, Composed, DocKind, Inline};
 use crate::layout::{self, Item, MM};
 use crate::pdf::{self, PdfOptions, Timestamp};
@@ -19,11 +28,16 @@ use crate::request::Date;
 use crate::{Engine, catalog::Language};
 
 /// What goes into a bundle.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct BundleOptions {
     /// Also include superseded documents (after the one that replaced them
     /// would be confusing, so they keep their pack position, marked superseded).
     pub include_superseded: bool,
+    /// Documents to add to the default choice: document codes
+    /// (`pv-check-record`, `attachment`) or entry files (`03-ssst-referral-form-v1.pdf`).
+    pub include: Vec<String>,
+    /// Documents to leave out, named like [`BundleOptions::include`].
+    pub exclude: Vec<String>,
 }
 
 /// One line of the bundle's index.
@@ -48,6 +62,80 @@ pub struct Bundle {
     pub pages: usize,
     /// The index, one row per document.
     pub index: Vec<IndexRow>,
+    /// The pack's documents left out (their index titles), in pack order.
+    pub left_out: Vec<String>,
+    /// What the export is: "court bundle", or "pack export" for a
+    /// face-to-face pack.
+    pub what: &'static str,
+}
+
+/// What the export of a `kind` pack is called.
+pub fn export_name(kind: PackKind) -> &'static str {
+    if kind == PackKind::FaceToFace {
+        "pack export"
+    } else {
+        "court bundle"
+    }
+}
+
+/// The label of the page number stamped on every page.
+fn page_label(kind: PackKind) -> &'static str {
+    if kind == PackKind::FaceToFace {
+        "Export page"
+    } else {
+        "Bundle page"
+    }
+}
+
+/// Whether `e` is in a bundle by default.
+fn by_default(kind: PackKind, engine: &Engine, e: &Entry) -> bool {
+    kind == PackKind::FaceToFace
+        || e.code == "attachment"
+        || engine
+            .catalog()
+            .letter(&e.code)
+            .is_some_and(|l| l.audience == Audience::Court)
+}
+
+/// Checks that every `--include`/`--exclude` name matches a document of
+/// the pack; says which does not, with a hint.
+fn check_names(pack: &Pack, options: &BundleOptions) -> Result<(), PackError> {
+    let m = pack.manifest();
+    let mut known: Vec<&str> = Vec::new();
+    for e in &m.entries {
+        if !known.contains(&e.code.as_str()) {
+            known.push(&e.code);
+        }
+    }
+    for (flag, names) in [
+        ("--include", &options.include),
+        ("--exclude", &options.exclude),
+    ] {
+        for n in names {
+            if m.entries.iter().any(|e| &e.code == n || &e.file == n) {
+                continue;
+            }
+            let hint = crate::request::closest(n, &known)
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default();
+            return Err(PackError::Bundle(format!(
+                "{flag} `{n}` names no document of the pack{hint}; give a document code ({}) or an entry file shown by `letterkit pack show`",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that an image attachment can be placed on a bundle page.
+pub(crate) fn check_image(media: MediaType, bytes: &[u8]) -> Result<(), String> {
+    match media {
+        MediaType::Jpeg => jpeg(bytes)
+            .map(|_| ())
+            .ok_or_else(|| "is a JPEG whose size and colours cannot be found".to_owned()),
+        MediaType::Png => png(bytes).map(|_| ()),
+        MediaType::Pdf => Ok(()),
+    }
 }
 
 fn err(e: impl std::fmt::Display) -> PackError {
@@ -92,12 +180,29 @@ pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<B
     if !problems.is_empty() {
         return Err(PackError::Verify { problems });
     }
+    check_names(pack, options)?;
     let m = pack.manifest();
-    let entries: Vec<&Entry> = m
-        .entries
-        .iter()
-        .filter(|e| options.include_superseded || e.status == EntryStatus::Current)
-        .collect();
+    let named = |list: &[String], e: &Entry| list.iter().any(|n| *n == e.code || *n == e.file);
+    let mut entries: Vec<&Entry> = Vec::new();
+    let mut left_out = Vec::new();
+    for e in &m.entries {
+        if !options.include_superseded && e.status == EntryStatus::Superseded {
+            continue;
+        }
+        let chosen = (by_default(m.kind, engine, e) || named(&options.include, e))
+            && !named(&options.exclude, e);
+        if chosen {
+            entries.push(e);
+        } else {
+            left_out.push(entry_title(e));
+        }
+    }
+    let what = export_name(m.kind);
+    if entries.is_empty() {
+        return Err(PackError::Bundle(format!(
+            "the {what} would hold no document: every document was left out"
+        )));
+    }
     let mut parts = Vec::new();
     let mut counts = Vec::new();
     for e in &entries {
@@ -144,7 +249,7 @@ pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<B
             });
             next += n;
         }
-        let (bytes, pages) = index_document(pack, engine, &rows, date);
+        let (bytes, pages) = index_document(pack, engine, &rows, &left_out, options, date);
         if pages == index_pages {
             break (bytes, rows);
         }
@@ -166,7 +271,7 @@ pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<B
         Object::Dictionary(dictionary! {
             "Type" => "Font",
             "Subtype" => "Type1",
-            "BaseFont" => "Helvetica",
+            "BaseFont" => "Helvetica-Bold",
             "Encoding" => "WinAnsiEncoding",
         }),
     );
@@ -210,7 +315,15 @@ pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<B
 
     let pages_id = out.new_object_id();
     for (n, pid) in page_ids.iter().enumerate() {
-        stamp(&mut out, *pid, pages_id, font_id, n + 1, total)?;
+        stamp(
+            &mut out,
+            *pid,
+            pages_id,
+            font_id,
+            page_label(m.kind),
+            n + 1,
+            total,
+        )?;
     }
     out.objects.insert(
         pages_id,
@@ -261,7 +374,7 @@ pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<B
     });
     let pdf_date = format!("D:{:04}{:02}{:02}000000Z", date.year, date.month, date.day);
     let info_id = out.add_object(dictionary! {
-        "Title" => text_string(&format!("Court bundle: {} pack {}", m.kind.title(), m.reference)),
+        "Title" => text_string(&format!("{}: {} pack {}", capitalise(what), m.kind.title(), m.reference)),
         "Author" => text_string(&engine.catalog().settings.author),
         "Creator" => text_string("letterkit"),
         "Producer" => text_string(concat!("letterkit ", env!("CARGO_PKG_VERSION"))),
@@ -277,7 +390,16 @@ pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<B
         pdf: bytes,
         pages: total,
         index: rows,
+        left_out,
+        what,
     })
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// A PDF text string: literal for ASCII, UTF-16BE with a BOM otherwise.
@@ -346,6 +468,7 @@ fn stamp(
     pid: ObjectId,
     pages_id: ObjectId,
     font_id: ObjectId,
+    label: &str,
     n: usize,
     total: usize,
 ) -> Result<(), PackError> {
@@ -366,15 +489,16 @@ fn stamp(
         },
         _ => [0.0, 0.0, A4.0, A4.1],
     };
-    let label = format!("Bundle page {n} of {total}");
-    // Helvetica averages about half an em per character at this size.
-    let width = label.len() as f32 * 9.0 * 0.5;
-    let x = (media[0] + media[2]) / 2.0 - width / 2.0;
-    let y = media[1] + 5.0 * MM;
+    let label = format!("{label} {n} of {total}");
+    // Top right, inside a 6 mm margin: Helvetica-Bold averages about 0.58 em
+    // per character at this size.
+    let width = label.len() as f32 * 10.0 * 0.58;
+    let x = media[2] - 6.0 * MM - width;
+    let y = media[3] - 6.0 * MM - 7.0;
     let before = out.add_object(Stream::new(Dictionary::new(), b"q\n".to_vec()));
     let after = out.add_object(Stream::new(
         Dictionary::new(),
-        format!("\nQ\nq 0 g BT /LKBundleFont 9 Tf 1 0 0 1 {x:.2} {y:.2} Tm ({label}) Tj ET Q\n")
+        format!("\nQ\nq 0 g BT /LKBundleFont 10 Tf 1 0 0 1 {x:.2} {y:.2} Tm ({label}) Tj ET Q\n")
             .into_bytes(),
     ));
     let mut contents = vec![Object::Reference(before)];
@@ -633,28 +757,56 @@ fn paeth(a: u8, b: u8, c: u8) -> u8 {
 }
 
 /// Lays out and writes the index; returns its bytes and page count.
-fn index_document(pack: &Pack, engine: &Engine, rows: &[IndexRow], date: Date) -> (Vec<u8>, usize) {
+fn index_document(
+    pack: &Pack,
+    engine: &Engine,
+    rows: &[IndexRow],
+    left_out: &[String],
+    options: &BundleOptions,
+    date: Date,
+) -> (Vec<u8>, usize) {
     let m = pack.manifest();
+    let what = export_name(m.kind);
     let plain = |t: &str| {
         vec![Inline {
             text: t.to_owned(),
             bold: false,
         }]
     };
+    let default = if m.kind == PackKind::FaceToFace {
+        "every document of the pack"
+    } else {
+        "the documents meant for the court and the supporting documents"
+    };
+    let mut choice = format!("Chosen: {default}");
+    if !options.include.is_empty() {
+        choice.push_str(&format!(", also {}", options.include.join(", ")));
+    }
+    if !options.exclude.is_empty() {
+        choice.push_str(&format!(", without {}", options.exclude.join(", ")));
+    }
+    if options.include_superseded {
+        choice.push_str(", with superseded documents");
+    }
+    choice.push('.');
     let mut blocks = vec![
         Block::Heading {
             level: 1,
-            text: "Court bundle: index".into(),
+            text: format!("{}: index", capitalise(what)),
         },
         Block::Paragraph(plain(&format!(
-            "{} pack for the case with reference {}, region {}. Status: {}. Pages are numbered continuously at the foot of every page (\"Bundle page\").",
+            "{} pack for the case with reference {}, region {}. Status: {}.",
             m.kind.title(),
             m.reference,
             m.region,
             m.status.name()
         ))),
+        Block::Paragraph(plain(&format!(
+            "Page numbers: the number at the top right of every page (\"{} 3 of 12\") is its page in this {what}; the pages in this index are those numbers. A number at the foot of a page (\"Page 1 of 2\") counts the pages of that document only.",
+            page_label(m.kind)
+        ))),
     ];
-    let mut table = vec![("Pages".to_owned(), plain("Document"))];
+    let mut table = vec![(format!("{}s", page_label(m.kind)), plain("Document"))];
     table[0].1[0].bold = true;
     for r in rows {
         let pages = if r.first_page == r.last_page {
@@ -665,10 +817,22 @@ fn index_document(pack: &Pack, engine: &Engine, rows: &[IndexRow], date: Date) -
         table.push((pages, plain(&r.title)));
     }
     blocks.push(Block::Table(table));
+    blocks.push(Block::Paragraph(plain(&choice)));
+    if left_out.is_empty() {
+        blocks.push(Block::Paragraph(plain(
+            "Not included: nothing; every document of the pack is here.",
+        )));
+    } else {
+        blocks.push(Block::Paragraph(plain("Not included:")));
+        for t in left_out {
+            blocks.push(Block::Bullet(plain(t)));
+        }
+    }
+
     let doc = Composed {
         kind: DocKind::Form,
         code: "court-bundle".into(),
-        title: "Court bundle".into(),
+        title: capitalise(what),
         language: Language::En,
         sender: engine.catalog().settings.sender.clone(),
         meta: vec![
@@ -685,7 +849,7 @@ fn index_document(pack: &Pack, engine: &Engine, rows: &[IndexRow], date: Date) -
             .retain(|it| !matches!(it, Item::Text(run) if run.y > 280.0 * MM));
     }
     let opts = PdfOptions {
-        title: "Court bundle index".into(),
+        title: format!("{} index", capitalise(what)),
         language: "en-GB".into(),
         author: engine.catalog().settings.author.clone(),
         subject: m.reference.clone(),

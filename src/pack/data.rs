@@ -92,7 +92,12 @@ const fn key(name: &'static str, ty: KeyType, label: &'static str, personal: boo
 /// Every data key any step takes.
 pub const KEYS: &[KeySpec] = &[
     key("reference", KeyType::Scin, "Case reference (SCIN)", false),
-    key("region", KeyType::Text(60), "Region of the court", false),
+    key(
+        "region",
+        KeyType::Text(60),
+        "Region (of the court, or of the visit)",
+        false,
+    ),
     key(
         "sr-number",
         KeyType::Text(30),
@@ -305,12 +310,15 @@ pub fn check(
         }
     };
     for (k, v) in entries {
-        let here = at(origin, k.pos);
+        let here = at_key(origin, k.pos, &k.name);
         if !allowed.contains(&k.name.as_str()) {
             let hint = if key_spec(&k.name).is_some() {
                 format!("step `{step}` does not take `{}`", k.name)
             } else {
-                format!("unknown key `{}`", k.name)
+                let close = crate::request::closest(&k.name, allowed)
+                    .map(|c| format!(" (did you mean `{c}`?)"))
+                    .unwrap_or_default();
+                format!("unknown key `{}`{close}", k.name)
             };
             problems.push(format!(
                 "{here}: {hint}; step `{step}` takes: {}",
@@ -329,13 +337,27 @@ pub fn check(
                 out.nodes.insert(k.name.clone(), node);
                 out.values.insert(k.name.clone(), value);
             }
-            Err(m) => problems.push(format!("{}: {}: {m}", at(origin, v.pos), k.name)),
+            Err(m) => problems.push(format!(
+                "{}: {}: {m}",
+                at_key(origin, v.pos, &k.name),
+                k.name
+            )),
         }
     }
     if problems.is_empty() {
         Ok(out)
     } else {
         Err(problems)
+    }
+}
+
+/// Where key `key` was given: `origin:line:column`, or `--set KEY=…` for a
+/// value from the command line (line 0, column N: the Nth `--set`).
+fn at_key(origin: &str, pos: Pos, key: &str) -> String {
+    if pos.line == 0 && pos.column > 0 {
+        format!("--set {key}=…")
+    } else {
+        at(origin, pos)
     }
 }
 

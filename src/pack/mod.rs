@@ -19,6 +19,12 @@
 //!   packs differ by their random salt);
 //! - errors never carry names, addresses or free text from the data.
 //!
+//! Reading a pack is bounded ([`MAX_ENTRIES`], [`MAX_TOTAL_BYTES`], checked
+//! before anything is read) and refuses duplicate entry names. With an
+//! office key, [`Pack::write_signed`] signs the manifest (HMAC-SHA256, in the
+//! [`SIGNATURE`] entry) and [`Pack::signature`] checks it, so that an edit to
+//! the manifest is detected.
+//!
 //! # Example
 //!
 //! ```
@@ -59,7 +65,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-pub use archive::{MANIFEST, is_safe_entry_name};
+pub use archive::{MANIFEST, MAX_ENTRIES, MAX_TOTAL_BYTES, SIGNATURE, is_safe_entry_name};
 pub use attachment::{Attachment, MAX_ATTACHMENT_BYTES, MediaType};
 pub use kinds::{Attach, Closes, DocSpec, PackKind, StepSpec};
 
@@ -168,7 +174,7 @@ pub struct Entry {
     pub size: u64,
     /// SHA-256 of the bytes, lower-case hex.
     pub sha256: String,
-    /// Pages (rendered documents only).
+    /// Pages (a rendered document's, a PDF attachment's; 1 for an image).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pages: Option<usize>,
     /// For attachments: the file's own name.
@@ -196,7 +202,7 @@ pub struct Step<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
     /// The step is not one this kind of pack has.
-    #[error("a {kind} pack has no step `{step}`; its steps are: {steps}")]
+    #[error("a {kind} pack has no step `{step}`{}; its steps are: {steps}", hint.map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
     UnknownStep {
         /// Kind.
         kind: PackKind,
@@ -204,6 +210,8 @@ pub enum PackError {
         step: String,
         /// The kind's steps.
         steps: String,
+        /// The step closest to the one asked for.
+        hint: Option<&'static str>,
     },
     /// The step was already taken.
     #[error(
@@ -312,6 +320,17 @@ pub enum PackError {
         /// The name, as stored.
         name: String,
     },
+    /// The archive is larger than a pack may be; nothing was read.
+    #[error("the pack is too large to read: {reason}")]
+    TooLarge {
+        /// What is over the limit.
+        reason: String,
+    },
+    /// The manifest does not match its signature.
+    #[error(
+        "{MANIFEST} does not match its signature: it was edited after the pack was written, or the office key is not the one that signed it"
+    )]
+    BadSignature,
     /// The archive is not a pack.
     #[error("not a letterkit pack: {reason}")]
     NotAPack {
@@ -333,7 +352,7 @@ pub enum PackError {
     #[error(transparent)]
     Io(#[from] std::io::Error),
     /// Building the court bundle failed.
-    #[error("court bundle: {0}")]
+    #[error("bundle: {0}")]
     Bundle(String),
 }
 
@@ -343,6 +362,87 @@ pub struct Pack {
     manifest: Manifest,
     files: BTreeMap<String, Vec<u8>>,
     encrypted: bool,
+    /// The manifest's bytes and signature as read (None: built in memory).
+    read_as: Option<(Vec<u8>, Option<String>)>,
+}
+
+/// What the manifest's signature says (see [`Pack::signature`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signature {
+    /// Signed, and the signature matches the office key.
+    Valid,
+    /// Signed, but it does not match: the manifest was edited, or the key
+    /// is not the one that signed it.
+    Invalid,
+    /// Signed, but no key was given, so it cannot be checked.
+    NotChecked,
+    /// Not signed (written without an office key).
+    Unsigned,
+}
+
+impl Signature {
+    /// The kebab-case name (`valid`, `invalid`, `not-checked`, `unsigned`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Signature::Valid => "valid",
+            Signature::Invalid => "invalid",
+            Signature::NotChecked => "not-checked",
+            Signature::Unsigned => "unsigned",
+        }
+    }
+}
+
+type HmacSha256 = hmac::Hmac<Sha256>;
+
+fn mac(key: &[u8], bytes: &[u8]) -> HmacSha256 {
+    use hmac::{KeyInit, Mac};
+    // HMAC takes a key of any length, so this never fails.
+    let mut m = <HmacSha256 as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| <HmacSha256 as KeyInit>::new(&Default::default()));
+    m.update(bytes);
+    m
+}
+
+/// The signature of manifest bytes `json` with `key`: `hmac-sha256:<hex>`.
+pub(crate) fn sign(key: &[u8], json: &[u8]) -> String {
+    use hmac::Mac;
+    let tag = mac(key, json).finalize().into_bytes();
+    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    format!("hmac-sha256:{hex}")
+}
+
+fn signature_matches(key: &[u8], json: &[u8], signature: &str) -> bool {
+    use hmac::Mac;
+    let Some(hex) = signature.strip_prefix("hmac-sha256:") else {
+        return false;
+    };
+    if hex.len() != 64 || !hex.is_ascii() {
+        return false;
+    }
+    let tag: Option<Vec<u8>> = (0..32)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect();
+    tag.is_some_and(|tag| mac(key, json).verify_slice(&tag).is_ok())
+}
+
+/// `s` with control characters, bidirectional overrides and zero-width
+/// marks escaped (`\u{1b}`), so that text from a crafted manifest cannot
+/// drive a terminal when it is printed.
+pub fn escape_control(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        let hidden = c.is_control()
+            || matches!(
+                c,
+                '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
+            );
+        if hidden {
+            o.extend(c.escape_unicode());
+        } else {
+            o.push(c);
+        }
+    }
+    o
 }
 
 /// SHA-256 as lower-case hex.
@@ -381,6 +481,7 @@ impl Pack {
             },
             files: BTreeMap::new(),
             encrypted: false,
+            read_as: None,
         };
         pack.apply(engine, step)?;
         Ok(pack)
@@ -399,6 +500,22 @@ impl Pack {
     /// Whether the pack was read from an encrypted archive.
     pub fn is_encrypted(&self) -> bool {
         self.encrypted
+    }
+
+    /// Checks the manifest's signature as read against the office `key`
+    /// (see [`Pack::write_signed`]). A pack built in memory is unsigned.
+    pub fn signature(&self, key: Option<&[u8]>) -> Signature {
+        match (&self.read_as, key) {
+            (None | Some((_, None)), _) => Signature::Unsigned,
+            (Some((_, Some(_))), None) => Signature::NotChecked,
+            (Some((json, Some(sig))), Some(key)) => {
+                if signature_matches(key, json, sig) {
+                    Signature::Valid
+                } else {
+                    Signature::Invalid
+                }
+            }
+        }
     }
 
     /// The last step taken.
@@ -491,15 +608,12 @@ impl Pack {
             }
         }
         let Some(spec) = kind.step(step.name) else {
+            let names: Vec<&'static str> = kind.steps().iter().map(|s| s.name).collect();
             return Err(PackError::UnknownStep {
                 kind,
                 step: step.name.into(),
-                steps: kind
-                    .steps()
-                    .iter()
-                    .map(|s| s.name)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                steps: names.join(", "),
+                hint: crate::request::closest(step.name, &names),
             });
         };
         self.check_order(spec, step.date)?;
@@ -564,7 +678,7 @@ impl Pack {
         }
         let mut media = Vec::with_capacity(count);
         for (i, a) in step.attachments.iter().enumerate() {
-            let m = attachment::check(&a.bytes).map_err(|reason| PackError::Attachment {
+            let m = attachment::inspect(&a.bytes).map_err(|reason| PackError::Attachment {
                 index: i + 1,
                 count,
                 reason,
@@ -626,7 +740,7 @@ impl Pack {
             files.push((file, rendered.pdf));
         }
         let mut n_attached = entries.iter().filter(|e| e.code == "attachment").count();
-        for (a, m) in step.attachments.iter().zip(media) {
+        for (a, (m, pages)) in step.attachments.iter().zip(media) {
             n_attached += 1;
             let file = format!(
                 "{:02}-attachment-{n_attached}.{}",
@@ -644,7 +758,7 @@ impl Pack {
                 media_type: m.mime().into(),
                 size: a.bytes.len() as u64,
                 sha256: sha256_hex(&a.bytes),
-                pages: None,
+                pages: Some(pages),
                 original_name: Some(a.name.clone()),
             });
             added.push(file.clone());
@@ -686,13 +800,16 @@ impl Pack {
         if m.format != FORMAT {
             problems.push(format!(
                 "the manifest's format is `{}`, expected `{FORMAT}`",
-                m.format
+                escape_control(&m.format)
             ));
         }
         let mut seen = BTreeMap::new();
         for e in &m.entries {
             if seen.insert(e.file.as_str(), ()).is_some() {
-                problems.push(format!("{} is listed twice in the manifest", e.file));
+                problems.push(format!(
+                    "{} is listed twice in the manifest",
+                    escape_control(&e.file)
+                ));
             }
             if !is_safe_entry_name(&e.file) || e.file == MANIFEST {
                 problems.push(format!(
@@ -726,7 +843,8 @@ impl Pack {
             if !m.stages.iter().any(|s| s.step == e.stage) {
                 problems.push(format!(
                     "{} was added by stage `{}`, which the pack does not record",
-                    e.file, e.stage
+                    e.file,
+                    escape_control(&e.stage)
                 ));
             }
             if e.status == EntryStatus::Superseded
@@ -757,15 +875,15 @@ impl Pack {
             if !ok {
                 problems.push(format!(
                     "stage `{}` cannot follow `{}` in a {} pack",
-                    s.step,
-                    last.unwrap_or("(start)"),
+                    escape_control(&s.step),
+                    escape_control(last.unwrap_or("(start)")),
                     m.kind
                 ));
             }
             if s.date.as_str() < last_date {
                 problems.push(format!(
                     "stage `{}` is dated before the stage before it",
-                    s.step
+                    escape_control(&s.step)
                 ));
             }
             last = Some(&s.step);
@@ -880,5 +998,38 @@ fn document_error(d: &DocSpec, e: &RequestError) -> PackError {
     PackError::Document {
         code: d.code.into(),
         problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signature_matches_only_its_bytes_and_key() {
+        let key = b"office-key-0123456789";
+        let sig = sign(key, b"{\"a\": 1}");
+        assert!(
+            sig.starts_with("hmac-sha256:") && sig.len() == 12 + 64,
+            "{sig}"
+        );
+        assert!(signature_matches(key, b"{\"a\": 1}", &sig));
+        assert!(!signature_matches(key, b"{\"a\": 2}", &sig));
+        assert!(!signature_matches(
+            b"another-key-000000",
+            b"{\"a\": 1}",
+            &sig
+        ));
+        assert!(!signature_matches(key, b"{\"a\": 1}", "hmac-sha256:zz"));
+        assert!(!signature_matches(
+            key,
+            b"{\"a\": 1}",
+            &sig.replace("hmac-sha256", "md5")
+        ));
+        // RFC 4231 test case 2.
+        assert_eq!(
+            sign(b"Jefe", b"what do ya want for nothing?"),
+            "hmac-sha256:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

@@ -145,6 +145,18 @@ struct Checker<'a> {
     out: Vec<Diagnostic>,
 }
 
+/// The candidate in `allowed` closest to `got` (at most two edits, case
+/// ignored), for a "did you mean" hint.
+pub fn closest<'a>(got: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    let got = got.to_lowercase();
+    allowed
+        .iter()
+        .map(|a| (edit_distance(&got, &a.to_lowercase()), *a))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, a)| a)
+}
+
 /// Levenshtein distance, for did-you-mean suggestions.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
