@@ -410,9 +410,33 @@ fn report(pack: &Pack, path: &Path, step: &str) {
         if added == 1 { "" } else { "s" },
         m.entries.len()
     );
-    match pack.next_steps().as_slice() {
-        [] => println!("the pack is closed ({})", m.status.name()),
-        next => println!("next: {}", next.join(" or ")),
+    if let Some(s) = pack.stage() {
+        for old in &s.superseded {
+            let by = m
+                .entries
+                .iter()
+                .find(|e| &e.file == old)
+                .and_then(|e| e.superseded_by.as_deref())
+                .unwrap_or("?");
+            println!("superseded: {old} by {by}");
+        }
+        for w in &s.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    if pack.next_steps().is_empty() {
+        match m.resolution.as_deref() {
+            Some(r) => println!("the pack is closed ({}: {r})", m.status.name()),
+            None => println!("the pack is closed ({})", m.status.name()),
+        }
+    } else {
+        let side = pack.side_steps();
+        let beside = if side.is_empty() {
+            String::new()
+        } else {
+            format!(" (beside it: {})", side.join(", "))
+        };
+        println!("next: {}{beside}", pack.next_steps().join(" or "));
     }
 }
 
@@ -529,29 +553,63 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
     outln!(o, "region: {}", m.region);
     outln!(
         o,
-        "status: {}{}",
+        "status: {}{}{}",
         m.status.name(),
+        m.resolution
+            .as_deref()
+            .map_or(String::new(), |r| format!(" ({r})")),
         if pack.is_encrypted() {
             " (encrypted, WinZip AES-256)"
         } else {
             ""
         }
     );
-    if let Some(s) = pack.stage() {
+    if let Some(s) = pack.main_stage() {
         outln!(o, "stage: {} ({})", s.step, s.date);
     }
-    match pack.next_steps().as_slice() {
-        [] => outln!(o, "next: nothing, the pack is closed"),
-        next => {
+    match (pack.next_steps().as_slice(), pack.side_steps().as_slice()) {
+        ([], []) => outln!(o, "next: nothing, the pack is closed"),
+        (next, side) => {
             for n in next {
                 let summary = m.kind.step(n).map_or("", |s| s.summary);
                 outln!(o, "next: {n}: {summary}");
             }
+            if !side.is_empty() {
+                outln!(o, "beside it: {}", side.join(", "));
+            }
         }
+    }
+    let fees: Vec<&letterkit::pack::Stage> =
+        m.stages.iter().filter(|s| s.step == "court-fee").collect();
+    if !fees.is_empty() {
+        outln!(o, "\ncourt fees:");
+        let mut pence: i64 = 0;
+        for s in &fees {
+            let get = |k: &str| s.data.get(k).and_then(|v| v.as_str()).unwrap_or("?");
+            let amount = get("fee-amount");
+            pence += letterkit::request::Money::parse(amount).map_or(0, |m| m.0);
+            outln!(
+                o,
+                "  {}  {:<45}  {}",
+                get("fee-paid-on"),
+                get("fee-court"),
+                money(amount)
+            );
+        }
+        outln!(
+            o,
+            "  {} fee{} paid, {} in total",
+            fees.len(),
+            if fees.len() == 1 { "" } else { "s" },
+            letterkit::request::Money(pence).display()
+        );
     }
     outln!(o, "\nstages:");
     for s in &m.stages {
         outln!(o, "  {}  {}", s.date, s.step);
+        for w in &s.warnings {
+            outln!(o, "      warning: {w}");
+        }
         for (k, v) in &s.data {
             let personal = key_spec(k).is_some_and(|k| k.personal);
             let shown = if personal && !a.personal_data {
@@ -679,6 +737,11 @@ fn extract(a: ExtractArgs) -> Result<(), Fail> {
     Ok(())
 }
 
+/// An amount as the documents print it (`£85.00`).
+fn money(amount: &str) -> String {
+    letterkit::request::Money::parse(amount).map_or_else(|_| amount.to_owned(), |m| m.display())
+}
+
 fn steps(a: StepsArgs) {
     let kinds: Vec<PackKind> = match a.kind {
         Some(k) => vec![k],
@@ -698,7 +761,8 @@ fn steps(a: StepsArgs) {
                 letterkit::pack::Closes::Completed => "; closes the pack",
                 letterkit::pack::Closes::Cancelled => "; closes the pack as cancelled",
             };
-            outln!(o, "  {}  [{after}{close}]", s.name);
+            let side = if s.side { "; beside the path" } else { "" };
+            outln!(o, "  {}  [{after}{side}{close}]", s.name);
             outln!(o, "      {}", s.summary);
             for k in s.gives {
                 let need = if s.needs.contains(k) {
@@ -714,6 +778,12 @@ fn steps(a: StepsArgs) {
                     "      {k:<24} {need:<29} {}: {}",
                     spec.map_or("", |s| s.label),
                     spec.map_or(String::new(), |s| s.ty.describe())
+                );
+            }
+            if s.corrects {
+                outln!(
+                    o,
+                    "      KEY                      at least one                  the corrected value of a key the document shows"
                 );
             }
             match s.attach {

@@ -262,6 +262,43 @@ pub const KEYS: &[KeySpec] = &[
         "Outcome of the visit",
         false,
     ),
+    key(
+        "changed-by",
+        KeyType::Choice(&["client", "cms"]),
+        "Who asked for the meeting to change",
+        false,
+    ),
+    key(
+        "attendance",
+        KeyType::Choice(&["attended", "failed-to-attend"]),
+        "Whether the client attended the meeting",
+        false,
+    ),
+    key(
+        "fee-court",
+        KeyType::Text(45),
+        "Court the fee was paid to",
+        false,
+    ),
+    key("fee-amount", KeyType::Money, "Court fee paid", false),
+    key(
+        "fee-paid-on",
+        KeyType::Date,
+        "Date the court fee was paid",
+        false,
+    ),
+    key(
+        "document",
+        KeyType::Text(60),
+        "The document to correct: its file name in the pack, or its code",
+        false,
+    ),
+    key(
+        "correction-reason",
+        KeyType::Text(300),
+        "Why the document is corrected",
+        true,
+    ),
 ];
 
 /// The spec of key `name`.
