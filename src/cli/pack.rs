@@ -424,6 +424,21 @@ fn report(pack: &Pack, path: &Path, step: &str) {
             eprintln!("warning: {w}");
         }
     }
+    let missed = m
+        .stages
+        .iter()
+        .filter(|s| {
+            s.step == "attendance"
+                && s.data.get("attendance").and_then(|v| v.as_str()) == Some("failed-to-attend")
+        })
+        .count();
+    if step == "attendance" && missed > 0 && m.status == letterkit::pack::Status::Open {
+        println!(
+            "the client has failed to attend {missed} time{}; the pack closes as `{}` if they fail to attend more than twice",
+            if missed == 1 { "" } else { "s" },
+            letterkit::pack::FAILED_TO_ATTEND
+        );
+    }
     if pack.next_steps().is_empty() {
         match m.resolution.as_deref() {
             Some(r) => println!("the pack is closed ({}: {r})", m.status.name()),

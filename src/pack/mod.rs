@@ -657,7 +657,11 @@ impl Pack {
                         if others.len() == 1 { "s" } else { "" },
                         corrected.join(", "),
                         if others.len() == 1 { "it" } else { "them" },
-                        if others.len() == 1 { "it is" } else { "they are" },
+                        if others.len() == 1 {
+                            "it is"
+                        } else {
+                            "they are"
+                        },
                     ));
                 }
                 rerender.push(i);
@@ -746,7 +750,8 @@ impl Pack {
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let mut added = Vec::new();
         let mut superseded = Vec::new();
-        let file_name = |seq: usize, code: &str, version: u32| format!("{seq:02}-{code}-v{version}.pdf");
+        let file_name =
+            |seq: usize, code: &str, version: u32| format!("{seq:02}-{code}-v{version}.pdf");
         for d in spec.documents {
             let tree = document_tree(engine, d, step.date, &reference, &acc, &checked);
             let (pdf, pages) = render_doc(engine, d, &tree, step.origin)?;
@@ -763,7 +768,9 @@ impl Pack {
                 superseded.push(entries[old].file.clone());
             }
             let file = file_name(seq, d.code, version);
-            entries.push(rendered_entry(&file, d.code, d.label, version, spec.name, &pdf, pages));
+            entries.push(rendered_entry(
+                &file, d.code, d.label, version, spec.name, &pdf, pages,
+            ));
             added.push(file.clone());
             files.push((file, pdf));
         }
@@ -786,7 +793,9 @@ impl Pack {
             entries[i].status = EntryStatus::Superseded;
             entries[i].superseded_by = Some(file.clone());
             superseded.push(entries[i].file.clone());
-            entries.push(rendered_entry(&file, d.code, &title, version, spec.name, &pdf, pages));
+            entries.push(rendered_entry(
+                &file, d.code, &title, version, spec.name, &pdf, pages,
+            ));
             added.push(file.clone());
             files.push((file, pdf));
         }
@@ -1347,7 +1356,9 @@ fn status_after(kind: PackKind, stages: &[Stage]) -> (Status, Option<&'static st
         s.step == "attendance"
             && s.data.get("attendance").and_then(|v| v.as_str()) == Some("failed-to-attend")
     };
-    if kind == PackKind::FaceToFace && missed(last) && stages.iter().filter(|s| missed(s)).count() > 2
+    if kind == PackKind::FaceToFace
+        && missed(last)
+        && stages.iter().filter(|s| missed(s)).count() > 2
     {
         return (Status::Completed, Some(FAILED_TO_ATTEND));
     }
@@ -1471,7 +1482,10 @@ fn document_tree(
             "client-address" => "client-name",
             _ => return Some(n),
         };
-        let name = acc.get(name_key).and_then(|v| v.as_str()).unwrap_or_default();
+        let name = acc
+            .get(name_key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
         if let TreeValue::Seq(items) = &n.value
             && items.len() > 1
             && let TreeValue::Scalar { text, .. } = &items[0].value
