@@ -421,7 +421,7 @@ fn a_second_pv_check_after_the_hearing_is_refused_and_an_early_one_is_recorded_w
 #[test]
 fn a_hearing_date_changed_at_the_cover_letter_renders_cmel7298_and_cmel7000_again() {
     let w = lo_created();
-    let (out, _) = w.ok(
+    let (out, err) = w.ok(
         "step",
         "cover-letter",
         "2026-03-12",
@@ -435,6 +435,10 @@ fn a_hearing_date_changed_at_the_cover_letter_renders_cmel7298_and_cmel7000_agai
     assert!(
         out.contains("step `cover-letter` recorded; 3 files added (7 in the pack)\nsuperseded: 01-CMEL7298-v1.pdf by 06-CMEL7298-v2.pdf\nsuperseded: 02-CMEL7000-v1.pdf by 07-CMEL7000-v2.pdf\n"),
         "{out}"
+    );
+    assert_eq!(
+        err,
+        "warning: 03-ssst-referral-form-v1.pdf, 04-pv-check-record-v1.pdf also show a changed value (hearing-date) and are not rendered again; correct them with step `correct` if needed\n"
     );
     let p = w.open();
     assert_eq!(

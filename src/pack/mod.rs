@@ -708,6 +708,37 @@ impl Pack {
                 rerender.push(i);
             }
         }
+        if !spec.rerenders.is_empty() && !rerender.is_empty() {
+            let changed: Vec<&str> = checked
+                .values
+                .iter()
+                .filter(|(k, v)| before.get(k.as_str()).is_some_and(|old| old != *v))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            let others: Vec<&str> = self
+                .manifest
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(j, e)| e.status == EntryStatus::Current && !rerender.contains(j))
+                .filter(|(j, _)| {
+                    self.origin(*j).is_some_and(|(d, _)| {
+                        shown_keys(engine, d).iter().any(|k| changed.contains(k))
+                    })
+                })
+                .map(|(_, e)| e.file.as_str())
+                .collect();
+            if !others.is_empty() {
+                warnings.push(format!(
+                    "{} also show{} a changed value ({}) and {} not rendered again; correct {} with step `correct` if needed",
+                    others.join(", "),
+                    if others.len() == 1 { "s" } else { "" },
+                    changed.join(", "),
+                    if others.len() == 1 { "is" } else { "are" },
+                    if others.len() == 1 { "it" } else { "them" },
+                ));
+            }
+        }
 
         // Attachments.
         let count = step.attachments.len();
@@ -1577,5 +1608,71 @@ fn document_error(d: &DocSpec, e: &RequestError) -> PackError {
     PackError::Document {
         code: d.code.into(),
         problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(step: &str, data: serde_json::Value) -> Stage {
+        Stage {
+            step: step.into(),
+            date: "2026-03-02".into(),
+            data: data.as_object().cloned().unwrap_or_default(),
+            added: Vec::new(),
+            superseded: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_third_missed_meeting_closes_a_face_to_face_pack() {
+        let missed = || {
+            stage(
+                "attendance",
+                serde_json::json!({"attendance": "failed-to-attend"}),
+            )
+        };
+        let attended = stage("attendance", serde_json::json!({"attendance": "attended"}));
+        let mut stages = vec![
+            stage("create", serde_json::json!({})),
+            stage("appointment", serde_json::json!({})),
+        ];
+        stages.push(missed());
+        stages.push(missed());
+        assert_eq!(
+            status_after(PackKind::FaceToFace, &stages),
+            (Status::Open, None)
+        );
+        stages.push(attended);
+        assert_eq!(
+            status_after(PackKind::FaceToFace, &stages),
+            (Status::Open, None)
+        );
+        stages.push(missed());
+        assert_eq!(
+            status_after(PackKind::FaceToFace, &stages),
+            (Status::Completed, Some(FAILED_TO_ATTEND))
+        );
+        stages.push(stage("cancel", serde_json::json!({})));
+        assert_eq!(
+            status_after(PackKind::FaceToFace, &stages),
+            (Status::Cancelled, None)
+        );
+    }
+
+    #[test]
+    fn an_address_line_naming_the_addressee_is_the_same_name() {
+        assert!(same_name(
+            "Newcastle Magistrates' Court",
+            "newcastle magistrates court"
+        ));
+        assert!(same_name(
+            " NEWCASTLE MAGISTRATES’ COURT ",
+            "Newcastle Magistrates' Court"
+        ));
+        assert!(!same_name("The Law Courts", "Newcastle Magistrates' Court"));
+        assert!(!same_name("", ""));
     }
 }
