@@ -1294,3 +1294,109 @@ fn pack_steps_lists_the_side_steps() {
         ],
     );
 }
+
+#[test]
+fn a_corrected_meeting_letter_changes_its_own_meeting_only() {
+    let w = f2f_appointed();
+    w.ok(
+        "step",
+        "rearrange",
+        "2026-03-10",
+        &[
+            "--set",
+            "changed-by=client",
+            "--set",
+            "meeting-date=2026-03-23",
+            "--set",
+            "meeting-time=14:00",
+            "--set",
+            "meeting-location=Jobcentre Plus, Park Lane, Leeds",
+        ],
+    );
+    // The first letter's place was wrong: its new version keeps its own
+    // date and time; the meeting in use stays the rearranged one.
+    w.ok(
+        "step",
+        "correct",
+        "2026-03-11",
+        &[
+            "--set",
+            "document=CMSL5501",
+            "--set",
+            "correction-reason=Wrong building",
+            "--set",
+            "meeting-location=Jobcentre Plus, Eastgate, Leeds",
+        ],
+    );
+    // The rearranged meeting's time was wrong: corrected, and in use.
+    let (_, err) = w.ok(
+        "step",
+        "correct",
+        "2026-03-12",
+        &[
+            "--set",
+            "document=03-CMSL5502-v1.pdf",
+            "--set",
+            "correction-reason=Time mistyped",
+            "--set",
+            "meeting-time=15:00",
+        ],
+    );
+    assert_eq!(err, "", "a meeting's own values warn of no other letter");
+    let e = w.refused(
+        "step",
+        "correct",
+        "2026-03-12",
+        &[
+            "--set",
+            "document=Ms Priya Patel",
+            "--set",
+            "correction-reason=x",
+            "--set",
+            "meeting-time=15:00",
+        ],
+    );
+    assert_eq!(
+        e,
+        "error: the data for step `correct` has 1 problem:\n  --set: document: the pack has no document by that name; its documents: 01-CMSF5579-v1.pdf, 04-CMSL5501-v2.pdf, 05-CMSL5502-v2.pdf\n"
+    );
+    w.ok("step", "cancel", "2026-03-13", &[]);
+    let p = w.open();
+    assert_eq!(
+        p.entries(),
+        [
+            "01-CMSF5579-v1.pdf",
+            "02-CMSL5501-v1.pdf",
+            "03-CMSL5502-v1.pdf",
+            "04-CMSL5501-v2.pdf",
+            "05-CMSL5502-v2.pdf",
+            "06-CMSL5503-v1.pdf",
+        ]
+    );
+    has_all(
+        &p.text("04-CMSL5501-v2.pdf"),
+        &[
+            "Date Monday 16 March 2026",
+            "Time 10:30am",
+            "Location Jobcentre Plus, Eastgate, Leeds",
+        ],
+    );
+    has_all(
+        &p.text("05-CMSL5502-v2.pdf"),
+        &[
+            "You recently asked us to change",
+            "Date Monday 23 March 2026",
+            "Time 3pm",
+            "Location Jobcentre Plus, Park Lane, Leeds",
+        ],
+    );
+    has_all(
+        &p.text("06-CMSL5503-v1.pdf"),
+        &[
+            "Date Monday 23 March 2026",
+            "Time 3pm",
+            "Location Jobcentre Plus, Park Lane, Leeds",
+        ],
+    );
+    w.verify_ok();
+}

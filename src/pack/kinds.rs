@@ -215,9 +215,20 @@ const fn step(
     }
 }
 
-/// Keys that belong to one PV check: a document rendered again keeps the
-/// values of its own check, never a later check's.
-pub const CHECK_KEYS: &[&str] = SECOND_PV_GIVES;
+/// Keys that belong to the step that gave them (one PV check, one meeting):
+/// a document rendered again keeps the values of its own step, never a
+/// later step's.
+pub const OWN_KEYS: &[&str] = &[
+    "pv-checked-by",
+    "pv-result",
+    "pv-details",
+    "payments-since",
+    "contact-since",
+    "meeting-date",
+    "meeting-time",
+    "meeting-location",
+    "changed-by",
+];
 
 /// The court fee (procedure, "Making payment for enforcement actions"): after
 /// the enforcement case manager's email, pay the court and record it.

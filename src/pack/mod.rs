@@ -482,11 +482,43 @@ impl Pack {
                     acc.remove(*k);
                 }
             }
+            let corrects = self
+                .manifest
+                .kind
+                .step(&s.step)
+                .is_some_and(|spec| spec.corrects);
+            let target = s.data.get("document").and_then(|v| v.as_str());
             for (k, v) in &s.data {
+                if corrects
+                    && kinds::OWN_KEYS.contains(&k.as_str())
+                    && !target.is_some_and(|t| self.corrects_latest(t, k, n))
+                {
+                    continue;
+                }
                 acc.insert(k.clone(), v.clone());
             }
         }
         acc
+    }
+
+    /// Whether a correction of `key` on document `file` corrects the value
+    /// in use: `file`'s own step is the latest of the first `n` stages to
+    /// give `key` (a correction of an earlier meeting's letter changes that
+    /// letter only).
+    fn corrects_latest(&self, file: &str, key: &str, n: usize) -> bool {
+        let Some(i) = self.manifest.entries.iter().position(|e| e.file == file) else {
+            return false;
+        };
+        let Some((_, origin)) = self.origin(i) else {
+            return false;
+        };
+        let kind = self.manifest.kind;
+        let latest = self.manifest.stages[..n.min(self.manifest.stages.len())]
+            .iter()
+            .rposition(|s| {
+                s.data.contains_key(key) && kind.step(&s.step).is_some_and(|spec| !spec.corrects)
+            });
+        latest == Some(origin)
     }
 
     fn check_order(&self, spec: &StepSpec, date: Date) -> Result<(), PackError> {
@@ -627,6 +659,15 @@ impl Pack {
             }
             if let Some(i) = target {
                 let file = self.manifest.entries[i].file.clone();
+                let n = self.manifest.stages.len();
+                for k in kinds::OWN_KEYS {
+                    if checked.values.contains_key(*k) && !self.corrects_latest(&file, k, n) {
+                        match before.get(*k) {
+                            Some(v) => acc.insert((*k).to_owned(), v.clone()),
+                            None => acc.remove(*k),
+                        };
+                    }
+                }
                 checked
                     .values
                     .insert("document".into(), serde_json::Value::String(file.clone()));
@@ -636,6 +677,7 @@ impl Pack {
                     .keys()
                     .map(String::as_str)
                     .filter(|k| !matches!(*k, "document" | "correction-reason"))
+                    .filter(|k| !kinds::OWN_KEYS.contains(k))
                     .collect();
                 let others: Vec<&str> = self
                     .manifest
@@ -907,7 +949,8 @@ impl Pack {
     }
 
     /// The data entry `i` is rendered again with: the pack's data `acc`, but
-    /// the PV check values of its own check, with the corrections made to it.
+    /// the values of its own PV check or meeting ([`kinds::OWN_KEYS`]), with
+    /// the corrections made to it.
     fn rerender_data(
         &self,
         i: usize,
@@ -917,7 +960,7 @@ impl Pack {
     ) -> serde_json::Map<String, serde_json::Value> {
         let mut out = acc.clone();
         let own = self.data_upto(origin_stage + 1);
-        for k in kinds::CHECK_KEYS {
+        for k in kinds::OWN_KEYS {
             out.remove(*k);
             if let Some(v) = own.get(*k) {
                 out.insert((*k).to_owned(), v.clone());
@@ -929,7 +972,7 @@ impl Pack {
             let corrects = kind.step(&s.step).is_some_and(|spec| spec.corrects);
             let target = s.data.get("document").and_then(|v| v.as_str());
             if corrects && target.is_some_and(|t| lineage.iter().any(|f| f == t)) {
-                for k in kinds::CHECK_KEYS {
+                for k in kinds::OWN_KEYS {
                     if let Some(v) = s.data.get(*k) {
                         out.insert((*k).to_owned(), v.clone());
                     }
@@ -937,7 +980,7 @@ impl Pack {
             }
         }
         if let Some(c) = correction {
-            for k in kinds::CHECK_KEYS {
+            for k in kinds::OWN_KEYS {
                 if let Some(v) = c.values.get(*k) {
                     out.insert((*k).to_owned(), v.clone());
                 }
@@ -1004,8 +1047,17 @@ impl Pack {
                 match same.as_slice() {
                     [i] => Ok(*i),
                     [] => Err(format!(
-                        "{}: document: the pack has no document `{name}`; its documents: {}",
+                        "{}: document: the pack has no document {}; its documents: {}",
                         node_at("document"),
+                        // Only a code or file name is echoed, never free text.
+                        if name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+                        {
+                            format!("`{name}`")
+                        } else {
+                            "by that name".to_owned()
+                        },
                         rendered.join(", ")
                     )),
                     many => Err(format!(
