@@ -1,6 +1,8 @@
 //! The four kinds of pack and their stage machines, as the SSST procedure
 //! (001_a8ae07a86098a507.txt) and issue 4 list them: which step may follow
-//! which, the data each step takes, and the documents it adds.
+//! which, the data each step takes, and the documents it adds. Side steps
+//! (court fees, corrections, cancelling, rearranged meetings, attendance) may
+//! be taken at the stages they list without moving the pack's stage.
 
 use std::fmt;
 

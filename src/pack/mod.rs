@@ -17,6 +17,13 @@
 //! - dates come from the step, never the clock, and every zip entry carries
 //!   its stage's date, so the same steps give the same bytes (AES-encrypted
 //!   packs differ by their random salt);
+//! - side steps (`court-fee`, `correct`, `cancel`, `rearrange`,
+//!   `attendance`) are taken beside the procedure's path and move no stage;
+//! - dates follow the procedure: a hearing after its referral, an issue date
+//!   between them, an outcome on or after the hearing, a second PV check not
+//!   after it (one earlier than 48 hours before is recorded with a warning);
+//! - a document rendered again (a correction, a changed hearing date) is a
+//!   new version with the date it first had; the old one stays, superseded;
 //! - errors never carry names, addresses or free text from the data.
 //!
 //! # Example
