@@ -115,7 +115,7 @@ struct CreateArgs {
 /// Take the next step of a pack.
 #[derive(clap::Args)]
 #[command(
-    after_help = "`letterkit pack show PACK` says which steps may come next.\n\nExamples:\n  letterkit pack step pack.zip hearing --date 2026-03-09 --data hearing.yaml\n  letterkit pack step pack.zip issued --date 2026-03-20 --set issue-date=2026-03-19\n  letterkit pack step pack.zip outcome --date 2026-04-15 --set outcome=\"Suspended committal order\" --attach outcome.pdf"
+    after_help = "`letterkit pack show PACK` says which steps may come next.\n\nExamples:\n  letterkit pack step pack.zip hearing --date 2026-03-09 --data hearing.yaml\n  letterkit pack step pack.zip issued --date 2026-03-20 --set issue-date=2026-03-19\n  letterkit pack step pack.zip outcome --date 2026-04-15 --set outcome=\"Suspended committal order\" --attach outcome.pdf\n\nSide steps, at any open stage:\n  letterkit pack step pack.zip court-fee --date 2026-03-06 --set fee-amount=85.00 --set fee-paid-on=2026-03-06\n  letterkit pack step pack.zip correct --date 2026-03-07 --set document=CMEL7211 --set amount-owed=2540.00 --set correction-reason=\"Amount mistyped\"\n  letterkit pack step pack.zip cancel --date 2026-03-09 --set cancel-reason=\"Paid in full\"\n  letterkit pack step f2f.zip rearrange --date 2026-03-10 --set changed-by=client --set meeting-date=2026-03-23 --set meeting-time=14:00\n  letterkit pack step f2f.zip attendance --date 2026-03-23 --set attendance=failed-to-attend"
 )]
 struct StepArgs {
     /// The pack file (a .zip made by `letterkit pack create`).
