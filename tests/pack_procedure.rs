@@ -1022,6 +1022,16 @@ fn a_correction_renders_the_document_again_and_keeps_the_old_one_superseded() {
         e,
         "error: the data for step `correct` has 1 problem:\n  --set: costs: 01-CMEL7211-v1.pdf does not show `costs`; it shows: paying-parent-name, paying-parent-address, paying-parent-postcode, court, region, amount-owed, cpo-name, hearing-date, hearing-time\n"
     );
+    let e = w.refused(
+        "step",
+        "correct",
+        "2026-03-03",
+        &[&fix[..], &["--set", "payng-parent-name=x"]].concat(),
+    );
+    assert_eq!(
+        e,
+        "error: the data for step `correct` has 1 problem:\n  --set: unknown key `payng-parent-name`; step `correct` takes: document, correction-reason and the keys the document shows\n"
+    );
     let e = w.refused("step", "correct", "2026-03-03", &fix[..4]);
     assert_eq!(
         e,

@@ -325,6 +325,18 @@ pub fn check(
     allowed: &[&str],
     step: &str,
 ) -> Result<Checked, Vec<String>> {
+    check_keys(data, origin, allowed, step, None)
+}
+
+/// [`check`], with `takes` saying which keys the step takes in an unknown
+/// key's message (instead of listing `allowed`).
+pub fn check_keys(
+    data: Option<&Node>,
+    origin: &str,
+    allowed: &[&str],
+    step: &str,
+    takes: Option<&str>,
+) -> Result<Checked, Vec<String>> {
     let mut out = Checked::default();
     let mut problems = Vec::new();
     let Some(node) = data else {
@@ -349,10 +361,8 @@ pub fn check(
             } else {
                 format!("unknown key `{}`", k.name)
             };
-            problems.push(format!(
-                "{here}: {hint}; step `{step}` takes: {}",
-                allowed.join(", ")
-            ));
+            let takes = takes.map_or_else(|| allowed.join(", "), str::to_owned);
+            problems.push(format!("{here}: {hint}; step `{step}` takes: {takes}"));
             continue;
         }
         if matches!(v.value, TreeValue::Null) {

@@ -621,8 +621,15 @@ impl Pack {
         } else {
             spec.gives
         };
-        let mut checked =
-            data::check(step.data, step.origin, allowed, spec.name).map_err(data_error)?;
+        let mut checked = data::check_keys(
+            step.data,
+            step.origin,
+            allowed,
+            spec.name,
+            spec.corrects
+                .then_some("document, correction-reason and the keys the document shows"),
+        )
+        .map_err(data_error)?;
         let before = self.data();
         let mut acc = before.clone();
         for k in spec.resets {
