@@ -1729,6 +1729,55 @@ mod tests {
     }
 
     #[test]
+    fn verify_places_side_steps_and_checks_the_resolution() {
+        let pack = |stages: Vec<Stage>, status, resolution: Option<&str>| Pack {
+            manifest: Manifest {
+                format: FORMAT.into(),
+                generator: "test".into(),
+                kind: PackKind::LiabilityOrder,
+                reference: String::new(),
+                region: String::new(),
+                status,
+                stages,
+                entries: Vec::new(),
+                resolution: resolution.map(str::to_owned),
+            },
+            files: BTreeMap::new(),
+            encrypted: false,
+        };
+        let s = |step: &str| stage(step, serde_json::json!({}));
+        let good = pack(
+            vec![
+                s("create"),
+                s("court-fee"),
+                s("court-fee"),
+                s("cover-letter"),
+                s("cancel"),
+            ],
+            Status::Cancelled,
+            None,
+        );
+        assert_eq!(good.verify(), Vec::<String>::new());
+        assert_eq!(
+            good.main_stage().map(|s| s.step.as_str()),
+            Some("cover-letter")
+        );
+        let after_close = pack(
+            vec![s("create"), s("cancel"), s("court-fee")],
+            Status::Cancelled,
+            Some(FAILED_TO_ATTEND),
+        );
+        assert_eq!(
+            after_close.verify(),
+            [
+                "stage `court-fee` follows a stage that closed the pack",
+                "the manifest gives the resolution \"Failed To Attend\", but its stages give \"none\"",
+                "the manifest says the pack is cancelled, but its last stage makes it open",
+            ]
+        );
+    }
+
+    #[test]
     fn an_address_line_naming_the_addressee_is_the_same_name() {
         assert!(same_name(
             "Newcastle Magistrates' Court",
