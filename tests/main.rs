@@ -7,6 +7,7 @@ mod catalog_msgs;
 mod common;
 mod letters;
 mod pack;
+mod pack_procedure;
 mod pack_safety;
 
 #[test]

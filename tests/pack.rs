@@ -844,7 +844,7 @@ fn outline_titles(doc: &lopdf::Document) -> Vec<String> {
 }
 
 #[test]
-fn face_to_face_pack_routes_the_visit_and_records_failed_to_attend() {
+fn face_to_face_pack_routes_the_visit_and_records_its_outcome() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let f = |s: &str| fixture(&format!("face-to-face/{s}")).display().to_string();
@@ -898,7 +898,7 @@ fn face_to_face_pack_routes_the_visit_and_records_failed_to_attend() {
             "--date",
             "2026-03-17",
             "--set",
-            "visit-outcome=failed-to-attend",
+            "visit-outcome=completed",
         ],
     );
     assert!(out.contains("closed (completed)"), "{out}");
@@ -917,7 +917,7 @@ fn face_to_face_pack_routes_the_visit_and_records_failed_to_attend() {
     );
     assert_eq!(
         p.manifest["stages"][2]["data"]["visit-outcome"],
-        "failed-to-attend"
+        "completed"
     );
     assert_eq!(p.manifest["status"], "completed");
     p.check_hashes();

@@ -839,7 +839,7 @@ fn a_misspelt_step_or_key_gets_a_did_you_mean() {
             1
         ),
         format!(
-            "{UNSIGNED}error: a commitment pack has no step `heraing` (did you mean `hearing`?); its steps are: create, hearing, paying-parent-letter, issued, second-pv-check, outcome\n"
+            "{UNSIGNED}error: a commitment pack has no step `heraing` (did you mean `hearing`?); its steps are: create, hearing, paying-parent-letter, issued, second-pv-check, outcome, court-fee, correct, cancel\n"
         )
     );
     std::fs::write(d.join("h.yaml"), "hearing-dat: 2026-04-14\n").expect("data");

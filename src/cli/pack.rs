@@ -185,7 +185,7 @@ struct CreateArgs {
 /// Take the next step of a pack.
 #[derive(clap::Args)]
 #[command(
-    after_help = "`letterkit pack show PACK` says which steps may come next.\n\nExamples:\n  letterkit pack step pack.zip hearing --date 2026-03-09 --data hearing.yaml\n  letterkit pack step pack.zip issued --date 2026-03-20 --set issue-date=2026-03-19\n  letterkit pack step pack.zip outcome --date 2026-04-15 --set outcome=\"Suspended committal order\" --attach outcome.pdf"
+    after_help = "`letterkit pack show PACK` says which steps may come next.\n\nExamples:\n  letterkit pack step pack.zip hearing --date 2026-03-09 --data hearing.yaml\n  letterkit pack step pack.zip issued --date 2026-03-20 --set issue-date=2026-03-19\n  letterkit pack step pack.zip outcome --date 2026-04-15 --set outcome=\"Suspended committal order\" --attach outcome.pdf\n\nSide steps, at any open stage:\n  letterkit pack step pack.zip court-fee --date 2026-03-06 --set fee-amount=85.00 --set fee-paid-on=2026-03-06\n  letterkit pack step pack.zip correct --date 2026-03-07 --set document=CMEL7211 --set amount-owed=2540.00 --set correction-reason=\"Amount mistyped\"\n  letterkit pack step pack.zip cancel --date 2026-03-09 --set cancel-reason=\"Paid in full\"\n  letterkit pack step f2f.zip rearrange --date 2026-03-10 --set changed-by=client --set meeting-date=2026-03-23 --set meeting-time=14:00\n  letterkit pack step f2f.zip attendance --date 2026-03-23 --set attendance=failed-to-attend"
 )]
 struct StepArgs {
     /// The pack file (a .zip made by `letterkit pack create`).
@@ -656,9 +656,48 @@ fn report(pack: &Pack, path: &Path, step: &str, signed: bool, json: bool) {
         count(added, "file", "files"),
         m.entries.len()
     );
-    match pack.next_steps().as_slice() {
-        [] => println!("the pack is closed ({})", m.status.name()),
-        next => println!("next: {}", next.join(" or ")),
+    if let Some(s) = pack.stage() {
+        for old in &s.superseded {
+            let by = m
+                .entries
+                .iter()
+                .find(|e| &e.file == old)
+                .and_then(|e| e.superseded_by.as_deref())
+                .unwrap_or("?");
+            println!("superseded: {old} by {by}");
+        }
+        for w in &s.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let missed = m
+        .stages
+        .iter()
+        .filter(|s| {
+            s.step == "attendance"
+                && s.data.get("attendance").and_then(|v| v.as_str()) == Some("failed-to-attend")
+        })
+        .count();
+    if step == "attendance" && missed > 0 && m.status == letterkit::pack::Status::Open {
+        println!(
+            "the client has failed to attend {missed} time{}; the pack closes as `{}` if they fail to attend more than twice",
+            if missed == 1 { "" } else { "s" },
+            letterkit::pack::FAILED_TO_ATTEND
+        );
+    }
+    if pack.next_steps().is_empty() {
+        match m.resolution.as_deref() {
+            Some(r) => println!("the pack is closed ({}: {r})", m.status.name()),
+            None => println!("the pack is closed ({})", m.status.name()),
+        }
+    } else {
+        let side = pack.side_steps();
+        let beside = if side.is_empty() {
+            String::new()
+        } else {
+            format!(" (beside it: {})", side.join(", "))
+        };
+        println!("next: {}{beside}", pack.next_steps().join(" or "));
     }
 }
 
@@ -871,8 +910,11 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
     outln!(o, "region: {}", clean(&m.region));
     outln!(
         o,
-        "status: {}{}",
+        "status: {}{}{}",
         m.status.name(),
+        m.resolution
+            .as_deref()
+            .map_or(String::new(), |r| format!(" ({})", clean(r))),
         if pack.is_encrypted() {
             " (encrypted, WinZip AES-256)"
         } else {
@@ -889,21 +931,52 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
             Signature::Unsigned => "unsigned",
         }
     );
-    if let Some(s) = pack.stage() {
+    if let Some(s) = pack.main_stage() {
         outln!(o, "stage: {} ({})", clean(&s.step), clean(&s.date));
     }
-    match pack.next_steps().as_slice() {
-        [] => outln!(o, "next: nothing, the pack is closed"),
-        next => {
+    match (pack.next_steps().as_slice(), pack.side_steps().as_slice()) {
+        ([], []) => outln!(o, "next: nothing, the pack is closed"),
+        (next, side) => {
             for n in next {
                 let summary = m.kind.step(n).map_or("", |s| s.summary);
                 outln!(o, "next: {n}: {summary}");
             }
+            if !side.is_empty() {
+                outln!(o, "beside it: {}", side.join(", "));
+            }
         }
+    }
+    let fees: Vec<&letterkit::pack::Stage> =
+        m.stages.iter().filter(|s| s.step == "court-fee").collect();
+    if !fees.is_empty() {
+        outln!(o, "\ncourt fees:");
+        let mut pence: i64 = 0;
+        for s in &fees {
+            let get = |k: &str| s.data.get(k).and_then(|v| v.as_str()).unwrap_or("?");
+            let amount = get("fee-amount");
+            pence += letterkit::request::Money::parse(amount).map_or(0, |m| m.0);
+            outln!(
+                o,
+                "  {}  {:<45}  {}",
+                clean(get("fee-paid-on")),
+                clean(get("fee-court")),
+                clean(&money(amount))
+            );
+        }
+        outln!(
+            o,
+            "  {} fee{} paid, {} in total",
+            fees.len(),
+            if fees.len() == 1 { "" } else { "s" },
+            letterkit::request::Money(pence).display()
+        );
     }
     outln!(o, "\nstages:");
     for s in &m.stages {
         outln!(o, "  {}  {}", clean(&s.date), clean(&s.step));
+        for w in &s.warnings {
+            outln!(o, "      warning: {}", clean(w));
+        }
         for (k, v) in &s.data {
             // The reference identifies the case: shown only when asked, like the heading's.
             let personal = k == "reference" || key_spec(k).is_none_or(|k| k.personal);
@@ -1173,6 +1246,11 @@ fn extract(a: ExtractArgs) -> Result<(), Fail> {
     Ok(())
 }
 
+/// An amount as the documents print it (`£85.00`).
+fn money(amount: &str) -> String {
+    letterkit::request::Money::parse(amount).map_or_else(|_| amount.to_owned(), |m| m.display())
+}
+
 fn steps(a: StepsArgs) {
     let kinds: Vec<PackKind> = match a.kind {
         Some(k) => vec![k],
@@ -1247,7 +1325,8 @@ fn steps(a: StepsArgs) {
                 letterkit::pack::Closes::Completed => "; closes the pack",
                 letterkit::pack::Closes::Cancelled => "; closes the pack as cancelled",
             };
-            outln!(o, "  {}  [{after}{close}]", s.name);
+            let side = if s.side { "; beside the path" } else { "" };
+            outln!(o, "  {}  [{after}{side}{close}]", s.name);
             outln!(o, "      {}", s.summary);
             for k in s.gives {
                 let need = if s.needs.contains(k) {
@@ -1263,6 +1342,12 @@ fn steps(a: StepsArgs) {
                     "      {k:<24} {need:<29} {}: {}",
                     spec.map_or("", |s| s.label),
                     spec.map_or(String::new(), |s| s.ty.describe())
+                );
+            }
+            if s.corrects {
+                outln!(
+                    o,
+                    "      KEY                      at least one                  the corrected value of a key the document shows"
                 );
             }
             match s.attach {

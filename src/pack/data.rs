@@ -267,6 +267,43 @@ pub const KEYS: &[KeySpec] = &[
         "Outcome of the visit",
         false,
     ),
+    key(
+        "changed-by",
+        KeyType::Choice(&["client", "cms"]),
+        "Who asked for the meeting to change",
+        false,
+    ),
+    key(
+        "attendance",
+        KeyType::Choice(&["attended", "failed-to-attend"]),
+        "Whether the client attended the meeting",
+        false,
+    ),
+    key(
+        "fee-court",
+        KeyType::Text(45),
+        "Court the fee was paid to",
+        false,
+    ),
+    key("fee-amount", KeyType::Money, "Court fee paid", false),
+    key(
+        "fee-paid-on",
+        KeyType::Date,
+        "Date the court fee was paid",
+        false,
+    ),
+    key(
+        "document",
+        KeyType::Text(60),
+        "The document to correct: its file name in the pack, or its code",
+        false,
+    ),
+    key(
+        "correction-reason",
+        KeyType::Text(300),
+        "Why the document is corrected",
+        true,
+    ),
 ];
 
 /// The spec of key `name`.
@@ -292,6 +329,18 @@ pub fn check(
     origin: &str,
     allowed: &[&str],
     step: &str,
+) -> Result<Checked, Vec<String>> {
+    check_keys(data, origin, allowed, step, None)
+}
+
+/// [`check`], with `takes` saying which keys the step takes in an unknown
+/// key's message (instead of listing `allowed`).
+pub fn check_keys(
+    data: Option<&Node>,
+    origin: &str,
+    allowed: &[&str],
+    step: &str,
+    takes: Option<&str>,
 ) -> Result<Checked, Vec<String>> {
     let mut out = Checked::default();
     let mut problems = Vec::new();
@@ -320,10 +369,8 @@ pub fn check(
                     .unwrap_or_default();
                 format!("unknown key `{}`{close}", k.name)
             };
-            problems.push(format!(
-                "{here}: {hint}; step `{step}` takes: {}",
-                allowed.join(", ")
-            ));
+            let takes = takes.map_or_else(|| allowed.join(", "), str::to_owned);
+            problems.push(format!("{here}: {hint}; step `{step}` takes: {takes}"));
             continue;
         }
         if matches!(v.value, TreeValue::Null) {

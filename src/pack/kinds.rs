@@ -1,6 +1,8 @@
 //! The four kinds of pack and their stage machines, as the SSST procedure
 //! (001_a8ae07a86098a507.txt) and issue 4 list them: which step may follow
-//! which, the data each step takes, and the documents it adds.
+//! which, the data each step takes, and the documents it adds. Side steps
+//! (court fees, corrections, cancelling, rearranged meetings, attendance) may
+//! be taken at the stages they list without moving the pack's stage.
 
 use std::fmt;
 
@@ -147,6 +149,18 @@ pub struct StepSpec {
     pub attach: Attach,
     /// Whether it closes the pack.
     pub closes: Closes,
+    /// A side step: taken beside the procedure's path at any of the stages
+    /// in `after`, it does not move the pack's stage, and (unless it closes
+    /// the pack) it may be taken again (fees, corrections, rearranged
+    /// meetings, attendance, cancelling).
+    pub side: bool,
+    /// Documents (codes) of earlier stages that this step renders again, as
+    /// new versions, when it changes a key they show (the old versions are
+    /// kept, superseded).
+    pub rerenders: &'static [&'static str],
+    /// A correction: the step names one `document` of the pack and takes any
+    /// key that document shows, then renders it again as a new version.
+    pub corrects: bool,
 }
 
 const PAYING_PARENT: Option<[&str; 3]> = Some([
@@ -197,6 +211,69 @@ const fn step(
         documents: &[],
         attach: Attach::None,
         closes: Closes::No,
+        side: false,
+        rerenders: &[],
+        corrects: false,
+    }
+}
+
+/// Keys that belong to the step that gave them (one PV check, one meeting):
+/// a document rendered again keeps the values of its own step, never a
+/// later step's.
+pub const OWN_KEYS: &[&str] = &[
+    "pv-checked-by",
+    "pv-result",
+    "pv-details",
+    "payments-since",
+    "contact-since",
+    "meeting-date",
+    "meeting-time",
+    "meeting-location",
+    "changed-by",
+];
+
+/// The court fee (procedure, "Making payment for enforcement actions"): after
+/// the enforcement case manager's email, pay the court and record it.
+const fn court_fee(during: &'static [&'static str]) -> StepSpec {
+    StepSpec {
+        gives: &["fee-court", "fee-amount", "fee-paid-on"],
+        needs: &["fee-amount", "fee-paid-on"],
+        side: true,
+        ..step(
+            "court-fee",
+            "A court fee was paid (court, amount, date paid; the court defaults to the pack's court): recorded, and shown by `pack show`; may be taken more than once",
+            during,
+        )
+    }
+}
+
+/// A correction of one document's data, at any open stage.
+const fn correct(during: &'static [&'static str]) -> StepSpec {
+    StepSpec {
+        gives: &["document", "correction-reason"],
+        needs: &["document", "correction-reason"],
+        side: true,
+        corrects: true,
+        ..step(
+            "correct",
+            "Corrects a document's data (`document`: its file name or code; `correction-reason`; the corrected keys): renders it again as a new version, the old one kept superseded",
+            during,
+        )
+    }
+}
+
+/// The CPO stops the action (procedure, Liability Order step 11; the other
+/// court kinds alike).
+const fn cancel(during: &'static [&'static str]) -> StepSpec {
+    StepSpec {
+        gives: &["cancel-reason"],
+        closes: Closes::Cancelled,
+        side: true,
+        ..step(
+            "cancel",
+            "The CPO decides not to proceed (e.g. paid in full): the pack is closed as cancelled",
+            during,
+        )
     }
 }
 
@@ -344,6 +421,17 @@ const COMMITMENT: &[StepSpec] = &[
         &["issued"],
     ),
     outcome(&["second-pv-check"]),
+    court_fee(COMMITMENT_OPEN),
+    correct(COMMITMENT_OPEN),
+    cancel(COMMITMENT_OPEN),
+];
+
+const COMMITMENT_OPEN: &[&str] = &[
+    "create",
+    "hearing",
+    "paying-parent-letter",
+    "issued",
+    "second-pv-check",
 ];
 
 const LIABILITY_ORDER: &[StepSpec] = &[
@@ -413,9 +501,10 @@ const LIABILITY_ORDER: &[StepSpec] = &[
             recipient: PAYING_PARENT,
             ..doc("CMEL9180", "Cover letter to the paying parent")
         }],
+        rerenders: &["CMEL7298", "CMEL7000"],
         ..step(
             "cover-letter",
-            "The CPT's email gives the hearing date and costs: adds the CMEL9180 cover letter as PDF",
+            "The CPT's email gives the hearing date and costs: adds the CMEL9180 cover letter as PDF; a changed hearing date or time renders CMEL7298 and CMEL7000 again (the old ones kept, superseded)",
             &["create"],
         )
     },
@@ -435,17 +524,13 @@ const LIABILITY_ORDER: &[StepSpec] = &[
         ])],
         &["issued"],
     ),
-    StepSpec {
-        gives: &["cancel-reason"],
-        closes: Closes::Cancelled,
-        ..step(
-            "cancel",
-            "The CPO decides not to proceed: the pack is closed as cancelled",
-            &["second-pv-check"],
-        )
-    },
     outcome(&["second-pv-check"]),
+    court_fee(LIABILITY_ORDER_OPEN),
+    correct(LIABILITY_ORDER_OPEN),
+    cancel(LIABILITY_ORDER_OPEN),
 ];
+
+const LIABILITY_ORDER_OPEN: &[&str] = &["create", "cover-letter", "issued", "second-pv-check"];
 
 const COUNTY_COURT: &[StepSpec] = &[
     StepSpec {
@@ -498,8 +583,20 @@ const COUNTY_COURT: &[StepSpec] = &[
             &["create"],
         )
     },
-    outcome(&["hearing"]),
+    second_pv(
+        &[second_pv_record(&[
+            ("pv-check", "second"),
+            ("action", "county-court"),
+        ])],
+        &["hearing"],
+    ),
+    outcome(&["hearing", "second-pv-check"]),
+    court_fee(COUNTY_COURT_OPEN),
+    correct(COUNTY_COURT_OPEN),
+    cancel(COUNTY_COURT_OPEN),
 ];
+
+const COUNTY_COURT_OPEN: &[&str] = &["create", "hearing", "second-pv-check"];
 
 const FACE_TO_FACE: &[StepSpec] = &[
     StepSpec {
@@ -571,10 +668,55 @@ const FACE_TO_FACE: &[StepSpec] = &[
         closes: Closes::Completed,
         ..step(
             "outcome",
-            "The consultant returns CMSF5579 (attach the scan if you have it): visit completed or failed to attend; the pack is closed",
+            "The consultant returns CMSF5579 after the visit (attach the scan if you have it): the pack is closed",
             &["appointment"],
         )
     },
+    StepSpec {
+        gives: &[
+            "changed-by",
+            "meeting-date",
+            "meeting-time",
+            "meeting-location",
+        ],
+        needs: &["changed-by", "meeting-date", "meeting-time"],
+        ensures: &["meeting-location"],
+        documents: &[DocSpec {
+            recipient: CLIENT,
+            ..doc("CMSL5502", "Meeting details changed letter")
+        }],
+        side: true,
+        ..step(
+            "rearrange",
+            "The meeting is moved (`changed-by`: client or cms): adds the CMSL5502 letter with the new date, time and place; may be taken more than once",
+            &["appointment"],
+        )
+    },
+    StepSpec {
+        gives: &["attendance"],
+        needs: &["attendance"],
+        side: true,
+        ..step(
+            "attendance",
+            "Records whether the client attended the meeting; a client who fails to attend more than twice closes the pack as `Failed To Attend` (procedure step 5)",
+            &["appointment"],
+        )
+    },
+    StepSpec {
+        gives: &["cancel-reason"],
+        documents: &[DocSpec {
+            recipient: CLIENT,
+            ..doc("CMSL5503", "Meeting cancelled letter")
+        }],
+        closes: Closes::Cancelled,
+        side: true,
+        ..step(
+            "cancel",
+            "The meeting is cancelled: adds the CMSL5503 letter; the pack is closed as cancelled",
+            &["appointment"],
+        )
+    },
+    correct(&["create", "appointment"]),
 ];
 
 #[cfg(test)]
@@ -600,9 +742,19 @@ mod tests {
                 for a in s.after {
                     assert!(kind.step(a).is_some(), "{kind}/{}: after {a}", s.name);
                 }
+                if s.side {
+                    for other in kind.steps() {
+                        assert!(
+                            !other.after.contains(&s.name),
+                            "{kind}/{}: a side step moves no stage, so nothing follows it",
+                            s.name
+                        );
+                    }
+                    continue;
+                }
                 let followers = kind.next_after(Some(s.name));
                 assert_eq!(
-                    followers.is_empty(),
+                    followers.iter().all(|f| f.side),
                     s.closes != Closes::No,
                     "{kind}/{}: only closing steps end the machine",
                     s.name

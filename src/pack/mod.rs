@@ -17,6 +17,13 @@
 //! - dates come from the step, never the clock, and every zip entry carries
 //!   its stage's date, so the same steps give the same bytes (AES-encrypted
 //!   packs differ by their random salt);
+//! - side steps (`court-fee`, `correct`, `cancel`, `rearrange`,
+//!   `attendance`) are taken beside the procedure's path and move no stage;
+//! - dates follow the procedure: a hearing after its referral, an issue date
+//!   between them, an outcome on or after the hearing, a second PV check not
+//!   after it (one earlier than 48 hours before is recorded with a warning);
+//! - a document rendered again (a correction, a changed hearing date) is a
+//!   new version with the date it first had; the old one stays, superseded;
 //! - errors never carry names, addresses or free text from the data.
 //!
 //! Reading a pack is bounded ([`MAX_ENTRIES`], [`MAX_TOTAL_BYTES`], checked
@@ -70,7 +77,7 @@ pub use attachment::{Attachment, MAX_ATTACHMENT_BYTES, MediaType};
 pub use kinds::{Attach, Closes, DocSpec, PackKind, StepSpec};
 
 use crate::catalog::DocKind;
-use crate::request::tree::Node;
+use crate::request::tree::{Node, Value as TreeValue};
 use crate::request::{Date, RequestError};
 use crate::{Engine, RenderOptions};
 
@@ -130,7 +137,15 @@ pub struct Manifest {
     pub stages: Vec<Stage>,
     /// Every entry, in pack order.
     pub entries: Vec<Entry>,
+    /// How a closed pack was resolved, when the procedure names it
+    /// (`Failed To Attend`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
 }
+
+/// The resolution of a face-to-face pack whose client failed to attend more
+/// than twice (procedure, Work Routing for Face to Face, step 5).
+pub const FAILED_TO_ATTEND: &str = "Failed To Attend";
 
 /// One step taken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,6 +162,10 @@ pub struct Stage {
     /// Files it marked superseded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub superseded: Vec<String>,
+    /// What the officer was warned of when the step was recorded (e.g. a
+    /// second PV check made earlier than 48 hours before the hearing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One file in the pack.
@@ -270,6 +289,15 @@ pub enum PackError {
         stage: String,
         /// Its date.
         previous: String,
+    },
+    /// The step breaks a rule of the procedure (dates in the wrong order,
+    /// attendance recorded twice for one meeting).
+    #[error("step `{step}` is refused: {message}")]
+    Rule {
+        /// Step asked for.
+        step: String,
+        /// What is wrong, naming the dates involved.
+        message: String,
     },
     /// The step's data is not valid.
     #[error("the data for step `{step}` has {} problem{}:\n  {}", problems.len(), if problems.len() == 1 { "" } else { "s" }, problems.join("\n  "))]
@@ -478,6 +506,7 @@ impl Pack {
                 status: Status::Open,
                 stages: Vec::new(),
                 entries: Vec::new(),
+                resolution: None,
             },
             files: BTreeMap::new(),
             encrypted: false,
@@ -523,39 +552,105 @@ impl Pack {
         self.manifest.stages.last()
     }
 
-    /// The steps that may be taken next (none once closed).
-    pub fn next_steps(&self) -> Vec<&'static str> {
+    /// The last step of the procedure's path taken (side steps such as
+    /// `court-fee` or `correct` do not move the pack's stage).
+    pub fn main_stage(&self) -> Option<&Stage> {
+        let kind = self.manifest.kind;
+        self.manifest
+            .stages
+            .iter()
+            .rev()
+            .find(|s| kind.step(&s.step).is_none_or(|spec| !spec.side))
+    }
+
+    fn allowed_now(&self) -> Vec<&'static StepSpec> {
         if self.manifest.status != Status::Open {
             return Vec::new();
         }
         self.manifest
             .kind
-            .next_after(self.stage().map(|s| s.step.as_str()))
+            .next_after(self.main_stage().map(|s| s.step.as_str()))
+    }
+
+    /// The steps of the procedure's path that may be taken next (none once
+    /// closed).
+    pub fn next_steps(&self) -> Vec<&'static str> {
+        self.allowed_now()
             .into_iter()
+            .filter(|s| !s.side)
+            .map(|s| s.name)
+            .collect()
+    }
+
+    /// The side steps that may be taken now, beside the path (`court-fee`,
+    /// `correct`, `cancel`, `rearrange`, `attendance`).
+    pub fn side_steps(&self) -> Vec<&'static str> {
+        self.allowed_now()
+            .into_iter()
+            .filter(|s| s.side)
             .map(|s| s.name)
             .collect()
     }
 
     /// Every key known so far (later stages override earlier ones).
     pub fn data(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.data_upto(self.manifest.stages.len())
+    }
+
+    /// The keys known after the first `n` stages.
+    fn data_upto(&self, n: usize) -> serde_json::Map<String, serde_json::Value> {
         let mut acc = serde_json::Map::new();
-        for s in &self.manifest.stages {
+        for s in self.manifest.stages.iter().take(n) {
             if let Some(spec) = self.manifest.kind.step(&s.step) {
                 for k in spec.resets {
                     acc.remove(*k);
                 }
             }
+            let corrects = self
+                .manifest
+                .kind
+                .step(&s.step)
+                .is_some_and(|spec| spec.corrects);
+            let target = s.data.get("document").and_then(|v| v.as_str());
             for (k, v) in &s.data {
+                if corrects
+                    && kinds::OWN_KEYS.contains(&k.as_str())
+                    && !target.is_some_and(|t| self.corrects_latest(t, k, n))
+                {
+                    continue;
+                }
                 acc.insert(k.clone(), v.clone());
             }
         }
         acc
     }
 
+    /// Whether a correction of `key` on document `file` corrects the value
+    /// in use: `file`'s own step is the latest of the first `n` stages to
+    /// give `key` (a correction of an earlier meeting's letter changes that
+    /// letter only).
+    fn corrects_latest(&self, file: &str, key: &str, n: usize) -> bool {
+        let Some(i) = self.manifest.entries.iter().position(|e| e.file == file) else {
+            return false;
+        };
+        let Some((_, origin)) = self.origin(i) else {
+            return false;
+        };
+        let kind = self.manifest.kind;
+        let latest = self.manifest.stages[..n.min(self.manifest.stages.len())]
+            .iter()
+            .rposition(|s| {
+                s.data.contains_key(key) && kind.step(&s.step).is_some_and(|spec| !spec.corrects)
+            });
+        latest == Some(origin)
+    }
+
     fn check_order(&self, spec: &StepSpec, date: Date) -> Result<(), PackError> {
         let kind = self.manifest.kind;
         let stage = self.stage();
-        let stage_name = stage.map_or("(new)".to_owned(), |s| s.step.clone());
+        let stage_name = self
+            .main_stage()
+            .map_or("(new)".to_owned(), |s| s.step.clone());
         if self.manifest.status != Status::Open {
             let last = stage.map_or((String::new(), String::new()), |s| {
                 (s.step.clone(), s.date.clone())
@@ -567,8 +662,18 @@ impl Pack {
                 date: last.1,
             });
         }
-        let next = list(&self.next_steps());
-        if let Some(done) = self.manifest.stages.iter().find(|s| s.step == spec.name) {
+        let mut next = list(&self.next_steps());
+        let side = self.side_steps();
+        if !side.is_empty() {
+            next.push_str("; beside it: ");
+            next.push_str(&list(&side));
+        }
+        if let Some(done) = self
+            .manifest
+            .stages
+            .iter()
+            .find(|s| s.step == spec.name && !spec.side)
+        {
             return Err(PackError::AlreadyTaken {
                 kind,
                 step: spec.name.into(),
@@ -577,7 +682,7 @@ impl Pack {
                 next,
             });
         }
-        if !self.next_steps().contains(&spec.name) {
+        if !self.allowed_now().iter().any(|s| s.name == spec.name) {
             return Err(PackError::OutOfOrder {
                 kind,
                 step: spec.name.into(),
@@ -617,18 +722,38 @@ impl Pack {
             });
         };
         self.check_order(spec, step.date)?;
+        let data_error = |problems| PackError::Data {
+            step: spec.name.into(),
+            problems,
+        };
 
-        // The step's own data.
-        let checked =
-            data::check(step.data, step.origin, spec.gives, spec.name).map_err(|problems| {
-                PackError::Data {
-                    step: spec.name.into(),
-                    problems,
-                }
-            })?;
-        let mut acc = self.data();
+        // The step's own data. A correction takes any key; which ones the
+        // named document shows is checked once it is found.
+        let all_keys: Vec<&str> = data::KEYS.iter().map(|k| k.name).collect();
+        let allowed = if spec.corrects {
+            all_keys.as_slice()
+        } else {
+            spec.gives
+        };
+        let mut checked = data::check_keys(
+            step.data,
+            step.origin,
+            allowed,
+            spec.name,
+            spec.corrects
+                .then_some("document, correction-reason and the keys the document shows"),
+        )
+        .map_err(data_error)?;
+        let before = self.data();
+        let mut acc = before.clone();
         for k in spec.resets {
             acc.remove(*k);
+        }
+        if spec.name == "court-fee"
+            && !checked.values.contains_key("fee-court")
+            && let Some(court) = acc.get("court").cloned()
+        {
+            checked.values.insert("fee-court".into(), court);
         }
         for (k, v) in &checked.values {
             acc.insert(k.clone(), v.clone());
@@ -649,10 +774,140 @@ impl Pack {
             }
         }
         if !problems.is_empty() {
-            return Err(PackError::Data {
+            return Err(data_error(problems));
+        }
+
+        // A correction: find the document and check the keys it shows.
+        let mut warnings = Vec::new();
+        let mut rerender: Vec<usize> = Vec::new();
+        if spec.corrects {
+            let (target, problems) = self.correction_target(engine, step, &checked, &before);
+            if !problems.is_empty() {
+                return Err(data_error(problems));
+            }
+            if let Some(i) = target {
+                let file = self.manifest.entries[i].file.clone();
+                let n = self.manifest.stages.len();
+                for k in kinds::OWN_KEYS {
+                    if checked.values.contains_key(*k) && !self.corrects_latest(&file, k, n) {
+                        match before.get(*k) {
+                            Some(v) => acc.insert((*k).to_owned(), v.clone()),
+                            None => acc.remove(*k),
+                        };
+                    }
+                }
+                checked
+                    .values
+                    .insert("document".into(), serde_json::Value::String(file.clone()));
+                acc.insert("document".into(), serde_json::Value::String(file.clone()));
+                let corrected: Vec<&str> = checked
+                    .values
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !matches!(*k, "document" | "correction-reason"))
+                    .filter(|k| !kinds::OWN_KEYS.contains(k))
+                    .collect();
+                let others: Vec<&str> = self
+                    .manifest
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, e)| *j != i && e.status == EntryStatus::Current)
+                    .filter(|(j, _)| {
+                        self.origin(*j).is_some_and(|(d, _)| {
+                            shown_keys(engine, d).iter().any(|k| corrected.contains(k))
+                        })
+                    })
+                    .map(|(_, e)| e.file.as_str())
+                    .collect();
+                if !others.is_empty() {
+                    warnings.push(format!(
+                        "{} also show{} a corrected value ({}); correct {} too if {} wrong",
+                        others.join(", "),
+                        if others.len() == 1 { "s" } else { "" },
+                        corrected.join(", "),
+                        if others.len() == 1 { "it" } else { "them" },
+                        if others.len() == 1 {
+                            "it is"
+                        } else {
+                            "they are"
+                        },
+                    ));
+                }
+                rerender.push(i);
+            }
+        }
+
+        // Rules across the pack's data: addresses, dates, attendance.
+        let referral = self
+            .manifest
+            .stages
+            .first()
+            .map_or_else(|| step.date.to_string(), |s| s.date.clone());
+        let (problems, rule, mut more) = self.rules(spec, step, &checked, &acc, &referral);
+        if !problems.is_empty() {
+            return Err(data_error(problems));
+        }
+        if let Some(message) = rule {
+            return Err(PackError::Rule {
                 step: spec.name.into(),
-                problems,
+                message,
             });
+        }
+        warnings.append(&mut more);
+
+        // Documents of earlier stages this step changes a key of.
+        for code in spec.rerenders {
+            let Some(i) = self
+                .manifest
+                .entries
+                .iter()
+                .rposition(|e| e.code == *code && e.status == EntryStatus::Current)
+            else {
+                continue;
+            };
+            let Some((d, _)) = self.origin(i) else {
+                continue;
+            };
+            let changed = shown_keys(engine, d).iter().any(|k| {
+                before
+                    .get(*k)
+                    .is_some_and(|old| checked.values.get(*k).is_some_and(|new| new != old))
+            });
+            if changed {
+                rerender.push(i);
+            }
+        }
+        if !spec.rerenders.is_empty() && !rerender.is_empty() {
+            let changed: Vec<&str> = checked
+                .values
+                .iter()
+                .filter(|(k, v)| before.get(k.as_str()).is_some_and(|old| old != *v))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            let others: Vec<&str> = self
+                .manifest
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(j, e)| e.status == EntryStatus::Current && !rerender.contains(j))
+                .filter(|(j, _)| {
+                    self.origin(*j).is_some_and(|(d, _)| {
+                        shown_keys(engine, d).iter().any(|k| changed.contains(k))
+                    })
+                })
+                .map(|(_, e)| e.file.as_str())
+                .collect();
+            if !others.is_empty() {
+                warnings.push(format!(
+                    "{} also show{} a changed value ({}) and {} not rendered again; correct {} with step `correct` if needed",
+                    others.join(", "),
+                    if others.len() == 1 { "s" } else { "" },
+                    changed.join(", "),
+                    if others.len() == 1 { "is" } else { "are" },
+                    if others.len() == 1 { "it" } else { "them" },
+                ));
+            }
         }
 
         // Attachments.
@@ -696,20 +951,12 @@ impl Pack {
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let mut added = Vec::new();
         let mut superseded = Vec::new();
+        let file_name =
+            |seq: usize, code: &str, version: u32| format!("{seq:02}-{code}-v{version}.pdf");
         for d in spec.documents {
-            let tree = document_tree(engine, d, step, &reference, &acc, &checked);
-            let request = engine
-                .validate(&tree, step.origin)
-                .map_err(|e| document_error(d, &e))?;
-            let rendered = engine
-                .render(&request, &RenderOptions::default())
-                .map_err(|e| PackError::Render {
-                    code: d.code.into(),
-                    source: Box::new(e),
-                })?;
+            let tree = document_tree(engine, d, step.date, &reference, &acc, &checked);
+            let (pdf, pages) = render_doc(engine, d, &tree, step.origin)?;
             let mut version = 1;
-            let file_name =
-                |seq: usize, version: u32| format!("{seq:02}-{}-v{version}.pdf", d.code);
             let seq = entries.len() + 1;
             if d.replaces
                 && let Some(old) = entries
@@ -718,26 +965,40 @@ impl Pack {
             {
                 version = entries[old].version + 1;
                 entries[old].status = EntryStatus::Superseded;
-                entries[old].superseded_by = Some(file_name(seq, version));
+                entries[old].superseded_by = Some(file_name(seq, d.code, version));
                 superseded.push(entries[old].file.clone());
             }
-            let file = file_name(seq, version);
-            entries.push(Entry {
-                file: file.clone(),
-                code: d.code.into(),
-                title: d.label.into(),
-                version,
-                stage: spec.name.into(),
-                status: EntryStatus::Current,
-                superseded_by: None,
-                media_type: MediaType::Pdf.mime().into(),
-                size: rendered.pdf.len() as u64,
-                sha256: sha256_hex(&rendered.pdf),
-                pages: Some(rendered.pages),
-                original_name: None,
-            });
+            let file = file_name(seq, d.code, version);
+            entries.push(rendered_entry(
+                &file, d.code, d.label, version, spec.name, &pdf, pages,
+            ));
             added.push(file.clone());
-            files.push((file, rendered.pdf));
+            files.push((file, pdf));
+        }
+        // Earlier documents rendered again: each with its own step's
+        // settings and date, the pack's data as it is now, and the values of
+        // its own PV check.
+        for i in rerender {
+            let Some((d, origin_stage)) = self.origin(i) else {
+                continue;
+            };
+            let data = self.rerender_data(i, origin_stage, &acc, spec.corrects.then_some(&checked));
+            let date = Date::parse(&self.manifest.stages[origin_stage].date)
+                .map_err(|reason| PackError::NotAPack { reason })?;
+            let tree = document_tree(engine, d, date, &reference, &data, &checked);
+            let (pdf, pages) = render_doc(engine, d, &tree, step.origin)?;
+            let seq = entries.len() + 1;
+            let version = entries[i].version + 1;
+            let file = file_name(seq, d.code, version);
+            let title = entries[i].title.clone();
+            entries[i].status = EntryStatus::Superseded;
+            entries[i].superseded_by = Some(file.clone());
+            superseded.push(entries[i].file.clone());
+            entries.push(rendered_entry(
+                &file, d.code, &title, version, spec.name, &pdf, pages,
+            ));
+            added.push(file.clone());
+            files.push((file, pdf));
         }
         let mut n_attached = entries.iter().filter(|e| e.code == "attachment").count();
         for (a, (m, pages)) in step.attachments.iter().zip(media) {
@@ -781,14 +1042,392 @@ impl Pack {
             data: checked.values,
             added,
             superseded,
+            warnings,
         });
-        self.manifest.status = match spec.closes {
-            Closes::No => Status::Open,
-            Closes::Completed => Status::Completed,
-            Closes::Cancelled => Status::Cancelled,
-        };
+        let (status, resolution) = status_after(kind, &self.manifest.stages);
+        self.manifest.status = status;
+        self.manifest.resolution = resolution.map(str::to_owned);
         self.files.extend(files);
         Ok(())
+    }
+
+    /// The step spec, document spec and stage that first rendered entry `i`
+    /// (following superseded versions back through corrections).
+    fn origin(&self, i: usize) -> Option<(&'static DocSpec, usize)> {
+        let kind = self.manifest.kind;
+        let entries = &self.manifest.entries;
+        let mut e = entries.get(i)?;
+        for _ in 0..=entries.len() {
+            if let Some(d) = kind
+                .step(&e.stage)
+                .and_then(|s| s.documents.iter().find(|d| d.code == e.code))
+            {
+                let stage = self
+                    .manifest
+                    .stages
+                    .iter()
+                    .position(|s| s.added.contains(&e.file))?;
+                return Some((d, stage));
+            }
+            e = entries
+                .iter()
+                .find(|x| x.superseded_by.as_deref() == Some(e.file.as_str()))?;
+        }
+        None
+    }
+
+    /// The data entry `i` is rendered again with: the pack's data `acc`, but
+    /// the values of its own PV check or meeting ([`kinds::OWN_KEYS`]), with
+    /// the corrections made to it.
+    fn rerender_data(
+        &self,
+        i: usize,
+        origin_stage: usize,
+        acc: &serde_json::Map<String, serde_json::Value>,
+        correction: Option<&data::Checked>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        let mut out = acc.clone();
+        let own = self.data_upto(origin_stage + 1);
+        for k in kinds::OWN_KEYS {
+            out.remove(*k);
+            if let Some(v) = own.get(*k) {
+                out.insert((*k).to_owned(), v.clone());
+            }
+        }
+        let lineage = self.lineage(i);
+        let kind = self.manifest.kind;
+        for s in &self.manifest.stages[origin_stage + 1..] {
+            let corrects = kind.step(&s.step).is_some_and(|spec| spec.corrects);
+            let target = s.data.get("document").and_then(|v| v.as_str());
+            if corrects && target.is_some_and(|t| lineage.iter().any(|f| f == t)) {
+                for k in kinds::OWN_KEYS {
+                    if let Some(v) = s.data.get(*k) {
+                        out.insert((*k).to_owned(), v.clone());
+                    }
+                }
+            }
+        }
+        if let Some(c) = correction {
+            for k in kinds::OWN_KEYS {
+                if let Some(v) = c.values.get(*k) {
+                    out.insert((*k).to_owned(), v.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Every version of entry `i`'s document, oldest first.
+    fn lineage(&self, i: usize) -> Vec<String> {
+        let entries = &self.manifest.entries;
+        let mut out = Vec::new();
+        let Some(mut e) = entries.get(i) else {
+            return out;
+        };
+        out.push(e.file.clone());
+        while let Some(prev) = entries
+            .iter()
+            .find(|x| x.superseded_by.as_deref() == Some(e.file.as_str()))
+        {
+            if out.contains(&prev.file) {
+                break;
+            }
+            out.push(prev.file.clone());
+            e = prev;
+        }
+        out.reverse();
+        out
+    }
+
+    /// Finds the document a `correct` step names and checks the keys given
+    /// are ones it shows and change something.
+    fn correction_target(
+        &self,
+        engine: &Engine,
+        step: &Step<'_>,
+        checked: &data::Checked,
+        before: &serde_json::Map<String, serde_json::Value>,
+    ) -> (Option<usize>, Vec<String>) {
+        let node_at = |k: &str| {
+            checked
+                .nodes
+                .get(k)
+                .map_or_else(|| step.origin.to_owned(), |n| position(step.origin, n))
+        };
+        let Some(name) = checked.values.get("document").and_then(|v| v.as_str()) else {
+            return (None, Vec::new());
+        };
+        let entries = &self.manifest.entries;
+        let rendered: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.status == EntryStatus::Current && e.code != "attachment")
+            .map(|e| e.file.as_str())
+            .collect();
+        let found = match entries.iter().position(|e| e.file == name) {
+            Some(i) => Ok(i),
+            None => {
+                let same: Vec<usize> = entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, e)| e.code == name && e.status == EntryStatus::Current)
+                    .map(|(i, _)| i)
+                    .collect();
+                match same.as_slice() {
+                    [i] => Ok(*i),
+                    [] => Err(format!(
+                        "{}: document: the pack has no document {}; its documents: {}",
+                        node_at("document"),
+                        // Only a code or file name is echoed, never free text.
+                        if name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+                        {
+                            format!("`{name}`")
+                        } else {
+                            "by that name".to_owned()
+                        },
+                        rendered.join(", ")
+                    )),
+                    many => Err(format!(
+                        "{}: document: the pack has {} current `{name}` documents ({}); name one by its file name",
+                        node_at("document"),
+                        many.len(),
+                        many.iter()
+                            .map(|i| entries[*i].file.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                }
+            }
+        };
+        let i = match found {
+            Ok(i) => i,
+            Err(p) => return (None, vec![p]),
+        };
+        let e = &entries[i];
+        if e.code == "attachment" {
+            return (
+                None,
+                vec![format!(
+                    "{}: document: {} is an attachment, kept byte for byte; attach the right file with a later step instead",
+                    node_at("document"),
+                    e.file
+                )],
+            );
+        }
+        if let Some(by) = &e.superseded_by {
+            return (
+                None,
+                vec![format!(
+                    "{}: document: {} is superseded by {by}; correct {by}",
+                    node_at("document"),
+                    e.file
+                )],
+            );
+        }
+        let Some((d, origin_stage)) = self.origin(i) else {
+            return (
+                None,
+                vec![format!(
+                    "{}: document: {} cannot be rendered again",
+                    node_at("document"),
+                    e.file
+                )],
+            );
+        };
+        let shown = shown_keys(engine, d);
+        let mut problems = Vec::new();
+        let corrected: Vec<&String> = checked
+            .values
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "document" | "correction-reason"))
+            .collect();
+        for k in &corrected {
+            if !shown.contains(&k.as_str()) {
+                problems.push(format!(
+                    "{}: {k}: {} does not show `{k}`; it shows: {}",
+                    node_at(k),
+                    e.file,
+                    shown.join(", ")
+                ));
+            }
+        }
+        if corrected.is_empty() {
+            problems.push(format!(
+                "{}: give at least one corrected value; {} shows: {}",
+                step.origin,
+                e.file,
+                shown.join(", ")
+            ));
+        } else if problems.is_empty() {
+            let now = self.rerender_data(i, origin_stage, before, None);
+            if corrected
+                .iter()
+                .all(|k| now.get(k.as_str()) == checked.values.get(k.as_str()))
+            {
+                problems.push(format!(
+                    "{}: nothing to correct: {} already shows the value{} given",
+                    step.origin,
+                    e.file,
+                    if corrected.len() == 1 { "" } else { "s" }
+                ));
+            }
+        }
+        (Some(i), problems)
+    }
+
+    /// The procedure's rules across the pack's data once this step's values
+    /// are in: a postcode needs its address, dates in the order the
+    /// procedure takes them, one attendance per meeting. Returns positioned
+    /// data problems, a refusal of the step itself, and warnings.
+    fn rules(
+        &self,
+        spec: &StepSpec,
+        step: &Step<'_>,
+        checked: &data::Checked,
+        acc: &serde_json::Map<String, serde_json::Value>,
+        referral: &str,
+    ) -> (Vec<String>, Option<String>, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut warnings = Vec::new();
+        let at = |k: &str| {
+            checked
+                .nodes
+                .get(k)
+                .map_or_else(|| step.origin.to_owned(), |n| position(step.origin, n))
+        };
+        let get = |k: &str| acc.get(k).and_then(|v| v.as_str());
+        let given = |k: &str| checked.values.get(k).and_then(|v| v.as_str());
+        for (address, postcode) in [
+            ("paying-parent-address", "paying-parent-postcode"),
+            ("court-address", "court-postcode"),
+            ("client-address", "client-postcode"),
+        ] {
+            if acc.contains_key(postcode) && !acc.contains_key(address) {
+                problems.push(format!(
+                    "{}: {postcode}: a postcode is given without {address}; give the address lines too",
+                    at(postcode)
+                ));
+            }
+        }
+        let hearing = get("hearing-date");
+        if let Some(h) = given("hearing-date") {
+            if h < referral {
+                problems.push(format!(
+                    "{}: hearing-date: the hearing ({h}) is before the referral ({referral})",
+                    at("hearing-date")
+                ));
+            }
+            if let Some(i) = get("issue-date")
+                && given("issue-date").is_none()
+                && h < i
+            {
+                problems.push(format!(
+                    "{}: hearing-date: the hearing ({h}) is before the date of issue ({i})",
+                    at("hearing-date")
+                ));
+            }
+        }
+        if let Some(i) = given("issue-date") {
+            if i < referral {
+                problems.push(format!(
+                    "{}: issue-date: the date of issue ({i}) is before the referral ({referral})",
+                    at("issue-date")
+                ));
+            }
+            if let Some(h) = hearing
+                && i > h
+            {
+                problems.push(format!(
+                    "{}: issue-date: the date of issue ({i}) is after the hearing ({h})",
+                    at("issue-date")
+                ));
+            }
+        }
+        if let Some(f) = given("fee-paid-on") {
+            if f < referral {
+                problems.push(format!(
+                    "{}: fee-paid-on: the fee was paid ({f}) before the referral ({referral})",
+                    at("fee-paid-on")
+                ));
+            }
+            let today = step.date.to_string();
+            if f > today.as_str() {
+                problems.push(format!(
+                    "{}: fee-paid-on: the fee was paid ({f}) after this step's date ({today}); record a fee once it is paid",
+                    at("fee-paid-on")
+                ));
+            }
+        }
+        let date = step.date.to_string();
+        let mut rule = None;
+        let kind = self.manifest.kind;
+        match (spec.name, kind) {
+            ("outcome", PackKind::FaceToFace) => {
+                if given("visit-outcome") == Some("failed-to-attend") {
+                    problems.push(format!(
+                        "{}: visit-outcome: a missed meeting is recorded with step `attendance` (--set attendance=failed-to-attend), once for each meeting; the pack closes as `{FAILED_TO_ATTEND}` when the client fails to attend more than twice",
+                        at("visit-outcome")
+                    ));
+                }
+                if let Some(m) = get("meeting-date")
+                    && date.as_str() < m
+                {
+                    rule = Some(format!(
+                        "it is dated {date}, before the meeting ({m}); record the outcome on or after the meeting date"
+                    ));
+                }
+            }
+            ("outcome", _) => {
+                if let Some(h) = hearing
+                    && date.as_str() < h
+                {
+                    rule = Some(format!(
+                        "it is dated {date}, before the hearing ({h}); record the outcome on or after the hearing date"
+                    ));
+                }
+            }
+            ("second-pv-check", _) => {
+                if let Some(h) = hearing {
+                    if date.as_str() > h {
+                        rule = Some(format!(
+                            "it is dated {date}, after the hearing ({h}); the second PV check is made 48 hours before the hearing"
+                        ));
+                    } else if let Ok(hd) = Date::parse(h) {
+                        let days = hd.days() - step.date.days();
+                        if days > 2 {
+                            warnings.push(format!(
+                                "the second PV check is dated {date}, {days} days before the hearing ({h}): earlier than the 48 hours before the hearing that the procedure asks for"
+                            ));
+                        }
+                    }
+                }
+            }
+            ("attendance", _) => {
+                let meeting = get("meeting-date").unwrap_or_default();
+                let since = self
+                    .manifest
+                    .stages
+                    .iter()
+                    .rposition(|s| s.step == "appointment" || s.step == "rearrange")
+                    .map_or(0, |i| i + 1);
+                if let Some(done) = self.manifest.stages[since..]
+                    .iter()
+                    .find(|s| s.step == "attendance")
+                {
+                    rule = Some(format!(
+                        "attendance at the meeting on {meeting} was already recorded on {}; rearrange the meeting (step `rearrange`) before recording attendance again",
+                        done.date
+                    ));
+                } else if date.as_str() < meeting {
+                    rule = Some(format!(
+                        "it is dated {date}, before the meeting ({meeting}); record attendance on or after the meeting date"
+                    ));
+                }
+            }
+            _ => {}
+        }
+        (problems, rule, warnings)
     }
 
     /// Checks the pack against its manifest: every entry present with its
@@ -866,7 +1505,14 @@ impl Pack {
         }
         let mut last: Option<&str> = None;
         let mut last_date = "";
+        let mut closed = false;
         for s in &m.stages {
+            if closed {
+                problems.push(format!(
+                    "stage `{}` follows a stage that closed the pack",
+                    s.step
+                ));
+            }
             let ok = m
                 .kind
                 .next_after(last)
@@ -886,17 +1532,21 @@ impl Pack {
                     escape_control(&s.step)
                 ));
             }
-            last = Some(&s.step);
+            let spec = m.kind.step(&s.step);
+            if !spec.is_some_and(|spec| spec.side) {
+                last = Some(&s.step);
+            }
+            closed = spec.is_some_and(|spec| spec.closes != Closes::No);
             last_date = &s.date;
         }
-        let closes = last
-            .and_then(|l| m.kind.step(l))
-            .map_or(Closes::No, |s| s.closes);
-        let want = match closes {
-            Closes::No => Status::Open,
-            Closes::Completed => Status::Completed,
-            Closes::Cancelled => Status::Cancelled,
-        };
+        let (want, resolution) = status_after(m.kind, &m.stages);
+        if m.resolution.as_deref() != resolution {
+            problems.push(format!(
+                "the manifest gives the resolution {:?}, but its stages give {:?}",
+                m.resolution.as_deref().unwrap_or("none"),
+                resolution.unwrap_or("none")
+            ));
+        }
         if m.stages.is_empty() {
             problems.push("the manifest records no stages".into());
         } else if m.status != want {
@@ -910,6 +1560,108 @@ impl Pack {
     }
 }
 
+/// The status (and resolution) a pack's stages give it: its last stage's
+/// `closes`; a face-to-face client who fails to attend more than twice
+/// closes the pack as [`FAILED_TO_ATTEND`].
+fn status_after(kind: PackKind, stages: &[Stage]) -> (Status, Option<&'static str>) {
+    let Some(last) = stages.last() else {
+        return (Status::Open, None);
+    };
+    let missed = |s: &Stage| {
+        s.step == "attendance"
+            && s.data.get("attendance").and_then(|v| v.as_str()) == Some("failed-to-attend")
+    };
+    if kind == PackKind::FaceToFace
+        && missed(last)
+        && stages.iter().filter(|s| missed(s)).count() > 2
+    {
+        return (Status::Completed, Some(FAILED_TO_ATTEND));
+    }
+    let status = match kind.step(&last.step).map_or(Closes::No, |s| s.closes) {
+        Closes::No => Status::Open,
+        Closes::Completed => Status::Completed,
+        Closes::Cancelled => Status::Cancelled,
+    };
+    (status, None)
+}
+
+/// `origin:line:column` of a node (just `origin` when it has no position).
+fn position(origin: &str, n: &Node) -> String {
+    if n.pos.line == 0 {
+        origin.to_owned()
+    } else {
+        format!("{origin}:{}:{}", n.pos.line, n.pos.column)
+    }
+}
+
+/// The data keys document `d` shows: its definition's fields not fixed by
+/// the step, and, for a letter, its recipient's keys.
+fn shown_keys(engine: &Engine, d: &DocSpec) -> Vec<&'static str> {
+    let Some(letter) = engine.catalog().letter(d.code) else {
+        return Vec::new();
+    };
+    let mut keys: Vec<&'static str> = Vec::new();
+    if letter.kind == DocKind::Letter
+        && let Some(r) = d.recipient
+    {
+        keys.extend(r);
+    }
+    for f in &letter.fields {
+        if d.fixed.iter().any(|(k, _)| *k == f.name) {
+            continue;
+        }
+        if let Some(spec) = data::key_spec(&f.name)
+            && !keys.contains(&spec.name)
+        {
+            keys.push(spec.name);
+        }
+    }
+    keys
+}
+
+fn render_doc(
+    engine: &Engine,
+    d: &DocSpec,
+    tree: &Node,
+    origin: &str,
+) -> Result<(Vec<u8>, usize), PackError> {
+    let request = engine
+        .validate(tree, origin)
+        .map_err(|e| document_error(d, &e))?;
+    let rendered = engine
+        .render(&request, &RenderOptions::default())
+        .map_err(|e| PackError::Render {
+            code: d.code.into(),
+            source: Box::new(e),
+        })?;
+    Ok((rendered.pdf, rendered.pages))
+}
+
+fn rendered_entry(
+    file: &str,
+    code: &str,
+    title: &str,
+    version: u32,
+    stage: &str,
+    pdf: &[u8],
+    pages: usize,
+) -> Entry {
+    Entry {
+        file: file.to_owned(),
+        code: code.to_owned(),
+        title: title.to_owned(),
+        version,
+        stage: stage.to_owned(),
+        status: EntryStatus::Current,
+        superseded_by: None,
+        media_type: MediaType::Pdf.mime().into(),
+        size: pdf.len() as u64,
+        sha256: sha256_hex(pdf),
+        pages: Some(pages),
+        original_name: None,
+    }
+}
+
 fn missing(origin: &str, key: &str, why: &str) -> String {
     let label = data::key_spec(key).map_or("", |k| k.label);
     format!("{origin}: {key} ({label}) is required: {why}")
@@ -920,21 +1672,50 @@ fn missing(origin: &str, key: &str, why: &str) -> String {
 fn document_tree(
     engine: &Engine,
     d: &DocSpec,
-    step: &Step<'_>,
+    date: Date,
     reference: &str,
     acc: &serde_json::Map<String, serde_json::Value>,
     checked: &data::Checked,
 ) -> Node {
-    let node_for = |k: &str| -> Option<Node> {
+    let raw = |k: &str| -> Option<Node> {
+        // This step's node (with its position) only when it is the value
+        // in use: a re-rendered document may be given other values.
         checked
             .nodes
             .get(k)
+            .filter(|_| checked.values.get(k) == acc.get(k))
             .cloned()
             .or_else(|| acc.get(k).map(data::value_node))
     };
+    // An address whose first line names its addressee (the court's name as
+    // the first line of `court-address`) would print the name twice.
+    let node_for = |k: &str| -> Option<Node> {
+        let n = raw(k)?;
+        let name_key = match k {
+            "court-address" => "court",
+            "paying-parent-address" => "paying-parent-name",
+            "client-address" => "client-name",
+            _ => return Some(n),
+        };
+        let name = acc
+            .get(name_key)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        if let TreeValue::Seq(items) = &n.value
+            && items.len() > 1
+            && let TreeValue::Scalar { text, .. } = &items[0].value
+            && same_name(text, name)
+        {
+            return Some(Node {
+                value: TreeValue::Seq(items[1..].to_vec()),
+                pos: n.pos,
+            });
+        }
+        Some(n)
+    };
     let mut top = vec![
         ("letter", data::text(d.code)),
-        ("date", data::text(&step.date.to_string())),
+        ("date", data::text(&date.to_string())),
         ("reference", data::text(reference)),
     ];
     let letter = engine.catalog().letter(d.code);
@@ -961,6 +1742,19 @@ fn document_tree(
     }
     top.push(("fields", data::map_node(fields)));
     data::map_node(top)
+}
+
+/// Whether an address line is the addressee's name (ignoring case, spaces
+/// and punctuation).
+fn same_name(line: &str, name: &str) -> bool {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let n = norm(name);
+    !n.is_empty() && norm(line) == n
 }
 
 fn document_error(d: &DocSpec, e: &RequestError) -> PackError {
@@ -1031,5 +1825,115 @@ mod tests {
             sign(b"Jefe", b"what do ya want for nothing?"),
             "hmac-sha256:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+    fn stage(step: &str, data: serde_json::Value) -> Stage {
+        Stage {
+            step: step.into(),
+            date: "2026-03-02".into(),
+            data: data.as_object().cloned().unwrap_or_default(),
+            added: Vec::new(),
+            superseded: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_third_missed_meeting_closes_a_face_to_face_pack() {
+        let missed = || {
+            stage(
+                "attendance",
+                serde_json::json!({"attendance": "failed-to-attend"}),
+            )
+        };
+        let attended = stage("attendance", serde_json::json!({"attendance": "attended"}));
+        let mut stages = vec![
+            stage("create", serde_json::json!({})),
+            stage("appointment", serde_json::json!({})),
+        ];
+        stages.push(missed());
+        stages.push(missed());
+        assert_eq!(
+            status_after(PackKind::FaceToFace, &stages),
+            (Status::Open, None)
+        );
+        stages.push(attended);
+        assert_eq!(
+            status_after(PackKind::FaceToFace, &stages),
+            (Status::Open, None)
+        );
+        stages.push(missed());
+        assert_eq!(
+            status_after(PackKind::FaceToFace, &stages),
+            (Status::Completed, Some(FAILED_TO_ATTEND))
+        );
+        stages.push(stage("cancel", serde_json::json!({})));
+        assert_eq!(
+            status_after(PackKind::FaceToFace, &stages),
+            (Status::Cancelled, None)
+        );
+    }
+
+    #[test]
+    fn verify_places_side_steps_and_checks_the_resolution() {
+        let pack = |stages: Vec<Stage>, status, resolution: Option<&str>| Pack {
+            manifest: Manifest {
+                format: FORMAT.into(),
+                generator: "test".into(),
+                kind: PackKind::LiabilityOrder,
+                reference: String::new(),
+                region: String::new(),
+                status,
+                stages,
+                entries: Vec::new(),
+                resolution: resolution.map(str::to_owned),
+            },
+            files: BTreeMap::new(),
+            encrypted: false,
+            read_as: None,
+        };
+        let s = |step: &str| stage(step, serde_json::json!({}));
+        let good = pack(
+            vec![
+                s("create"),
+                s("court-fee"),
+                s("court-fee"),
+                s("cover-letter"),
+                s("cancel"),
+            ],
+            Status::Cancelled,
+            None,
+        );
+        assert_eq!(good.verify(), Vec::<String>::new());
+        assert_eq!(
+            good.main_stage().map(|s| s.step.as_str()),
+            Some("cover-letter")
+        );
+        let after_close = pack(
+            vec![s("create"), s("cancel"), s("court-fee")],
+            Status::Cancelled,
+            Some(FAILED_TO_ATTEND),
+        );
+        assert_eq!(
+            after_close.verify(),
+            [
+                "stage `court-fee` follows a stage that closed the pack",
+                "the manifest gives the resolution \"Failed To Attend\", but its stages give \"none\"",
+                "the manifest says the pack is cancelled, but its last stage makes it open",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_address_line_naming_the_addressee_is_the_same_name() {
+        assert!(same_name(
+            "Newcastle Magistrates' Court",
+            "newcastle magistrates court"
+        ));
+        assert!(same_name(
+            " NEWCASTLE MAGISTRATES’ COURT ",
+            "Newcastle Magistrates' Court"
+        ));
+        assert!(!same_name("The Law Courts", "Newcastle Magistrates' Court"));
+        assert!(!same_name("", ""));
     }
 }
