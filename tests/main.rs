@@ -3,6 +3,7 @@
 
 mod batch;
 mod common;
+mod conventions;
 mod letters;
 mod pack;
 

@@ -47,9 +47,6 @@ pub struct Args {
     /// Render only share K of N (by input position), e.g. 2/3.
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
-    /// No progress output.
-    #[arg(long, short)]
-    quiet: bool,
     /// Print every problem of a failing request, not just the first (messages
     /// never quote names, addresses, postcodes or references).
     #[arg(long)]
@@ -85,7 +82,8 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         resume: args.resume,
         default_letter: args.letter.clone(),
     };
-    let terminal = std::io::stderr().is_terminal() && !args.quiet;
+    let quiet = super::verbosity().is_quiet();
+    let terminal = std::io::stderr().is_terminal() && !quiet;
     let bar = terminal.then(|| {
         let total = batch::input::files(&args.inputs, Some(&args.out))
             .map(|f| batch::input::count(&f))
@@ -134,7 +132,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             if failed > 0 {
                 pb.set_message(format!("{failed} failed"));
             }
-        } else if !args.quiet && last_line.elapsed() >= Duration::from_secs(5) {
+        } else if !quiet && last_line.elapsed() >= Duration::from_secs(5) {
             last_line = Instant::now();
             let rate = done as f64 / start.elapsed().as_secs_f64().max(1e-9);
             eprintln!("progress: {done} done, {failed} failed, {rate:.0} letters/s");
@@ -146,7 +144,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     match result {
         Ok(s) => {
             let secs = start.elapsed().as_secs_f64();
-            if !args.quiet || s.failed > 0 {
+            if !quiet || s.failed > 0 {
                 let mut line = format!(
                     "rendered {}, failed {}, skipped {} (already done)",
                     s.rendered, s.failed, s.skipped

@@ -27,10 +27,11 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
                     "{}",
                     serde_json::json!({"ok": true, "letters": letters, "paragraphs": paragraphs, "problems": []})
                 );
-            } else {
+            } else if !super::verbosity().is_quiet() {
                 println!(
                     "catalog ok: {letters} letters, {paragraphs} paragraphs, every template compiles"
                 );
+                println!("catalog sha256 {}", c.digest());
             }
             OK
         }

@@ -226,12 +226,12 @@ fn print_out(text: &str) {
 struct Fail(i32);
 
 fn usage(msg: impl std::fmt::Display) -> Fail {
-    eprintln!("error: {msg}");
+    super::print_error_message(msg);
     Fail(CONFIG_ERROR)
 }
 
 fn failed(msg: impl std::fmt::Display) -> Fail {
-    eprintln!("error: {msg}");
+    super::print_error_message(msg);
     Fail(INPUT_FAILED)
 }
 
@@ -401,6 +401,9 @@ fn attachment_detail(e: &PackError, a: &DataArgs) {
 }
 
 fn report(pack: &Pack, path: &Path, step: &str) {
+    if super::verbosity().is_quiet() {
+        return;
+    }
     let m = pack.manifest();
     let added = pack.stage().map_or(0, |s| s.added.len());
     println!(
@@ -606,7 +609,9 @@ fn verify(a: VerifyArgs) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
     let pack = read_pack(&a.pack, password.as_deref())?;
     let problems = pack.verify();
-    if problems.is_empty() {
+    if problems.is_empty() && super::verbosity().is_quiet() {
+        Ok(())
+    } else if problems.is_empty() {
         let m = pack.manifest();
         println!(
             "{}: ok: {} entries match the manifest's SHA-256, nothing missing or extra; {} stages, status {}",
@@ -635,6 +640,9 @@ fn export_bundle(a: BundleArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     .map_err(|e| pack_failed(&e))?;
     write_atomic_with(&a.out, |f| std::io::Write::write_all(f, &b.pdf))
         .map_err(|e| failed(format!("cannot write {}: {e}", a.out.display())))?;
+    if super::verbosity().is_quiet() {
+        return Ok(());
+    }
     println!(
         "{}: court bundle of {} documents, {} pages",
         a.out.display(),
@@ -670,6 +678,9 @@ fn extract(a: ExtractArgs) -> Result<(), Fail> {
         let target = a.out.join(name);
         write_atomic_with(&target, |f| std::io::Write::write_all(f, bytes))
             .map_err(|e| failed(format!("cannot write {}: {e}", target.display())))?;
+    }
+    if super::verbosity().is_quiet() {
+        return Ok(());
     }
     println!(
         "{}: {} files extracted",

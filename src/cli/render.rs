@@ -87,6 +87,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     let mut failed = 0;
     for input in &args.requests {
         match render_one(&engine, input, &args.out, into_dir) {
+            Ok(_) if super::verbosity().is_quiet() => {}
             Ok(path) => eprintln!("wrote {}", path.display()),
             Err(_) => failed += 1,
         }
