@@ -4,11 +4,39 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The built `letterkit` binary, ready to run in `dir`.
+/// The built `letterkit` binary, ready to run in `dir` (with colour off
+/// whatever the environment says, so pinned stderr stays plain text).
 pub fn letterkit(dir: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_letterkit"));
-    c.current_dir(dir);
+    c.current_dir(dir).env_remove("CLICOLOR_FORCE");
     c
+}
+
+/// What a test that needs poppler says when `pdftotext` or `pdffonts` is missing.
+pub const NEED_POPPLER: &str = "these tests need poppler-utils: apt-get install poppler-utils";
+
+/// `None` when every tool in `tools` runs (`TOOL -v`), else [`NEED_POPPLER`].
+pub fn missing_tools(tools: &[&str]) -> Option<&'static str> {
+    let runs = |t: &&str| {
+        Command::new(t)
+            .arg("-v")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok()
+    };
+    (!tools.iter().all(runs)).then_some(NEED_POPPLER)
+}
+
+/// Fails the calling test with one clear line when poppler-utils is missing
+/// (checked once per test run), instead of an `expect` on a spawn error.
+pub fn need_poppler() {
+    static MISSING: std::sync::OnceLock<Option<&'static str>> = std::sync::OnceLock::new();
+    if let Some(msg) = MISSING.get_or_init(|| missing_tools(&["pdftotext", "pdffonts"])) {
+        // Not `panic!`: no "panicked at" line or backtrace hint, just the message.
+        eprintln!("{msg}");
+        std::panic::resume_unwind(Box::new(*msg));
+    }
 }
 
 /// The repository root.
@@ -18,6 +46,7 @@ pub fn root() -> PathBuf {
 
 /// The text of a PDF as `pdftotext` extracts it (reading order, normal spaces).
 pub fn pdf_text(pdf: &[u8]) -> String {
+    need_poppler();
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("x.pdf");
     std::fs::write(&p, pdf).expect("write pdf");
@@ -101,11 +130,13 @@ pub fn read_text(path: &Path) -> String {
 }
 
 /// Squashes white space like [`squash`] and rejoins words that line breaking
-/// split after a hyphen (`face-to-\nface` extracts as `face-to- face`).
+/// split after a hyphen or a slash (`face-to-\nface` extracts as
+/// `face-to- face`, `www.gov.uk/\ndwp` as `www.gov.uk/ dwp`).
 pub fn normalise_extracted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for word in text.split_whitespace() {
-        let hyphen_break = out.ends_with('-')
+        // A line broken after a hyphen or a slash (a web address) rejoins.
+        let hyphen_break = (out.ends_with('-') || out.ends_with('/'))
             && out[..out.len() - 1]
                 .chars()
                 .next_back()
@@ -198,6 +229,7 @@ pub struct PdfFont {
 
 /// The fonts of a PDF as `pdffonts` (poppler-utils) lists them.
 pub fn pdf_fonts(pdf: &[u8]) -> Vec<PdfFont> {
+    need_poppler();
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("x.pdf");
     std::fs::write(&p, pdf).expect("write pdf");

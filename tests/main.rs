@@ -5,6 +5,7 @@ mod batch;
 mod batch_safety;
 mod catalog_msgs;
 mod common;
+mod conventions;
 mod letters;
 mod pack;
 mod pack_procedure;

@@ -366,6 +366,41 @@ pub struct Catalog {
     pub settings: Settings,
     letters: BTreeMap<String, Letter>,
     paragraphs: BTreeMap<String, Paragraph>,
+    digest: String,
+}
+
+/// Whether `path` (relative, `/`-separated) is a file a catalog is made of:
+/// `catalog.yaml`, or a file under `letters/` or `paragraphs/`.
+fn is_catalog_file(path: &str) -> bool {
+    path == "catalog.yaml" || path.starts_with("letters/") || path.starts_with("paragraphs/")
+}
+
+/// The catalog digest of a set of files: see [`Catalog::digest`].
+///
+/// `files` holds (path relative to the catalog root with `/` separators,
+/// contents); files that are not part of a catalog are left out, and the
+/// order they come in does not matter.
+pub fn digest_of<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut files: Vec<(&str, &[u8])> = files
+        .into_iter()
+        .filter(|(p, _)| is_catalog_file(p))
+        .collect();
+    files.sort_unstable();
+    let mut h = Sha256::new();
+    for (path, bytes) in files {
+        h.update((path.len() as u64).to_be_bytes());
+        h.update(path.as_bytes());
+        h.update((bytes.len() as u64).to_be_bytes());
+        h.update(bytes);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The digest of the catalog compiled into the binary (the same as
+/// `Catalog::builtin()?.digest()`, without parsing anything).
+pub fn builtin_digest() -> String {
+    digest_of(embedded::FILES.iter().map(|(p, t)| (*p, t.as_bytes())))
 }
 
 fn at<T>(file: &str, s: &Spanned<T>, message: impl Into<String>) -> Problem {
@@ -584,6 +619,7 @@ impl Catalog {
         files: Vec<SourceFile>,
         shown: &dyn Fn(&str) -> String,
     ) -> Result<Catalog, CatalogError> {
+        let digest = digest_of(files.iter().map(|f| (f.path.as_str(), f.text.as_bytes())));
         let mut problems = Vec::new();
         let mut settings = None;
         let mut raw_letters = Vec::new();
@@ -666,6 +702,7 @@ impl Catalog {
             settings,
             letters,
             paragraphs,
+            digest,
         };
         let locate = |file: &str, needle: &str| -> (u32, u32) {
             files
@@ -690,6 +727,27 @@ impl Catalog {
             problems.dedup();
             Err(CatalogError { problems })
         }
+    }
+
+    /// The catalog's digest: lowercase hex SHA-256 over its files, the same
+    /// for the built-in catalog and for a `--catalog DIR` holding the same
+    /// files. It names the exact wording a letter was made from, so it is
+    /// stable across machines, builds and versions of letterkit:
+    ///
+    /// - the files are `catalog.yaml` and every file under `letters/` and
+    ///   `paragraphs/` that the catalog is loaded from, each named by its
+    ///   path relative to the catalog root with `/` separators
+    ///   (`letters/CMSL5502.yaml`);
+    /// - they are taken in ascending byte order of those paths;
+    /// - for each file the hash reads the path's length in bytes as a
+    ///   big-endian u64, the path's UTF-8 bytes, the contents' length in bytes
+    ///   as a big-endian u64, then the contents, byte for byte (no newline
+    ///   conversion).
+    ///
+    /// Any change to any byte, a renamed file, an added or a removed file
+    /// changes the digest; nothing else does.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// All letters, by code.

@@ -53,9 +53,6 @@ pub struct Args {
     /// Render only share K of N (by input position), e.g. 2/3.
     #[arg(long, value_name = "K/N")]
     shard: Option<Shard>,
-    /// No progress output.
-    #[arg(long, short)]
-    quiet: bool,
     /// Print every problem of a failing request, not just the first five
     /// (messages never quote names, addresses, postcodes or references).
     #[arg(long)]
@@ -91,7 +88,8 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         resume: args.resume,
         default_letter: args.letter.clone(),
     };
-    let terminal = std::io::stderr().is_terminal() && !args.quiet;
+    let quiet = super::verbosity().is_quiet();
+    let terminal = std::io::stderr().is_terminal() && !quiet;
     let bar = terminal.then(|| {
         let total = batch::input::files(&args.inputs, Some(&args.out))
             .map(|f| batch::input::count(&f))
@@ -135,7 +133,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             if failed > 0 {
                 pb.set_message(format!("{failed} failed"));
             }
-        } else if !args.quiet && last_line.elapsed() >= Duration::from_secs(5) {
+        } else if !quiet && last_line.elapsed() >= Duration::from_secs(5) {
             last_line = Instant::now();
             let rate = done as f64 / start.elapsed().as_secs_f64().max(1e-9);
             errln!("progress: {done} done, {failed} failed, {rate:.0} letters/s");
@@ -218,7 +216,7 @@ fn report(args: &Args, s: &batch::Summary, stopped: Option<&str>, secs: f64) {
         }
         outln!("{doc}");
     }
-    if !args.quiet || s.failed > 0 || stopped.is_some() {
+    if !super::verbosity().is_quiet() || s.failed > 0 || stopped.is_some() {
         let mut line = format!(
             "rendered {}, failed {}, skipped {} (already done)",
             s.rendered, s.failed, s.skipped

@@ -54,9 +54,12 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
                     paragraphs: Some(paragraphs),
                     problems: Vec::new(),
                 })
+            } else if super::verbosity().is_quiet() {
+                String::new()
             } else {
                 format!(
-                    "catalog ok: {letters} letters, {paragraphs} paragraphs, every template compiles\n"
+                    "catalog ok: {letters} letters, {paragraphs} paragraphs, every template compiles\ncatalog sha256 {}\n",
+                    c.digest()
                 )
             };
             print_out(&out)

@@ -23,6 +23,7 @@ use letterkit::pack::{
 use letterkit::request::Date;
 use letterkit::request::tree::{self, Key, Node, Pos, Value};
 
+use super::output::{errln, outln};
 use super::{CONFIG_ERROR, INPUT_FAILED, OK, print_error};
 
 /// Court packs: create one, take its steps in order, show, verify, bundle.
@@ -350,7 +351,7 @@ fn parse_kind(s: &str) -> Result<PackKind, String> {
 }
 
 /// `writeln!` into a String (writing to a String cannot fail).
-macro_rules! outln {
+macro_rules! pushln {
     ($o:expr) => {{ $o.push('\n'); }};
     ($o:expr, $($t:tt)*) => {{
         use std::fmt::Write as _;
@@ -368,12 +369,12 @@ fn print_out(text: &str) {
 struct Fail(i32);
 
 fn usage(msg: impl std::fmt::Display) -> Fail {
-    eprintln!("error: {msg}");
+    super::print_error_message(msg);
     Fail(CONFIG_ERROR)
 }
 
 fn failed(msg: impl std::fmt::Display) -> Fail {
-    eprintln!("error: {msg}");
+    super::print_error_message(msg);
     Fail(INPUT_FAILED)
 }
 
@@ -531,7 +532,7 @@ fn parse_date(s: &str) -> Result<Date, Fail> {
 
 fn read_pack(path: &Path, password: Option<&[u8]>) -> Result<Pack, Fail> {
     read_pack_or(path, password).map_err(|(msg, code)| {
-        eprint!("{msg}");
+        super::output::err(msg.trim_end());
         Fail(code)
     })
 }
@@ -590,7 +591,7 @@ fn attachment_detail(e: &PackError, a: &DataArgs) {
         && a.personal_data
         && let Some(p) = a.attach.get(index.saturating_sub(1))
     {
-        eprintln!("  the attachment: {}", p.display());
+        errln!("  the attachment: {}", p.display());
     }
 }
 
@@ -626,6 +627,9 @@ struct VerifyJson<'a> {
 }
 
 fn report(pack: &Pack, path: &Path, step: &str, signed: bool, json: bool) {
+    if super::verbosity().is_quiet() && !json {
+        return;
+    }
     let m = pack.manifest();
     let stage = pack.stage();
     let added = stage.map_or(0, |s| s.added.len());
@@ -649,7 +653,7 @@ fn report(pack: &Pack, path: &Path, step: &str, signed: bool, json: bool) {
         ));
         return;
     }
-    println!(
+    outln!(
         "{}: {} pack, step `{step}` recorded; {} added ({} in the pack)",
         path.display(),
         m.kind,
@@ -664,10 +668,10 @@ fn report(pack: &Pack, path: &Path, step: &str, signed: bool, json: bool) {
                 .find(|e| &e.file == old)
                 .and_then(|e| e.superseded_by.as_deref())
                 .unwrap_or("?");
-            println!("superseded: {old} by {by}");
+            outln!("superseded: {old} by {by}");
         }
         for w in &s.warnings {
-            eprintln!("warning: {w}");
+            errln!("warning: {w}");
         }
     }
     let missed = m
@@ -679,7 +683,7 @@ fn report(pack: &Pack, path: &Path, step: &str, signed: bool, json: bool) {
         })
         .count();
     if step == "attendance" && missed > 0 && m.status == letterkit::pack::Status::Open {
-        println!(
+        outln!(
             "the client has failed to attend {missed} time{}; the pack closes as `{}` if they fail to attend more than twice",
             if missed == 1 { "" } else { "s" },
             letterkit::pack::FAILED_TO_ATTEND
@@ -687,8 +691,8 @@ fn report(pack: &Pack, path: &Path, step: &str, signed: bool, json: bool) {
     }
     if pack.next_steps().is_empty() {
         match m.resolution.as_deref() {
-            Some(r) => println!("the pack is closed ({}: {r})", m.status.name()),
-            None => println!("the pack is closed ({})", m.status.name()),
+            Some(r) => outln!("the pack is closed ({}: {r})", m.status.name()),
+            None => outln!("the pack is closed ({})", m.status.name()),
         }
     } else {
         let side = pack.side_steps();
@@ -697,7 +701,7 @@ fn report(pack: &Pack, path: &Path, step: &str, signed: bool, json: bool) {
         } else {
             format!(" (beside it: {})", side.join(", "))
         };
-        println!("next: {}{beside}", pack.next_steps().join(" or "));
+        outln!("next: {}{beside}", pack.next_steps().join(" or "));
     }
 }
 
@@ -736,7 +740,7 @@ fn lock_pack(pack: &Path) -> Result<Lock, Fail> {
 fn tidy(dir: &Path, name: &str) {
     let removed = files::remove_stale_temps(dir, Some(name));
     if removed > 0 {
-        eprintln!(
+        errln!(
             "note: removed {} that an interrupted command left beside {name}",
             count(removed, "temporary copy", "temporary copies")
         );
@@ -777,13 +781,13 @@ fn check_signature(pack: &Pack, key: Option<&[u8]>, changing: bool) -> Result<Si
                 "the pack is signed, but no office key is configured, so its manifest cannot be checked; {KEY_HOW}"
             )));
         }
-        Signature::NotChecked => eprintln!(
+        Signature::NotChecked => errln!(
             "warning: the pack is signed, but no office key is configured, so an edit to its manifest cannot be detected; {KEY_HOW}"
         ),
-        Signature::Unsigned if changing && key.is_some() => eprintln!(
+        Signature::Unsigned if changing && key.is_some() => errln!(
             "warning: the pack is unsigned, so an edit made to its manifest before now cannot be detected; it is signed from this step on"
         ),
-        Signature::Unsigned => eprintln!(
+        Signature::Unsigned => errln!(
             "warning: the pack is unsigned: an edit to its manifest cannot be detected; to sign packs, {KEY_HOW}"
         ),
     }
@@ -838,7 +842,7 @@ fn create(a: CreateArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
         pack_failed(&e)
     })?;
     if key.is_none() {
-        eprintln!(
+        errln!(
             "warning: no office key is configured, so the pack is unsigned: an edit to its manifest cannot be detected; to sign packs, {KEY_HOW}"
         );
     }
@@ -896,7 +900,7 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
     let m = pack.manifest();
     let mut o = String::new();
     if a.json {
-        outln!(o, "{}", serde_json::to_string_pretty(m).unwrap_or_default());
+        pushln!(o, "{}", serde_json::to_string_pretty(m).unwrap_or_default());
         print_out(&o);
         return Ok(());
     }
@@ -906,9 +910,9 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
     } else {
         "(reference: add --personal-data to show)".to_owned()
     };
-    outln!(o, "{} pack {reference}", m.kind.title());
-    outln!(o, "region: {}", clean(&m.region));
-    outln!(
+    pushln!(o, "{} pack {reference}", m.kind.title());
+    pushln!(o, "region: {}", clean(&m.region));
+    pushln!(
         o,
         "status: {}{}{}",
         m.status.name(),
@@ -921,7 +925,7 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
             ""
         }
     );
-    outln!(
+    pushln!(
         o,
         "signature: {}",
         match signature {
@@ -932,30 +936,30 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
         }
     );
     if let Some(s) = pack.main_stage() {
-        outln!(o, "stage: {} ({})", clean(&s.step), clean(&s.date));
+        pushln!(o, "stage: {} ({})", clean(&s.step), clean(&s.date));
     }
     match (pack.next_steps().as_slice(), pack.side_steps().as_slice()) {
-        ([], []) => outln!(o, "next: nothing, the pack is closed"),
+        ([], []) => pushln!(o, "next: nothing, the pack is closed"),
         (next, side) => {
             for n in next {
                 let summary = m.kind.step(n).map_or("", |s| s.summary);
-                outln!(o, "next: {n}: {summary}");
+                pushln!(o, "next: {n}: {summary}");
             }
             if !side.is_empty() {
-                outln!(o, "beside it: {}", side.join(", "));
+                pushln!(o, "beside it: {}", side.join(", "));
             }
         }
     }
     let fees: Vec<&letterkit::pack::Stage> =
         m.stages.iter().filter(|s| s.step == "court-fee").collect();
     if !fees.is_empty() {
-        outln!(o, "\ncourt fees:");
+        pushln!(o, "\ncourt fees:");
         let mut pence: i64 = 0;
         for s in &fees {
             let get = |k: &str| s.data.get(k).and_then(|v| v.as_str()).unwrap_or("?");
             let amount = get("fee-amount");
             pence += letterkit::request::Money::parse(amount).map_or(0, |m| m.0);
-            outln!(
+            pushln!(
                 o,
                 "  {}  {:<45}  {}",
                 clean(get("fee-paid-on")),
@@ -963,7 +967,7 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
                 clean(&money(amount))
             );
         }
-        outln!(
+        pushln!(
             o,
             "  {} fee{} paid, {} in total",
             fees.len(),
@@ -971,11 +975,11 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
             letterkit::request::Money(pence).display()
         );
     }
-    outln!(o, "\nstages:");
+    pushln!(o, "\nstages:");
     for s in &m.stages {
-        outln!(o, "  {}  {}", clean(&s.date), clean(&s.step));
+        pushln!(o, "  {}  {}", clean(&s.date), clean(&s.step));
         for w in &s.warnings {
-            outln!(o, "      warning: {}", clean(w));
+            pushln!(o, "      warning: {}", clean(w));
         }
         for (k, v) in &s.data {
             // The reference identifies the case: shown only when asked, like the heading's.
@@ -993,10 +997,10 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
                     other => other.to_string(),
                 }
             };
-            outln!(o, "      {}: {}", clean(k), clean(&shown));
+            pushln!(o, "      {}: {}", clean(k), clean(&shown));
         }
     }
-    outln!(o, "\ndocuments:");
+    pushln!(o, "\ndocuments:");
     let rows: Vec<[String; 4]> = m
         .entries
         .iter()
@@ -1020,13 +1024,13 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
     let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
     let (w0, w1, w2) = (width(0), width(1), width(2));
     for r in &rows {
-        outln!(o, "  {:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]);
+        pushln!(o, "  {:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]);
     }
     let problems = pack.verify();
     if problems.is_empty() {
-        outln!(o, "\nverify: ok");
+        pushln!(o, "\nverify: ok");
     } else {
-        outln!(
+        pushln!(
             o,
             "\nverify: FAILS ({}; run `letterkit pack verify`)",
             count(problems.len(), "problem", "problems")
@@ -1062,7 +1066,7 @@ fn verify(a: VerifyArgs) -> Result<(), Fail> {
     let pack = match read_pack_or(&a.pack, password.as_deref()) {
         Ok(p) => p,
         Err((msg, code)) => {
-            eprint!("{msg}");
+            super::output::err(msg.trim_end());
             if a.json {
                 let first = msg
                     .lines()
@@ -1097,7 +1101,7 @@ fn verify(a: VerifyArgs) -> Result<(), Fail> {
                 Signature::NotChecked => "; manifest signature not checked (no office key)",
                 _ => "; unsigned",
             };
-            println!(
+            outln!(
                 "{}: ok: {} match the manifest's SHA-256, nothing missing or extra; {}, status {}{signed}",
                 a.pack.display(),
                 count(m.entries.len(), "entry", "entries"),
@@ -1175,7 +1179,10 @@ fn export_bundle(a: BundleArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
             count(b.left_out.len(), "document", "documents")
         )
     };
-    println!(
+    if super::verbosity().is_quiet() {
+        return Ok(());
+    }
+    outln!(
         "{}: {} of {}, {}{left}",
         a.out.display(),
         b.what,
@@ -1214,7 +1221,7 @@ fn extract(a: ExtractArgs) -> Result<(), Fail> {
         .map_err(failed)?;
     let removed = files::remove_stale_temps(&a.out, None);
     if removed > 0 {
-        eprintln!(
+        errln!(
             "note: removed {} that an interrupted command left in {}",
             count(removed, "temporary file", "temporary files"),
             a.out.display()
@@ -1238,7 +1245,10 @@ fn extract(a: ExtractArgs) -> Result<(), Fail> {
         files::write_atomic(&target, bytes)
             .map_err(|e| failed(format!("cannot write {}: {e}", target.display())))?;
     }
-    println!(
+    if super::verbosity().is_quiet() {
+        return Ok(());
+    }
+    outln!(
         "{}: {} extracted",
         a.out.display(),
         count(out.len(), "file", "files")
@@ -1313,7 +1323,7 @@ fn steps(a: StepsArgs) {
     }
     let mut o = String::new();
     for kind in kinds {
-        outln!(o, "{} ({})", kind.title(), kind.name());
+        pushln!(o, "{} ({})", kind.title(), kind.name());
         for s in kind.steps() {
             let after = if s.after.is_empty() {
                 "first step (`letterkit pack create`)".to_owned()
@@ -1326,8 +1336,8 @@ fn steps(a: StepsArgs) {
                 letterkit::pack::Closes::Cancelled => "; closes the pack as cancelled",
             };
             let side = if s.side { "; beside the path" } else { "" };
-            outln!(o, "  {}  [{after}{side}{close}]", s.name);
-            outln!(o, "      {}", s.summary);
+            pushln!(o, "  {}  [{after}{side}{close}]", s.name);
+            pushln!(o, "      {}", s.summary);
             for k in s.gives {
                 let need = if s.needs.contains(k) {
                     "required"
@@ -1337,7 +1347,7 @@ fn steps(a: StepsArgs) {
                     "optional"
                 };
                 let spec = key_spec(k);
-                outln!(
+                pushln!(
                     o,
                     "      {k:<24} {need:<29} {}: {}",
                     spec.map_or("", |s| s.label),
@@ -1345,24 +1355,24 @@ fn steps(a: StepsArgs) {
                 );
             }
             if s.corrects {
-                outln!(
+                pushln!(
                     o,
                     "      KEY                      at least one                  the corrected value of a key the document shows"
                 );
             }
             match s.attach {
                 Attach::None => {}
-                Attach::Optional => outln!(
+                Attach::Optional => pushln!(
                     o,
                     "      --attach FILE            optional                      PDF, PNG or JPEG"
                 ),
-                Attach::Required => outln!(
+                Attach::Required => pushln!(
                     o,
                     "      --attach FILE            at least one                  PDF, PNG or JPEG"
                 ),
             }
         }
-        outln!(o,);
+        pushln!(o,);
     }
     print_out(&o);
 }

@@ -223,7 +223,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         };
         match result {
             Ok(()) => {
-                if !args.json {
+                if !args.json && !super::verbosity().is_quiet() {
                     errln!("wrote {}", target.display());
                 }
                 written.push(json!({

@@ -4,7 +4,9 @@
 //! precompiled letter rules): the logo and sender zones, the address window,
 //! the body area and the footer. Lines are broken greedily with the font's own
 //! shaped widths (kerning included); headings keep with what follows,
-//! paragraphs leave no single widowed or orphaned line, table rows never split.
+//! paragraphs leave no single widowed or orphaned line, table rows never split,
+//! and the sign-off ("Yours sincerely" and the name) keeps with the end of the
+//! paragraph before it, so it never stands alone at the top of a page.
 
 mod breaking;
 
@@ -127,6 +129,8 @@ enum Piece {
         gap_before: f32,
         gap_after: f32,
         keep_with_next: bool,
+        /// The last lines keep with the next piece (the sign-off).
+        keep_end_with_next: bool,
     },
     /// One table row: drawn whole.
     Row {
@@ -206,7 +210,8 @@ impl Layouter<'_> {
     fn pieces(&self, blocks: &[Block]) -> Vec<Piece> {
         let width = RIGHT - LEFT;
         let mut out = Vec::new();
-        for block in blocks {
+        for (k, block) in blocks.iter().enumerate() {
+            let before_sign_off = blocks.get(k + 1).is_some_and(is_sign_off);
             match block {
                 Block::Heading { level, text } => {
                     let size = if *level == 1 { 16.0 } else { 12.5 };
@@ -222,6 +227,7 @@ impl Layouter<'_> {
                         gap_before: if *level == 1 { 0.0 } else { 8.0 },
                         gap_after: if *level == 1 { 10.0 } else { 4.0 },
                         keep_with_next: true,
+                        keep_end_with_next: false,
                     });
                 }
                 Block::Paragraph(inlines) => {
@@ -234,6 +240,7 @@ impl Layouter<'_> {
                         gap_before: 0.0,
                         gap_after: PARA_GAP,
                         keep_with_next: false,
+                        keep_end_with_next: before_sign_off,
                     });
                 }
                 Block::Bullet(inlines) => {
@@ -266,6 +273,7 @@ impl Layouter<'_> {
                         gap_before: 0.0,
                         gap_after: 3.0,
                         keep_with_next: false,
+                        keep_end_with_next: before_sign_off,
                     });
                 }
                 Block::Table(rows) => {
@@ -336,10 +344,13 @@ impl Layouter<'_> {
                 gap_before,
                 gap_after,
                 keep_with_next,
+                keep_end_with_next,
             } => {
                 let own_lines = if lines.len() <= 3 { lines.len() } else { 2 };
                 let own = gap_before + Self::lines_height(own_lines, *leading, *ascent);
-                if *keep_with_next && i + 1 < pieces.len() {
+                // A short paragraph before the sign-off moves only with it.
+                let whole_keeps = *keep_end_with_next && own_lines == lines.len();
+                if (*keep_with_next || whole_keeps) && i + 1 < pieces.len() {
                     own + gap_after + Self::min_height(pieces, i + 1)
                 } else {
                     own
@@ -363,11 +374,18 @@ impl Layouter<'_> {
                     ascent,
                     gap_before,
                     gap_after,
+                    keep_end_with_next,
                     ..
                 } => {
                     if !self.at_page_top(self.y) {
                         self.y += gap_before;
                     }
+                    // Room the next piece needs below the last line.
+                    let tail = if *keep_end_with_next && i + 1 < pieces.len() {
+                        gap_after + Self::min_height(&pieces, i + 1)
+                    } else {
+                        0.0
+                    };
                     let mut start = 0;
                     while start < lines.len() {
                         let room = BODY_BOTTOM - self.y;
@@ -384,6 +402,16 @@ impl Layouter<'_> {
                             }
                             // No orphan: at least two lines stay on this page.
                             if fit < 2 || fit >= left {
+                                fit = 0;
+                            }
+                        } else if tail > 0.0
+                            && self.y + Self::lines_height(left, *leading, *ascent) + tail
+                                > BODY_BOTTOM
+                        {
+                            // The rest fits but the sign-off would not: its last
+                            // two lines (or all of it) go over with it.
+                            fit = left.saturating_sub(2);
+                            if fit < 2 {
                                 fit = 0;
                             }
                         }
@@ -499,6 +527,19 @@ impl Layouter<'_> {
             page.items
                 .extend(left_runs.into_iter().chain(right_runs).map(Item::Text));
         }
+    }
+}
+
+/// Whether `block` is a letter's sign-off: the paragraph that starts "Yours
+/// sincerely" or "Yours faithfully" (the letters write it as one paragraph
+/// with forced line breaks before the name: `Yours sincerely\` …).
+fn is_sign_off(block: &Block) -> bool {
+    const SIGN_OFFS: [&str; 2] = ["Yours sincerely", "Yours faithfully"];
+    match block {
+        Block::Paragraph(inlines) => inlines
+            .first()
+            .is_some_and(|i| SIGN_OFFS.iter().any(|s| i.text.starts_with(s))),
+        _ => false,
     }
 }
 
@@ -668,5 +709,75 @@ mod tests {
             checked,
             "some filler count must put alpha at the top of page 2"
         );
+    }
+
+    /// Pages holding any line of the blocks whose text starts with `prefix`.
+    fn pages_with(pages: &[Page], prefix: &str) -> Vec<usize> {
+        pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                p.items
+                    .iter()
+                    .any(|i| matches!(i, Item::Text(r) if r.text.starts_with(prefix)))
+            })
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    #[test]
+    fn the_sign_off_never_stands_alone_at_the_top_of_a_page() {
+        let fonts = FontSet::builtin();
+        let sign_off = || {
+            Block::Paragraph(vec![Inline {
+                text: "Yours sincerely\n\nCasework Team".into(),
+                bold: false,
+            }])
+        };
+        for last in ["zeta ".repeat(90), "zeta ".repeat(30), "zeta".to_owned()] {
+            let mut moved = 0;
+            for filler in 30..75 {
+                let mut blocks: Vec<Block> =
+                    (0..filler).map(|i| para(&format!("filler {i}"))).collect();
+                blocks.push(Block::Heading {
+                    level: 2,
+                    text: "Contact us".into(),
+                });
+                blocks.push(para(last.trim()));
+                blocks.push(sign_off());
+                let pages = layout(&doc(blocks), &fonts);
+                let yours = pages_with(&pages, "Yours");
+                let name = pages_with(&pages, "Casework Team");
+                assert_eq!(yours.len(), 1, "filler {filler}: {yours:?}");
+                assert_eq!(yours, name, "filler {filler}: the sign-off is split");
+                let p = yours[0];
+                let heading = pages_with(&pages, "Contact us");
+                assert!(
+                    pages_with(&pages, "zeta").contains(&heading[0]),
+                    "filler {filler}: the heading ends page {}",
+                    heading[0] + 1
+                );
+                assert!(
+                    pages_with(&pages, "zeta").contains(&p),
+                    "filler {filler}: the sign-off stands alone on page {}",
+                    p + 1
+                );
+                let counts = zeta_lines(&pages);
+                assert!(
+                    counts
+                        .iter()
+                        .all(|&n| n == 0 || n >= 2 || counts.iter().sum::<usize>() < 2),
+                    "filler {filler}: a single line of the last paragraph on a page: {counts:?}"
+                );
+                // The risky layouts: the sign-off's page holds no filler.
+                if p > 0 && !pages_with(&pages, "filler").contains(&p) {
+                    moved += 1;
+                }
+            }
+            assert!(
+                moved > 0,
+                "some filler count must bring the end of the letter to the top of page 2"
+            );
+        }
     }
 }
