@@ -334,12 +334,12 @@ fn misleading_char(c: char) -> Option<String> {
         ));
     }
     let script = match cp {
-        0x0590..=0x05FF | 0xFB1D..=0xFB4F => Some("Hebrew"),
+        0x0590..=0x05FF | 0xFB1D..=0xFB4F => Some("the Hebrew script"),
         0x0600..=0x06FF | 0x0750..=0x077F | 0x0870..=0x08FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFE => {
-            Some("Arabic")
+            Some("the Arabic script")
         }
-        0x0700..=0x074F | 0x0860..=0x086F => Some("Syriac"),
-        0x0780..=0x07BF => Some("Thaana"),
+        0x0700..=0x074F | 0x0860..=0x086F => Some("the Syriac script"),
+        0x0780..=0x07BF => Some("the Thaana script"),
         0x07C0..=0x085F | 0x10800..=0x10FFF | 0x1E800..=0x1EFFF => Some("a right-to-left script"),
         _ => None,
     };
@@ -1022,7 +1022,7 @@ pub fn validate(
             String::new()
         } else {
             format!(
-                "the paragraph library has no {} (Welsh), and ",
+                "the paragraph library lacks the Welsh paragraphs {}, and ",
                 missing.join(", ")
             )
         };

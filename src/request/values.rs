@@ -64,7 +64,15 @@ impl Date {
                 .enumerate()
                 .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
         if !shape {
-            let hint = if s.chars().any(char::is_alphabetic) {
+            let month_word = s
+                .split(|c: char| !c.is_alphabetic())
+                .filter(|w| w.len() >= 3)
+                .any(|w| {
+                    // `Apr`, `april`, `Sept`: a month name starts with it.
+                    let w = w.to_lowercase();
+                    MONTHS.iter().any(|m| m.to_lowercase().starts_with(&w))
+                });
+            let hint = if month_word {
                 ": write the month as a number, not in words"
             } else if s.contains(['/', '.']) {
                 ": year first, with `-` between the parts"
