@@ -5,6 +5,7 @@ mod batch;
 mod common;
 mod letters;
 mod pack;
+mod request_inputs;
 
 #[test]
 fn no_forgotten_test_files() {

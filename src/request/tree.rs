@@ -275,8 +275,11 @@ fn parse_yaml(src: &str, line_offset: u32) -> Result<Node, ParseError> {
                 .unwrap_or_default();
             let message = match &e {
                 serde_saphyr::Error::MultipleDocuments { .. } => {
-                    if p.line == 0 {
-                        p = second_document(src, line_offset);
+                    // At the `---` that starts the second document, rather
+                    // than at its first content line.
+                    let start = second_document(src, line_offset);
+                    if start.line != 0 {
+                        p = start;
                     }
                     "a request file holds one request, but this one has several YAML documents (separated by `---`): put each request in its own file".to_owned()
                 }
