@@ -43,10 +43,12 @@ pub fn parse(src: &str, line_offset: u32) -> Result<Node, ParseError> {
 /// serde_json's line and byte column as a column in characters (like every
 /// other position in letterkit), and the byte offset it points at.
 fn locate(src: &str, line: usize, column: usize) -> (u32, Option<usize>) {
-    let Some(start) = (line > 1)
-        .then(|| src.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1))
-        .unwrap_or(Some(0))
-    else {
+    let start = if line > 1 {
+        src.match_indices('\n').nth(line - 2).map(|(i, _)| i + 1)
+    } else {
+        Some(0)
+    };
+    let Some(start) = start else {
         return (column as u32, None);
     };
     if column == 0 {
