@@ -5,6 +5,7 @@
 #![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use letterkit::request::{Format, parse_tree_as};
 use letterkit::{Engine, RenderOptions};
 
 const REQUEST: &str = include_str!("../fixtures/requests/valid/cmsl5502-payments/request.yaml");
@@ -41,5 +42,19 @@ fn render(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, render);
+/// One JSON Lines line into the positioned tree: the strict JSON reader
+/// (what `.json`/`.jsonl` use) beside the YAML reader (what they used before).
+fn parse_json_line(c: &mut Criterion) {
+    const LINE: &str = r#"{"id": "bench-00000", "letter": "CMSL5502", "date": "2026-03-17", "reference": "0794 9037 6282", "recipient": {"name": "Mx Lucy Okafor", "address": ["198 Chapel Row", "St Judes", "Swindon"], "postcode": "SN27 7LQ"}, "fields": {"changed-by": "cms", "meeting-date": "2026-03-30", "meeting-time": "12:00", "meeting-location": "Jobcentre Plus, 31 Broad Street, Bristol BS1 2HF", "reason": "payments"}}"#;
+    for (name, format) in [
+        ("parse a JSON Lines line as JSON", Format::Json),
+        ("parse a JSON Lines line as YAML", Format::Yaml),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| parse_tree_as(LINE, "r.jsonl", 41, format).is_ok())
+        });
+    }
+}
+
+criterion_group!(benches, render, parse_json_line);
 criterion_main!(benches);

@@ -163,9 +163,22 @@ impl Engine {
         &self.fonts
     }
 
-    /// Parses and validates a YAML or JSON request; `origin` names it in errors.
+    /// Parses and validates a request; `origin` names it in errors and its
+    /// extension gives the syntax: strict JSON for `.json`, `.jsonl` and
+    /// `.ndjson`, YAML otherwise ([`request::Format::from_origin`]).
     pub fn parse_request(&self, text: &str, origin: &str) -> Result<Request, RequestError> {
         request::parse_request(text, origin, 0, &self.catalog, &self.fonts)
+    }
+
+    /// Parses and validates a request written in `format`, whatever
+    /// `origin` (which names it in errors) says.
+    pub fn parse_request_as(
+        &self,
+        text: &str,
+        origin: &str,
+        format: request::Format,
+    ) -> Result<Request, RequestError> {
+        request::parse_request_as(text, origin, 0, format, &self.catalog, &self.fonts)
     }
 
     /// Validates an already parsed tree (e.g. built from a CSV row).

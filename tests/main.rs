@@ -10,6 +10,7 @@ mod letters;
 mod pack;
 mod pack_procedure;
 mod pack_safety;
+mod request_inputs;
 
 #[test]
 fn no_forgotten_test_files() {

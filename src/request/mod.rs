@@ -5,6 +5,7 @@
 //! file, line, column, field path and what is allowed.
 
 pub mod address;
+pub mod json;
 pub mod tree;
 pub mod values;
 
@@ -14,7 +15,7 @@ use std::fmt;
 use crate::catalog::{Catalog, DocKind, FieldType, Language, Letter, Selects};
 use crate::fonts::{FontId, FontSet};
 use crate::layout::{ADDRESS_WIDTH, address_size};
-pub use tree::{Key, Node, Pos, Value as TreeValue};
+pub use tree::{Format, Key, Node, Pos, Value as TreeValue};
 pub use values::{Date, Money, Time};
 
 /// A checked request.
@@ -141,6 +142,7 @@ pub const MAX_ADDRESS_LINE: usize = 45;
 
 struct Checker<'a> {
     origin: &'a str,
+    catalog: &'a Catalog,
     fonts: &'a FontSet,
     out: Vec<Diagnostic>,
 }
@@ -172,32 +174,220 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// "unknown key `x`, expected one of `a`, `b` (did you mean `y`?)".
-fn unknown(what: &str, got: &str, allowed: &[&str]) -> String {
-    unknown_in(what, got, "", allowed)
+// What a message may quote.
+//
+// Messages go to terminals, logs and `manifest.jsonl`, and must never repeat
+// a name, an address, a postcode or a reference. A caseworker can type any of
+// those anywhere: a name as a key, a reference in a date field, an address in
+// a choice field. So text from a request is quoted only when it is known not
+// to be personal:
+//
+// - a key, choice code or optional paragraph id is quoted when it is one the
+//   catalog defines (anywhere: `calculation` is a CMSL5502 reason, so it may
+//   be named when given to CMSL5501), or a near miss of one that has the
+//   shape of our identifiers: at most 32 characters of lower-case ASCII
+//   letters, digits, `-` and `_`, starting with a letter
+//   ([`tree::is_plain_identifier`]), at edit distance at most 2 and at most a
+//   third of its length from an allowed value ([`near_miss`]). Names and
+//   addresses have capitals and spaces, postcodes capitals, references are
+//   digits: none has that shape, and a short lower-case word is not a near
+//   miss unless it is mostly one of our words;
+// - a letter code also when it has the shape of an official code (four
+//   letters and four digits, `CMSL0152`);
+// - a language code when it is two or three lower-case letters;
+// - a date or time only once it has the shape YYYY-MM-DD or HH:MM
+//   ([`values`]); a reference never, whatever its shape;
+// - one character that is not allowed by its code point (U+202E), never the
+//   text around it.
+//
+// Anything else is described (what is wrong, what is allowed), and the
+// diagnostic's line and column say where it is.
+
+/// The allowed value closest to `got` (case-insensitive edit distance at most
+/// 2, and at most a third of `got`'s length), for "did you mean".
+fn near_miss<'a>(got: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    let lower = got.to_lowercase();
+    let n = lower.chars().count();
+    allowed
+        .iter()
+        .map(|a| (edit_distance(&lower, &a.to_lowercase()), *a))
+        .filter(|(d, _)| *d <= 2 && d * 3 <= n)
+        .min()
+        .map(|(_, a)| a)
 }
 
-/// Like [`unknown`], with words after the name (e.g. " for CMSL5502").
-fn unknown_in(what: &str, got: &str, context: &str, allowed: &[&str]) -> String {
+/// Whether `got` may be repeated in a message: it is one of the `known`
+/// values, or an identifier-shaped near miss of an `allowed` one.
+fn quotable(got: &str, allowed: &[&str], known: &[&str]) -> bool {
+    known.contains(&got)
+        || allowed.contains(&got)
+        || (tree::is_plain_identifier(got) && near_miss(got, allowed).is_some())
+}
+
+/// "unknown key `x` for CMSL5502, expected one of `a`, `b` (did you mean
+/// `y`?)", or without `x` when it may not be quoted ([`quotable`]).
+/// `context` are words after the name (e.g. " for CMSL5502").
+fn unknown_in(what: &str, got: &str, context: &str, allowed: &[&str], quote: bool) -> String {
     let list = allowed
         .iter()
         .map(|a| format!("`{a}`"))
         .collect::<Vec<_>>()
         .join(", ");
-    let close = allowed
-        .iter()
-        .map(|a| (edit_distance(&got.to_lowercase(), &a.to_lowercase()), a))
-        .filter(|(d, _)| *d <= 2)
-        .min();
-    match close {
-        Some((_, a)) => {
-            format!("unknown {what} `{got}`{context}, expected one of {list} (did you mean `{a}`?)")
-        }
-        None => format!("unknown {what} `{got}`{context}, expected one of {list}"),
+    let hint = near_miss(got, allowed)
+        .map(|a| format!(" (did you mean `{a}`?)"))
+        .unwrap_or_default();
+    if quote {
+        format!("unknown {what} `{got}`{context}, expected one of {list}{hint}")
+    } else {
+        format!(
+            "unknown {what}{context} (not repeated here: it may be personal data), expected one of {list}{hint}"
+        )
     }
 }
 
+/// Whether a letter code has the shape of an official one (`CMSL0152`).
+fn official_code_shape(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 8
+        && b[..4].iter().all(u8::is_ascii_alphabetic)
+        && b[4..].iter().all(u8::is_ascii_digit)
+}
+
+/// Why a reference (SCIN) is refused, without repeating it.
+fn reference_problem(t: &str) -> String {
+    const FORM: &str =
+        "a reference (SCIN) is 12 digits, in groups separated by spaces only, e.g. 1234 5678 9012";
+    let digits = t.chars().filter(char::is_ascii_digit).count();
+    let mut others: Vec<char> = t
+        .chars()
+        .filter(|c| !c.is_ascii_digit() && !c.is_whitespace())
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    if others.iter().any(|c| c.is_alphabetic()) {
+        format!("contains letters; {FORM}")
+    } else if !others.is_empty() && others.iter().all(|c| "-./_,:".contains(*c)) {
+        let seps = others
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        if digits == 12 {
+            format!("has {seps} between the digits; {FORM}")
+        } else {
+            format!("has {digits} digits and {seps} between them; {FORM}")
+        }
+    } else if others.is_empty() {
+        format!("has {digits} digits; {FORM}")
+    } else {
+        format!("contains characters other than digits and spaces; {FORM}")
+    }
+}
+
+/// Why an id is refused although its characters are allowed: it would clash
+/// with the batch's names or with a device name on Windows.
+fn reserved_id(id: &str) -> Option<&'static str> {
+    let lower = id.to_ascii_lowercase();
+    if lower
+        .strip_prefix("pos-")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Some(
+            "is reserved: `pos-` and digits is how a batch names a request with no id (pos-00000001.pdf); choose another id",
+        );
+    }
+    let stem = lower.split('.').next().unwrap_or("");
+    let device = matches!(stem, "con" | "prn" | "aux" | "nul")
+        || ((stem.starts_with("com") || stem.starts_with("lpt"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit()
+            && stem.as_bytes()[3] != b'0');
+    device.then_some(
+        "is a name Windows keeps for a device (CON, PRN, AUX, NUL, COM1 to COM9, LPT1 to LPT9, with or without an extension), so no file can have it; choose another id",
+    )
+}
+
+/// A character the letter cannot show correctly although the font has it:
+/// bidirectional controls and zero-width characters print invisibly and
+/// change or hide the text around them, and right-to-left scripts would be
+/// printed in reverse (the layout is left-to-right only).
+fn misleading_char(c: char) -> Option<String> {
+    let cp = c as u32;
+    let name = match cp {
+        0x061C => Some("ARABIC LETTER MARK"),
+        0x200E => Some("LEFT-TO-RIGHT MARK"),
+        0x200F => Some("RIGHT-TO-LEFT MARK"),
+        0x202A => Some("LEFT-TO-RIGHT EMBEDDING"),
+        0x202B => Some("RIGHT-TO-LEFT EMBEDDING"),
+        0x202C => Some("POP DIRECTIONAL FORMATTING"),
+        0x202D => Some("LEFT-TO-RIGHT OVERRIDE"),
+        0x202E => Some("RIGHT-TO-LEFT OVERRIDE"),
+        0x2066 => Some("LEFT-TO-RIGHT ISOLATE"),
+        0x2067 => Some("RIGHT-TO-LEFT ISOLATE"),
+        0x2068 => Some("FIRST STRONG ISOLATE"),
+        0x2069 => Some("POP DIRECTIONAL ISOLATE"),
+        _ => None,
+    };
+    if let Some(name) = name {
+        return Some(format!(
+            "contains U+{cp:04X} ({name}), an invisible control that changes the direction of the text around it; remove it"
+        ));
+    }
+    let zero_width = match cp {
+        0x200B => Some("ZERO WIDTH SPACE"),
+        0x200C => Some("ZERO WIDTH NON-JOINER"),
+        0x200D => Some("ZERO WIDTH JOINER"),
+        0x2060 => Some("WORD JOINER"),
+        0xFEFF => Some("ZERO WIDTH NO-BREAK SPACE"),
+        _ => None,
+    };
+    if let Some(name) = zero_width {
+        return Some(format!(
+            "contains U+{cp:04X} ({name}), an invisible zero-width character; remove it"
+        ));
+    }
+    let script = match cp {
+        0x0590..=0x05FF | 0xFB1D..=0xFB4F => Some("the Hebrew script"),
+        0x0600..=0x06FF | 0x0750..=0x077F | 0x0870..=0x08FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFE => {
+            Some("the Arabic script")
+        }
+        0x0700..=0x074F | 0x0860..=0x086F => Some("the Syriac script"),
+        0x0780..=0x07BF => Some("the Thaana script"),
+        0x07C0..=0x085F | 0x10800..=0x10FFF | 0x1E800..=0x1EFFF => Some("a right-to-left script"),
+        _ => None,
+    };
+    script.map(|script| {
+        format!(
+            "contains U+{cp:04X}, a letter of {script}, which is written right to left: the letter can only print left-to-right text, so it would come out reversed; write it in the Latin alphabet"
+        )
+    })
+}
+
 impl Checker<'_> {
+    /// Reports every key written a second time in one mapping (only the
+    /// first is read). `known` are the keys that may be quoted.
+    fn duplicates(&mut self, entries: &[(Key, Node)], parent: &str, known: &[&str]) {
+        for (i, (k, _)) in entries.iter().enumerate() {
+            if !entries[..i].iter().any(|(e, _)| e.name == k.name) {
+                continue;
+            }
+            if known.contains(&k.name.as_str()) {
+                let path = if parent.is_empty() {
+                    k.name.clone()
+                } else {
+                    format!("{parent}.{}", k.name)
+                };
+                self.err(k.pos, path, "is written twice; keep one");
+            } else {
+                self.err(
+                    k.pos,
+                    parent,
+                    "a key is written twice in this mapping (not repeated here: it may be personal data); keep one",
+                );
+            }
+        }
+    }
+
     fn err(&mut self, pos: Pos, path: impl Into<String>, message: impl Into<String>) {
         self.out.push(Diagnostic {
             origin: self.origin.to_owned(),
@@ -241,12 +431,16 @@ impl Checker<'_> {
             );
             return None;
         }
+        if let Some(m) = text.chars().find_map(misleading_char) {
+            self.err(node.pos, path, m);
+            return None;
+        }
         if let Some(c) = self.fonts.unprintable(&text) {
             self.err(
                 node.pos,
                 path,
                 format!(
-                    "contains `{c}` (U+{:04X}), which the letter font cannot print",
+                    "contains U+{:04X}, a character the letter font cannot print",
                     c as u32
                 ),
             );
@@ -289,6 +483,7 @@ impl Checker<'_> {
         let mut address_pos = node.pos;
         let mut postcode = None;
         let mut ok = true;
+        self.duplicates(entries, "recipient", RECIPIENT_KEYS);
         for (k, v) in entries {
             let path = format!("recipient.{}", k.name);
             match k.name.as_str() {
@@ -323,7 +518,14 @@ impl Checker<'_> {
                         }
                     }
                 }
-                other => self.err(k.pos, &path, unknown("key", other, RECIPIENT_KEYS)),
+                other => {
+                    let quote = quotable(other, RECIPIENT_KEYS, &[]);
+                    self.err(
+                        k.pos,
+                        if quote { path.as_str() } else { "recipient" },
+                        unknown_in("key", other, "", RECIPIENT_KEYS, quote),
+                    );
+                }
             }
         }
         for (key, missing) in [
@@ -478,7 +680,7 @@ impl Checker<'_> {
                 let t = scalar(self)?;
                 t.parse::<i64>()
                     .map(FieldValue::Number)
-                    .map_err(|_| self.err(node.pos, &path, format!("`{t}` is not a whole number")))
+                    .map_err(|_| self.err(node.pos, &path, "is not a whole number"))
                     .ok()
             }
             FieldType::Boolean => {
@@ -487,7 +689,7 @@ impl Checker<'_> {
                     "true" | "yes" => Some(FieldValue::Bool(true)),
                     "false" | "no" => Some(FieldValue::Bool(false)),
                     _ => {
-                        self.err(node.pos, &path, format!("`{t}` is not true or false"));
+                        self.err(node.pos, &path, "is not true or false");
                         None
                     }
                 }
@@ -498,21 +700,19 @@ impl Checker<'_> {
                     Some(FieldValue::Choice(t))
                 } else {
                     let allowed: Vec<&str> = choices.iter().map(|c| c.code.as_str()).collect();
-                    let close = allowed
-                        .iter()
-                        .map(|a| (edit_distance(&t.to_lowercase(), a), *a))
-                        .filter(|(d, _)| *d <= 2)
-                        .min()
-                        .map(|(_, a)| format!(" (did you mean `{a}`?)"))
+                    let close = near_miss(&t, &allowed)
+                        .map(|a| format!(" (did you mean `{a}`?)"))
                         .unwrap_or_default();
+                    let known = all_choice_codes(self.catalog);
+                    let what = if quotable(&t, &allowed, &known) {
+                        format!("`{t}` is not offered by {}", letter.code)
+                    } else {
+                        format!("is not one of the choices {} offers", letter.code)
+                    };
                     self.err(
                         node.pos,
                         &path,
-                        format!(
-                            "`{t}` is not offered by {}; allowed: {}{close}",
-                            letter.code,
-                            allowed.join(", ")
-                        ),
+                        format!("{what}; allowed: {}{close}", allowed.join(", ")),
                     );
                     None
                 }
@@ -530,6 +730,7 @@ pub fn validate(
 ) -> Result<Request, RequestError> {
     let mut c = Checker {
         origin,
+        catalog,
         fonts,
         out: Vec::new(),
     };
@@ -537,9 +738,15 @@ pub fn validate(
         return Err(RequestError { diagnostics: c.out });
     };
     let get = |k: &str| entries.iter().find(|(key, _)| key.name == k);
+    c.duplicates(entries, "", TOP_KEYS);
     for (k, _) in entries {
         if !TOP_KEYS.contains(&k.name.as_str()) {
-            c.err(k.pos, &k.name, unknown("key", &k.name, TOP_KEYS));
+            let quote = quotable(&k.name, TOP_KEYS, &[]);
+            c.err(
+                k.pos,
+                if quote { k.name.as_str() } else { "" },
+                unknown_in("key", &k.name, "", TOP_KEYS, quote),
+            );
         }
     }
 
@@ -556,6 +763,10 @@ pub fn validate(
             "id",
             "may contain only letters, digits, `-`, `_` and `.`, and must start with a letter or digit (it names output files)",
         );
+    } else if let Some(why) = id.as_deref().and_then(reserved_id)
+        && let Some((_, n)) = get("id")
+    {
+        c.err(n.pos, "id", why);
     }
     let letter = match get("letter") {
         None => {
@@ -572,7 +783,12 @@ pub fn validate(
                 Some(l) => Some(l),
                 None => {
                     let codes: Vec<&str> = catalog.letters().map(|l| l.code.as_str()).collect();
-                    c.err(n.pos, "letter", unknown("letter code", &code, &codes));
+                    let quote = quotable(&code, &codes, &[]) || official_code_shape(&code);
+                    c.err(
+                        n.pos,
+                        "letter",
+                        unknown_in("letter code", &code, "", &codes, quote),
+                    );
                     None
                 }
             }),
@@ -587,7 +803,7 @@ pub fn validate(
             None
         }
         Some((_, n)) => c
-            .text_as(n, "date", 10, "a date, YYYY-MM-DD")
+            .text_as(n, "date", 40, "a date, YYYY-MM-DD")
             .and_then(|t| Date::parse(&t).map_err(|m| c.err(n.pos, "date", m)).ok()),
     };
     let reference = match get("reference") {
@@ -609,13 +825,7 @@ pub fn validate(
                     &digits[8..]
                 ))
             } else {
-                c.err(
-                    n.pos,
-                    "reference",
-                    format!(
-                        "`{t}` is not a reference (SCIN): expected 12 digits, e.g. 1234 5678 9012"
-                    ),
-                );
+                c.err(n.pos, "reference", reference_problem(&t));
                 None
             }
         }),
@@ -624,10 +834,17 @@ pub fn validate(
         None => Some(Language::En),
         Some((_, n)) => c.text(n, "language", 5).and_then(|t| {
             Language::parse(&t).or_else(|| {
+                let code_shape =
+                    (2..=3).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_lowercase());
+                let what = if code_shape {
+                    format!("`{t}` is not a language we write letters in")
+                } else {
+                    "is not a language code".to_owned()
+                };
                 c.err(
                     n.pos,
                     "language",
-                    format!("`{t}` is not a language; allowed: en, cy"),
+                    format!("{what}; allowed: en (English), cy (Welsh)"),
                 );
                 None
             })
@@ -665,14 +882,33 @@ pub fn validate(
             Some((_, n)) => c.map(n, "fields").unwrap_or(&[]),
             None => &[],
         };
+        let known_fields = all_field_names(catalog);
+        c.duplicates(given, "fields", &known_fields);
         for (k, v) in given {
             if letter.field(&k.name).is_none() {
-                let msg = if allowed.is_empty() {
-                    format!("unknown field `{}`: {} has no fields", k.name, letter.code)
+                let quote = quotable(&k.name, &allowed, &known_fields);
+                let path = if quote {
+                    format!("fields.{}", k.name)
                 } else {
-                    unknown_in("field", &k.name, &format!(" for {}", letter.code), &allowed)
+                    "fields".to_owned()
                 };
-                c.err(k.pos, format!("fields.{}", k.name), msg);
+                let msg = match (allowed.is_empty(), quote) {
+                    (true, true) => {
+                        format!("unknown field `{}`: {} has no fields", k.name, letter.code)
+                    }
+                    (true, false) => format!(
+                        "unknown field (not repeated here: it may be personal data): {} has no fields",
+                        letter.code
+                    ),
+                    (false, _) => unknown_in(
+                        "field",
+                        &k.name,
+                        &format!(" for {}", letter.code),
+                        &allowed,
+                        quote,
+                    ),
+                };
+                c.err(k.pos, path, msg);
                 continue;
             }
             if matches!(v.value, TreeValue::Null) {
@@ -765,7 +1001,12 @@ pub fn validate(
                                     format!("{} has no optional paragraphs", letter.code),
                                 );
                             } else {
-                                c.err(item.pos, &p, unknown("optional paragraph", &t, &ids));
+                                let quote = quotable(&t, &ids, &all_optional_ids(catalog));
+                                c.err(
+                                    item.pos,
+                                    &p,
+                                    unknown_in("optional paragraph", &t, "", &ids, quote),
+                                );
                             }
                         }
                     }
@@ -786,6 +1027,26 @@ pub fn validate(
                 ),
             }
         }
+    }
+
+    if let (Some(Language::Cy), Some(letter), Some((_, n))) = (language, letter, get("language")) {
+        let missing = missing_welsh(catalog, letter, &fields, &optional);
+        let paragraphs = if missing.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "the paragraph library lacks the Welsh paragraphs {}, and ",
+                missing.join(", ")
+            )
+        };
+        c.err(
+            n.pos,
+            "language",
+            format!(
+                "{} cannot be written in Welsh yet: {paragraphs}the letter's own wording (its template) is in English only; write `en`",
+                letter.code
+            ),
+        );
     }
 
     if !c.out.is_empty() {
@@ -815,21 +1076,111 @@ pub fn validate(
     }
 }
 
-/// Parses YAML or JSON text into a positioned tree, as a request error when
-/// it is not valid YAML or JSON.
+/// Every field name any letter of the catalog defines.
+fn all_field_names(catalog: &Catalog) -> Vec<&str> {
+    catalog
+        .letters()
+        .flat_map(|l| l.fields.iter().map(|f| f.name.as_str()))
+        .collect()
+}
+
+/// Every choice code any field of any letter offers.
+fn all_choice_codes(catalog: &Catalog) -> Vec<&str> {
+    let mut v = Vec::new();
+    for l in catalog.letters() {
+        for f in &l.fields {
+            if let FieldType::Choice(choices) = &f.ty {
+                v.extend(choices.iter().map(|c| c.code.as_str()));
+            }
+        }
+    }
+    v
+}
+
+/// Every optional paragraph id any letter offers.
+fn all_optional_ids(catalog: &Catalog) -> Vec<&str> {
+    catalog
+        .letters()
+        .flat_map(|l| l.optional_paragraphs.iter().map(|o| o.id.as_str()))
+        .collect()
+}
+
+/// The Welsh paragraph codes (`TM_25820_W`) a request in Welsh would need
+/// and the library does not have, in letter order.
+fn missing_welsh(
+    catalog: &Catalog,
+    letter: &Letter,
+    fields: &BTreeMap<String, FieldValue>,
+    optional: &[String],
+) -> Vec<String> {
+    let mut selected: Vec<&Selects> = Vec::new();
+    for f in &letter.fields {
+        if let (FieldType::Choice(choices), Some(FieldValue::Choice(code))) =
+            (&f.ty, fields.get(&f.name))
+            && let Some(ch) = choices.iter().find(|c| &c.code == code)
+        {
+            selected.push(&ch.selects);
+        }
+    }
+    for o in &letter.optional_paragraphs {
+        if optional.contains(&o.id) {
+            selected.push(&o.selects);
+        }
+    }
+    let mut missing = Vec::new();
+    for s in selected {
+        if let Selects::Paragraph(code) = s
+            && catalog
+                .paragraph(code, Language::Cy)
+                .is_none_or(|p| p.language != Language::Cy)
+        {
+            let base = code.strip_suffix("_E").unwrap_or(code);
+            let welsh = format!("{base}_W");
+            if !missing.contains(&welsh) {
+                missing.push(welsh);
+            }
+        }
+    }
+    missing
+}
+
+/// Parses a request's text into a positioned tree, as JSON when `origin`
+/// ends `.json`, `.jsonl` or `.ndjson` and as YAML otherwise
+/// ([`Format::from_origin`]); a request error when it cannot be read.
 pub fn parse_tree(text: &str, origin: &str, line_offset: u32) -> Result<Node, RequestError> {
-    tree::parse(text, line_offset).map_err(|e| RequestError {
+    parse_tree_as(text, origin, line_offset, Format::from_origin(origin))
+}
+
+/// Parses a request's text in `format` into a positioned tree. `origin`
+/// names the source in errors; `line_offset` shifts line numbers (one line
+/// of a JSON Lines file has `line_offset` = its line number - 1).
+pub fn parse_tree_as(
+    text: &str,
+    origin: &str,
+    line_offset: u32,
+    format: Format,
+) -> Result<Node, RequestError> {
+    let what = match format {
+        Format::Yaml => "not valid YAML",
+        Format::Json => "not valid JSON",
+    };
+    tree::parse_as(text, line_offset, format).map_err(|e| RequestError {
         diagnostics: vec![Diagnostic {
             origin: origin.to_owned(),
             pos: e.pos,
             path: String::new(),
-            message: format!("not valid YAML or JSON: {}", e.message),
+            message: if e.message.starts_with("a request file holds one request") {
+                e.message
+            } else {
+                format!("{what}: {}", e.message)
+            },
         }],
     })
 }
 
-/// Parses YAML or JSON text and validates it. `origin` names the source in
-/// errors; `line_offset` shifts line numbers (JSON Lines).
+/// Parses a request (JSON or YAML by `origin`'s extension, as
+/// [`parse_tree`]) and validates it. `origin` names the source in errors;
+/// `line_offset` shifts line numbers (JSON Lines).
 pub fn parse_request(
     text: &str,
     origin: &str,
@@ -838,5 +1189,18 @@ pub fn parse_request(
     fonts: &FontSet,
 ) -> Result<Request, RequestError> {
     let root = parse_tree(text, origin, line_offset)?;
+    validate(&root, origin, catalog, fonts)
+}
+
+/// Like [`parse_request`], in a given format whatever `origin` says.
+pub fn parse_request_as(
+    text: &str,
+    origin: &str,
+    line_offset: u32,
+    format: Format,
+    catalog: &Catalog,
+    fonts: &FontSet,
+) -> Result<Request, RequestError> {
+    let root = parse_tree_as(text, origin, line_offset, format)?;
     validate(&root, origin, catalog, fonts)
 }

@@ -181,28 +181,165 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Parses YAML or JSON text into a positioned tree. `line_offset` is added to
-/// every line (for one line of a JSON Lines file).
+/// The syntax a request is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (which also reads most JSON, loosely).
+    Yaml,
+    /// Strict JSON (serde_json): no trailing commas, single quotes or comments.
+    Json,
+}
+
+impl Format {
+    /// The format an origin's extension names: `.json`, `.jsonl` and
+    /// `.ndjson` (any case) are JSON, anything else (`.yaml`, `.yml`, `-`
+    /// for standard input) is YAML.
+    pub fn from_origin(origin: &str) -> Format {
+        let ext = origin
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "json" | "jsonl" | "ndjson" => Format::Json,
+            _ => Format::Yaml,
+        }
+    }
+}
+
+/// Parses text in `format` into a positioned tree. `line_offset` is added to
+/// every line (for one line of a JSON Lines file). A key written twice in a
+/// mapping is kept twice (the caller decides what to say about it).
+pub fn parse_as(src: &str, line_offset: u32, format: Format) -> Result<Node, ParseError> {
+    match format {
+        Format::Json => super::json::parse(src, line_offset),
+        Format::Yaml => parse_yaml(src, line_offset),
+    }
+}
+
+/// Parses YAML (or JSON read as YAML) into a positioned tree, refusing a key
+/// written twice in one mapping. `line_offset` is added to every line.
 pub fn parse(src: &str, line_offset: u32) -> Result<Node, ParseError> {
-    match serde_saphyr::from_str::<Spanned<Raw>>(src) {
+    let node = parse_yaml(src, line_offset)?;
+    match first_duplicate(&node) {
+        Some(k) => Err(ParseError {
+            pos: k.pos,
+            message: if is_plain_identifier(&k.name) {
+                format!("duplicate mapping key: {}", k.name)
+            } else {
+                "duplicate mapping key".to_owned()
+            },
+        }),
+        None => Ok(node),
+    }
+}
+
+/// A short lower-case identifier (`meeting-date`, `reason_2`): the shape of
+/// the keys and codes letterkit defines, never of a name, an address, a
+/// postcode or a reference (those have capitals, spaces or are all digits).
+pub fn is_plain_identifier(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// The first key written a second time in the same mapping, anywhere.
+pub fn first_duplicate(node: &Node) -> Option<&Key> {
+    match &node.value {
+        Value::Map(entries) => {
+            for (i, (k, _)) in entries.iter().enumerate() {
+                if entries[..i].iter().any(|(e, _)| e.name == k.name) {
+                    return Some(k);
+                }
+            }
+            entries.iter().find_map(|(_, v)| first_duplicate(v))
+        }
+        Value::Seq(items) => items.iter().find_map(first_duplicate),
+        _ => None,
+    }
+}
+
+fn parse_yaml(src: &str, line_offset: u32) -> Result<Node, ParseError> {
+    let mut options = serde_saphyr::Options::default();
+    // Duplicates reach the visitor; the request checker reports them with
+    // its own rule for what may be quoted.
+    options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
+    // A snippet would repeat the request's text (personal data) in messages.
+    options.with_snippet = false;
+    match serde_saphyr::from_str_with_options::<Spanned<Raw>>(src, options) {
         Ok(s) => Ok(convert(src, s, line_offset)),
         Err(e) => {
-            let p = e
+            let mut p = e
                 .location()
                 .map(|l| pos(&l, line_offset))
                 .unwrap_or_default();
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("").trim();
-            let message = first
-                .strip_prefix("error: ")
-                .unwrap_or(first)
-                .split_once(": ")
-                .filter(|(p, _)| p.starts_with("line "))
-                .map_or(first, |(_, m)| m)
-                .replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+            let message = match &e {
+                serde_saphyr::Error::MultipleDocuments { .. } => {
+                    // At the `---` that starts the second document, rather
+                    // than at its first content line.
+                    let start = second_document(src, line_offset);
+                    if start.line != 0 {
+                        p = start;
+                    }
+                    "a request file holds one request, but this one has several YAML documents (separated by `---`): put each request in its own file".to_owned()
+                }
+                // These could repeat what the request says (a key, a tag,
+                // a value): describe instead. Our visitor accepts any value,
+                // so most of them never arise.
+                serde_saphyr::Error::SerdeInvalidType { .. }
+                | serde_saphyr::Error::SerdeInvalidValue { .. }
+                | serde_saphyr::Error::SerdeUnknownVariant { .. }
+                | serde_saphyr::Error::SerdeUnknownField { .. }
+                | serde_saphyr::Error::SerdeMissingField { .. }
+                | serde_saphyr::Error::DuplicateMappingKey { .. }
+                | serde_saphyr::Error::QuotingRequired { .. }
+                | serde_saphyr::Error::NonFiniteFloat { .. }
+                | serde_saphyr::Error::TaggedStructFieldName { .. }
+                | serde_saphyr::Error::Message { .. } => {
+                    "a key or value here cannot be read".to_owned()
+                }
+                serde_saphyr::Error::UnsupportedTag { .. } => {
+                    "a `!` tag is not supported in a request".to_owned()
+                }
+                _ => {
+                    let text = e.to_string();
+                    let first = text.lines().next().unwrap_or("").trim();
+                    let m = first
+                        .strip_prefix("error: ")
+                        .unwrap_or(first)
+                        .split_once(": ")
+                        .filter(|(p, _)| p.starts_with("line "))
+                        .map_or(first, |(_, m)| m);
+                    // The position is given separately.
+                    match m.rfind(" at line ") {
+                        Some(i) if m[i..].contains(", column ") => m[..i].to_owned(),
+                        _ => m.to_owned(),
+                    }
+                }
+            };
             Err(ParseError { pos: p, message })
         }
     }
+}
+
+/// Where a second YAML document starts: the first `---` line after some
+/// content (line 0 when not found).
+fn second_document(src: &str, line_offset: u32) -> Pos {
+    let mut content = false;
+    for (i, line) in src.lines().enumerate() {
+        let t = line.trim_end();
+        if t == "---" || t.starts_with("--- ") {
+            if content {
+                return Pos {
+                    line: i as u32 + 1 + line_offset,
+                    column: 1,
+                };
+            }
+        } else if !t.trim_start().is_empty() && !t.trim_start().starts_with('#') {
+            content = true;
+        }
+    }
+    Pos::default()
 }
 
 #[cfg(test)]

@@ -51,6 +51,10 @@ fn days_in_month(year: u16, month: u8) -> u8 {
 
 impl Date {
     /// Parses `YYYY-MM-DD`, refusing dates that do not exist.
+    ///
+    /// Errors quote the text only once it has the shape YYYY-MM-DD (digits
+    /// and dashes: a date, not a name or a reference); anything else is
+    /// described.
     pub fn parse(s: &str) -> Result<Date, String> {
         let b = s.as_bytes();
         let shape = b.len() == 10
@@ -60,7 +64,24 @@ impl Date {
                 .enumerate()
                 .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
         if !shape {
-            return Err(format!("`{s}` is not a date in the form YYYY-MM-DD"));
+            let month_word = s
+                .split(|c: char| !c.is_alphabetic())
+                .filter(|w| w.len() >= 3)
+                .any(|w| {
+                    // `Apr`, `april`, `Sept`: a month name starts with it.
+                    let w = w.to_lowercase();
+                    MONTHS.iter().any(|m| m.to_lowercase().starts_with(&w))
+                });
+            let hint = if month_word {
+                ": write the month as a number, not in words"
+            } else if s.contains(['/', '.']) {
+                ": year first, with `-` between the parts"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "is not a date in the form YYYY-MM-DD (e.g. 2026-03-16){hint}"
+            ));
         }
         let year: u16 = s[..4]
             .parse()
@@ -148,8 +169,20 @@ pub struct Time {
 
 impl Time {
     /// Parses 24-hour `HH:MM` (or `H:MM`).
+    ///
+    /// Errors quote the text only when it is at most 5 digits, `:` and `.`
+    /// (a time, not a name or a reference); anything else is described.
     pub fn parse(s: &str) -> Result<Time, String> {
-        let bad = || format!("`{s}` is not a time in the form HH:MM (24-hour, e.g. 14:30)");
+        let time_like = s.len() <= 5
+            && s.chars()
+                .all(|c| c.is_ascii_digit() || c == ':' || c == '.');
+        let bad = || {
+            if time_like {
+                format!("`{s}` is not a time in the form HH:MM (24-hour, e.g. 14:30)")
+            } else {
+                "is not a time in the form HH:MM (24-hour, e.g. 14:30)".to_owned()
+            }
+        };
         let (h, m) = s.split_once(':').ok_or_else(bad)?;
         if h.is_empty() || h.len() > 2 || m.len() != 2 {
             return Err(bad());
@@ -198,9 +231,10 @@ impl fmt::Display for Time {
 pub struct Money(pub i64);
 
 impl Money {
-    /// Parses `125`, `125.5`, `125.50`, `1,250.00` or `£125.50`.
+    /// Parses `125`, `125.5`, `125.50`, `1,250.00` or `£125.50`. Errors
+    /// describe the text without quoting it.
     pub fn parse(s: &str) -> Result<Money, String> {
-        let bad = || format!("`{s}` is not an amount of money in pounds (e.g. 125.50)");
+        let bad = || "is not an amount of money in pounds (e.g. 125.50)".to_owned();
         let t = s.trim().trim_start_matches('£').replace(',', "");
         let (pounds, pence) = match t.split_once('.') {
             Some((p, d)) if d.len() == 1 => (p.to_owned(), format!("{d}0")),
@@ -217,7 +251,7 @@ impl Money {
             return Err(bad());
         }
         if pounds.len() > 10 {
-            return Err(format!("`{s}` is too large"));
+            return Err("is too large an amount of money".to_owned());
         }
         let p: i64 = pounds.parse().map_err(|_| bad())?;
         let d: i64 = pence.parse().map_err(|_| bad())?;
@@ -259,7 +293,19 @@ mod tests {
             Err("`2026-02-30` is not a date: February 2026 has 28 days".into())
         );
         assert!(Date::parse("2026-13-01").is_err());
-        assert!(Date::parse("16/03/2026").is_err());
+        assert_eq!(
+            Date::parse("16/03/2026"),
+            Err("is not a date in the form YYYY-MM-DD (e.g. 2026-03-16): year first, with `-` between the parts".into())
+        );
+        assert_eq!(
+            Date::parse("7 April 2026"),
+            Err("is not a date in the form YYYY-MM-DD (e.g. 2026-03-16): write the month as a number, not in words".into())
+        );
+        // Never quoted unless it has the shape of a date.
+        assert_eq!(
+            Date::parse("9876 5432 101"),
+            Err("is not a date in the form YYYY-MM-DD (e.g. 2026-03-16)".into())
+        );
         assert_eq!(Date::parse("1970-01-02").map(Date::days), Ok(1));
     }
 
@@ -286,6 +332,14 @@ mod tests {
         assert!(Time::parse("24:00").is_err());
         assert!(Time::parse("10.30").is_err());
         assert!(Time::parse("10:3").is_err());
+        assert_eq!(
+            Time::parse("10.30"),
+            Err("`10.30` is not a time in the form HH:MM (24-hour, e.g. 14:30)".into())
+        );
+        assert_eq!(
+            Time::parse("Ms Priya Patel"),
+            Err("is not a time in the form HH:MM (24-hour, e.g. 14:30)".into())
+        );
     }
 
     #[test]
