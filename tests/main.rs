@@ -3,6 +3,7 @@
 
 mod batch;
 mod common;
+mod fuzz;
 mod letters;
 mod pack;
 
