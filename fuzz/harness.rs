@@ -17,9 +17,12 @@ use letterkit::pack::{
 };
 use letterkit::{Catalog, Engine, RenderOptions};
 
+/// What a target does with one input.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name: the folder names under `fuzz/corpus/` and
 /// `fuzz/regressions/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("request", request),
     ("catalog", catalog),
     ("csv", csv),
@@ -222,8 +225,8 @@ pub fn attachment_pack(bytes: &[u8], media: pack::MediaType) -> Vec<u8> {
         }],
     };
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let written = (|| -> zip::result::ZipResult<Vec<u8>> {
         zip.start_file(MANIFEST, opts)?;
         let json = match serde_json::to_vec(&manifest) {

@@ -29,7 +29,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn target(name: &str) -> Option<fn(&[u8])> {
+fn target(name: &str) -> Option<harness::Target> {
     harness::TARGETS
         .iter()
         .find(|(n, _)| *n == name)
