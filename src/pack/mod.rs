@@ -807,19 +807,7 @@ impl Pack {
                     .filter(|k| !matches!(*k, "document" | "correction-reason"))
                     .filter(|k| !kinds::OWN_KEYS.contains(k))
                     .collect();
-                let others: Vec<&str> = self
-                    .manifest
-                    .entries
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, e)| *j != i && e.status == EntryStatus::Current)
-                    .filter(|(j, _)| {
-                        self.origin(*j).is_some_and(|(d, _)| {
-                            shown_keys(engine, d).iter().any(|k| corrected.contains(k))
-                        })
-                    })
-                    .map(|(_, e)| e.file.as_str())
-                    .collect();
+                let others = self.current_showing(engine, &corrected, |j| j == i);
                 if !others.is_empty() {
                     warnings.push(format!(
                         "{} also show{} a corrected value ({}); correct {} too if {} wrong",
@@ -885,19 +873,7 @@ impl Pack {
                 .filter(|(k, v)| before.get(k.as_str()).is_some_and(|old| old != *v))
                 .map(|(k, _)| k.as_str())
                 .collect();
-            let others: Vec<&str> = self
-                .manifest
-                .entries
-                .iter()
-                .enumerate()
-                .filter(|(j, e)| e.status == EntryStatus::Current && !rerender.contains(j))
-                .filter(|(j, _)| {
-                    self.origin(*j).is_some_and(|(d, _)| {
-                        shown_keys(engine, d).iter().any(|k| changed.contains(k))
-                    })
-                })
-                .map(|(_, e)| e.file.as_str())
-                .collect();
+            let others = self.current_showing(engine, &changed, |j| rerender.contains(&j));
             if !others.is_empty() {
                 warnings.push(format!(
                     "{} also show{} a changed value ({}) and {} not rendered again; correct {} with step `correct` if needed",
@@ -1053,6 +1029,27 @@ impl Pack {
 
     /// The step spec, document spec and stage that first rendered entry `i`
     /// (following superseded versions back through corrections).
+    /// The current documents (but those `skip` names, by index) that show
+    /// one of `keys`: a changed value may be wrong in them too.
+    fn current_showing(
+        &self,
+        engine: &Engine,
+        keys: &[&str],
+        skip: impl Fn(usize) -> bool,
+    ) -> Vec<&str> {
+        self.manifest
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(j, e)| e.status == EntryStatus::Current && !skip(*j))
+            .filter(|(j, _)| {
+                self.origin(*j)
+                    .is_some_and(|(d, _)| shown_keys(engine, d).iter().any(|k| keys.contains(k)))
+            })
+            .map(|(_, e)| e.file.as_str())
+            .collect()
+    }
+
     fn origin(&self, i: usize) -> Option<(&'static DocSpec, usize)> {
         let kind = self.manifest.kind;
         let entries = &self.manifest.entries;

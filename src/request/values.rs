@@ -13,7 +13,8 @@ pub struct Date {
     pub day: u8,
 }
 
-const MONTHS: [&str; 12] = [
+/// Month names, January first, as letters print them.
+pub const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -27,7 +28,8 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-const WEEKDAYS: [&str; 7] = [
+/// Weekday names, Monday first, as letters print them.
+pub const WEEKDAYS: [&str; 7] = [
     "Monday",
     "Tuesday",
     "Wednesday",
