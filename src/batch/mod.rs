@@ -6,8 +6,14 @@
 //! written in input order as the run goes, so memory stays flat however many
 //! requests there are, and the output bytes are the same whatever `jobs` is.
 //!
+//! The output folder is locked for the run (an operating-system lock, see
+//! [`crate::files::Lock`]); a file the run did not make is never replaced; a
+//! full disk stops the run with whole manifest lines only.
+//!
 //! `resume` reads the manifest of an earlier (possibly killed) run and skips
-//! every request already rendered whose file is present and whole. `shard`
+//! every request already rendered whose file is present and whole, after
+//! checking, before anything is rendered, that each of those requests is
+//! still at its position with the same content (`request_sha256`). `shard`
 //! takes a deterministic share of the input by position, so N machines
 //! together cover every request exactly once.
 
