@@ -582,6 +582,56 @@ fn liability_order_pack_walks_every_stage_and_may_be_cancelled() {
             "Called on 10 April 2026",
         ],
     );
+    // The court bundle of a liability-order pack: the court's documents by
+    // default, the internal records only when chosen (issue 9, section 4).
+    let out = ok(d, &["pack", "bundle", "lo.zip", "--out", "court.pdf"]);
+    assert_eq!(
+        out,
+        "court.pdf: court bundle of 2 documents, 3 pages; 4 documents left out (listed on the index page)\n"
+    );
+    let index = squash(&pdf_text(
+        &std::fs::read(d.join("court.pdf")).expect("bundle"),
+    ));
+    for phrase in [
+        "Court bundle: index Liability order pack",
+        "Bundle pages Document 2 Enforcement form (CMEL7298) 3 Liability order application form (CMEL7000)",
+        "Chosen: the documents meant for the court and the supporting documents. Not included:",
+        "SSST referral form (ssst-referral-form)",
+        "PV check record (full check at referral) (pv-check-record)",
+        "Cover letter to the paying parent (CMEL9180)",
+        "PV check record (second check) (pv-check-record)",
+        "Bundle page 3 of 3",
+    ] {
+        assert!(index.contains(phrase), "missing {phrase:?} in:\n{index}");
+    }
+    let out = ok(
+        d,
+        &[
+            "pack",
+            "bundle",
+            "lo.zip",
+            "--out",
+            "all.pdf",
+            "--include",
+            "pv-check-record",
+            "--include",
+            "ssst-referral-form",
+        ],
+    );
+    assert_eq!(
+        out,
+        "all.pdf: court bundle of 5 documents, 6 pages; 1 document left out (listed on the index page)\n"
+    );
+    let chosen = squash(&pdf_text(
+        &std::fs::read(d.join("all.pdf")).expect("bundle"),
+    ));
+    for phrase in [
+        "Chosen: the documents meant for the court and the supporting documents, also pv-check-record, ssst-referral-form.",
+        "SSST referral form (ssst-referral-form)",
+        "Bundle page 6 of 6",
+    ] {
+        assert!(chosen.contains(phrase), "missing {phrase:?} in:\n{chosen}");
+    }
     // The CPO may stop here: cancelled. Or go on to the outcome.
     std::fs::copy(d.join("lo.zip"), d.join("lo-b.zip")).expect("copy");
     let out = ok(
