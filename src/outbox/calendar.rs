@@ -496,3 +496,390 @@ impl Calendar {
         self.holidays.region(self.region).covered_until
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::{date, time};
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("test timestamp")
+    }
+
+    /// (region, created, transmission day, cut-off instant)
+    #[test]
+    fn transmission_table() {
+        use Region::*;
+        let cases = [
+            // A weekday before the cut-off (GMT: 17:30 local is 17:30 UTC).
+            (
+                EnglandAndWales,
+                "2026-03-04T12:00:00Z",
+                "2026-03-04",
+                "2026-03-04T17:30:00Z",
+            ),
+            // After 17:30: next working day.
+            (
+                EnglandAndWales,
+                "2026-03-04T17:31:00Z",
+                "2026-03-05",
+                "2026-03-05T17:30:00Z",
+            ),
+            // The last second before it, and exactly 17:30:00 (next transmission).
+            (
+                EnglandAndWales,
+                "2026-03-04T17:29:59Z",
+                "2026-03-04",
+                "2026-03-04T17:30:00Z",
+            ),
+            (
+                EnglandAndWales,
+                "2026-03-04T17:30:00Z",
+                "2026-03-05",
+                "2026-03-05T17:30:00Z",
+            ),
+            // Summer (BST): 17:29:59 local is 16:29:59 UTC.
+            (
+                EnglandAndWales,
+                "2026-06-10T16:29:59Z",
+                "2026-06-10",
+                "2026-06-10T16:30:00Z",
+            ),
+            (
+                EnglandAndWales,
+                "2026-06-10T16:30:00Z",
+                "2026-06-11",
+                "2026-06-11T16:30:00Z",
+            ),
+            // A Saturday, a Sunday: Monday.
+            (
+                EnglandAndWales,
+                "2026-03-07T10:00:00Z",
+                "2026-03-09",
+                "2026-03-09T17:30:00Z",
+            ),
+            (
+                EnglandAndWales,
+                "2026-03-08T23:59:00Z",
+                "2026-03-09",
+                "2026-03-09T17:30:00Z",
+            ),
+            // March clock change (Sunday 2026-03-29): Friday 16:45 UTC is 16:45 GMT,
+            // before the cut-off; after it, Monday's cut-off is 17:30 BST = 16:30 UTC.
+            (
+                EnglandAndWales,
+                "2026-03-27T16:45:00Z",
+                "2026-03-27",
+                "2026-03-27T17:30:00Z",
+            ),
+            (
+                EnglandAndWales,
+                "2026-03-27T17:45:00Z",
+                "2026-03-30",
+                "2026-03-30T16:30:00Z",
+            ),
+            (
+                EnglandAndWales,
+                "2026-03-29T01:30:00Z",
+                "2026-03-30",
+                "2026-03-30T16:30:00Z",
+            ),
+            (
+                EnglandAndWales,
+                "2026-03-30T16:45:00Z",
+                "2026-03-31",
+                "2026-03-31T16:30:00Z",
+            ),
+            // October clock change (Sunday 2026-10-25): Friday 16:45 UTC is 17:45
+            // BST, after the cut-off; Monday's cut-off is 17:30 GMT = 17:30 UTC.
+            (
+                EnglandAndWales,
+                "2026-10-23T16:45:00Z",
+                "2026-10-26",
+                "2026-10-26T17:30:00Z",
+            ),
+            (
+                EnglandAndWales,
+                "2026-10-23T16:29:59Z",
+                "2026-10-23",
+                "2026-10-23T16:30:00Z",
+            ),
+            (
+                EnglandAndWales,
+                "2026-10-25T01:30:00Z",
+                "2026-10-26",
+                "2026-10-26T17:30:00Z",
+            ),
+            // Good Friday 2026-04-03, then Easter Monday: Tuesday (not in Scotland).
+            (
+                EnglandAndWales,
+                "2026-04-03T09:00:00Z",
+                "2026-04-07",
+                "2026-04-07T16:30:00Z",
+            ),
+            (
+                Scotland,
+                "2026-04-03T09:00:00Z",
+                "2026-04-06",
+                "2026-04-06T16:30:00Z",
+            ),
+            // Christmas 2026: Fri 25, Boxing Day substitute Mon 28.
+            (
+                EnglandAndWales,
+                "2026-12-24T18:00:00Z",
+                "2026-12-29",
+                "2026-12-29T17:30:00Z",
+            ),
+            // 2027: both substitutes (Mon 27, Tue 28).
+            (
+                EnglandAndWales,
+                "2027-12-24T17:30:00Z",
+                "2027-12-29",
+                "2027-12-29T17:30:00Z",
+            ),
+            // 2032: both substitutes too.
+            (
+                EnglandAndWales,
+                "2032-12-24T17:45:00Z",
+                "2032-12-29",
+                "2032-12-29T17:30:00Z",
+            ),
+            // 23:59 on the last working day of 2026: New Year's Day is Friday;
+            // Scotland also has 2 January's substitute on Monday 4th.
+            (
+                EnglandAndWales,
+                "2026-12-31T23:59:00Z",
+                "2027-01-04",
+                "2027-01-04T17:30:00Z",
+            ),
+            (
+                Scotland,
+                "2026-12-31T23:59:00Z",
+                "2027-01-05",
+                "2027-01-05T17:30:00Z",
+            ),
+            (
+                NorthernIreland,
+                "2026-12-31T23:59:00Z",
+                "2027-01-04",
+                "2027-01-04T17:30:00Z",
+            ),
+            // St Patrick's Day, the Boyne substitute, St Andrew's, Scottish summer.
+            (
+                NorthernIreland,
+                "2026-03-16T18:00:00Z",
+                "2026-03-18",
+                "2026-03-18T17:30:00Z",
+            ),
+            (
+                EnglandAndWales,
+                "2026-03-16T18:00:00Z",
+                "2026-03-17",
+                "2026-03-17T17:30:00Z",
+            ),
+            (
+                NorthernIreland,
+                "2026-07-10T17:00:00Z",
+                "2026-07-14",
+                "2026-07-14T16:30:00Z",
+            ),
+            (
+                Scotland,
+                "2026-11-27T18:00:00Z",
+                "2026-12-01",
+                "2026-12-01T17:30:00Z",
+            ),
+            (
+                Scotland,
+                "2026-07-31T17:00:00Z",
+                "2026-08-04",
+                "2026-08-04T16:30:00Z",
+            ),
+            (
+                EnglandAndWales,
+                "2026-07-31T17:00:00Z",
+                "2026-08-03",
+                "2026-08-03T16:30:00Z",
+            ),
+        ];
+        let mut failures = Vec::new();
+        for (region, created, day, cutoff) in cases {
+            let got = Calendar::new(region, DEFAULT_CUTOFF).transmission_for(ts(created));
+            let want = Transmission {
+                day: day.parse().expect("test date"),
+                cutoff: ts(cutoff),
+            };
+            if got != want {
+                failures.push(format!("{region} {created}: got {got:?}, want {want:?}"));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn the_cutoff_is_configurable() {
+        let cal = Calendar::new(Region::EnglandAndWales, time(16, 0, 0, 0));
+        assert_eq!(cal.cutoff(), time(16, 0, 0, 0));
+        let t = cal.transmission_for(ts("2026-06-10T15:00:00Z"));
+        assert_eq!(t.day, date(2026, 6, 11));
+        assert_eq!(t.cutoff, ts("2026-06-11T15:00:00Z"));
+        let d = Calendar::default();
+        assert_eq!(
+            (d.region(), d.cutoff()),
+            (Region::EnglandAndWales, time(17, 30, 0, 0))
+        );
+    }
+
+    #[test]
+    fn transmission_on_refuses_a_day_without_one() {
+        let cal = Calendar::default();
+        assert_eq!(
+            cal.transmission_on(date(2026, 3, 7)).map_err(|e| e.to_string()),
+            Err("2026-03-07 is not a working day (a Saturday); transmissions run Monday to Friday, except bank holidays".into())
+        );
+        assert_eq!(
+            cal.transmission_on(date(2026, 4, 3)).map_err(|e| e.to_string()),
+            Err("2026-04-03 is not a working day (a bank holiday in England and Wales (Good Friday)); transmissions run Monday to Friday, except bank holidays".into())
+        );
+        assert_eq!(
+            cal.transmission_on(date(2026, 10, 23)),
+            Ok(Transmission {
+                day: date(2026, 10, 23),
+                cutoff: ts("2026-10-23T16:30:00Z")
+            })
+        );
+    }
+
+    #[test]
+    fn regions_parse_by_name() {
+        for r in Region::ALL {
+            assert_eq!(r.as_str().parse::<Region>(), Ok(r));
+        }
+        assert_eq!(
+            "wales".parse::<Region>().map_err(|e| e.to_string()),
+            Err(
+                "unknown region `wales`; expected england-and-wales, scotland or northern-ireland"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn the_shipped_data_is_valid_and_reaches_2030() {
+        let data = BankHolidays::builtin()
+            .map_err(|e| e.to_string())
+            .expect("shipped data");
+        for (region, per_year) in [
+            (Region::EnglandAndWales, 8),
+            (Region::Scotland, 9),
+            (Region::NorthernIreland, 10),
+        ] {
+            let r = data.region(region);
+            assert!(r.covered_until >= date(2030, 12, 31), "{region}");
+            for year in 2025..=r.covered_until.year() {
+                let n = r.dates.iter().filter(|h| h.date.year() == year).count();
+                assert_eq!(n, per_year, "{region} {year}");
+            }
+        }
+    }
+
+    #[test]
+    fn easter_is_right() {
+        let cal = Calendar::default();
+        for easter in [
+            date(2026, 4, 5),
+            date(2027, 3, 28),
+            date(2028, 4, 16),
+            date(2029, 4, 1),
+            date(2030, 4, 21),
+        ] {
+            let good_friday = easter.checked_sub(jiff::Span::new().days(2)).expect("date");
+            let easter_monday = easter.tomorrow().expect("date");
+            assert_eq!(
+                cal.bank_holiday(good_friday).map(|h| h.name.as_str()),
+                Some("Good Friday")
+            );
+            assert_eq!(
+                cal.bank_holiday(easter_monday).map(|h| h.name.as_str()),
+                Some("Easter Monday")
+            );
+        }
+    }
+
+    /// Reads the system clock: a test, not the library.
+    #[test]
+    fn at_least_12_months_of_bank_holidays_remain() {
+        let today = london().to_datetime(Timestamp::now()).date();
+        let needed = today
+            .checked_add(jiff::Span::new().months(12))
+            .expect("date");
+        for region in Region::ALL {
+            let until = Calendar::new(region, DEFAULT_CUTOFF).covered_until();
+            assert!(
+                until >= needed,
+                "{region}: bank holidays end {until}, less than 12 months from {today}: add the next years to data/bank-holidays.yaml"
+            );
+        }
+    }
+
+    fn file(dates_ew: &str) -> String {
+        let region = "    covered-until: 2027-12-31\n    dates:\n      - { date: 2027-01-01, name: \"New Year's Day\", source: rules }\n";
+        format!(
+            "regions:\n  england-and-wales:\n    covered-until: 2027-12-31\n    dates:\n{dates_ew}  scotland:\n{region}  northern-ireland:\n{region}"
+        )
+    }
+
+    #[test]
+    fn malformed_files_are_refused_with_their_line() {
+        let ok = "      - { date: 2027-01-01, name: \"New Year's Day\", source: rules }\n";
+        assert!(BankHolidays::parse(&file(ok), "t.yaml").is_ok());
+        let cases = [
+            // Unknown key (deny_unknown_fields).
+            (
+                "      - { date: 2027-01-01, name: x, source: rules, kind: y }\n",
+                "t.yaml:5:",
+            ),
+            // Not a date.
+            (
+                "      - { date: 2027-02-30, name: x, source: rules }\n",
+                "t.yaml:5:",
+            ),
+            // A Saturday.
+            (
+                "      - { date: 2027-01-02, name: x, source: rules }\n",
+                "t.yaml:5:",
+            ),
+            // After covered-until.
+            (
+                "      - { date: 2028-01-03, name: x, source: rules }\n",
+                "t.yaml:5:",
+            ),
+            // Not sorted: the second date is refused on its own line.
+            (
+                "      - { date: 2027-01-04, name: x, source: rules }\n      - { date: 2027-01-01, name: y, source: rules }\n",
+                "t.yaml:6:",
+            ),
+        ];
+        for (dates, at) in cases {
+            let err = BankHolidays::parse(&file(dates), "t.yaml").map_err(|e| e.to_string());
+            match err {
+                Err(e) => assert!(e.starts_with(at), "{dates}: {e}"),
+                Ok(_) => panic!("accepted: {dates}"),
+            }
+        }
+        let e = BankHolidays::parse(
+            &file("      - { date: 2027-01-02, name: x, source: rules }\n"),
+            "t.yaml",
+        )
+        .map_err(|e| e.to_string());
+        assert_eq!(
+            e,
+            Err("t.yaml:5:17: england-and-wales: 2027-01-02: a Saturday; a bank holiday is a weekday (give the substitute day)".into())
+        );
+    }
+
+    #[test]
+    fn london_comes_from_the_bundled_database() {
+        assert!(jiff::tz::db().get("Europe/London").is_ok());
+    }
+}
