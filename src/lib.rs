@@ -52,6 +52,7 @@ pub mod compose;
 pub mod files;
 pub mod fonts;
 pub mod layout;
+pub mod outbox;
 pub mod pack;
 pub mod pdf;
 pub mod request;

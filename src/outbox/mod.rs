@@ -1,0 +1,3 @@
+//! The outbox (being built on branch outbox).
+
+pub mod calendar;
