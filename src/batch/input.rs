@@ -298,7 +298,7 @@ fn next_csv_record(lines: &mut Lines) -> Option<(u32, Result<String, String>)> {
 
 /// Splits one CSV record into cells (RFC 4180: `"` quotes a cell, `""` is a
 /// quote inside one).
-fn split_csv(record: &str, delimiter: char) -> Vec<String> {
+pub fn split_csv(record: &str, delimiter: char) -> Vec<String> {
     let mut cells = Vec::new();
     let mut cell = String::new();
     let mut in_quotes = false;

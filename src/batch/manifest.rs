@@ -41,6 +41,9 @@ pub struct Record {
     /// with the `--letter` code), hex: a resumed run checks it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub request_sha256: Option<String>,
+    /// The outbox id it was queued under (`batch --outbox`: no file is written).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub queued: Option<String>,
     /// Outcome.
     pub status: Status,
     /// First line of the error: location, field path and rule. Names,
@@ -191,6 +194,7 @@ mod tests {
             bytes: Some(30_000),
             sha256: Some("ab".repeat(32)),
             request_sha256: Some("cd".repeat(32)),
+            queued: None,
             status: Status::Rendered,
             error: None,
         }

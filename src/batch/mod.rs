@@ -188,9 +188,49 @@ pub fn output_name(id: Option<&str>, seq: u64) -> String {
 /// Name of the lock file inside the output folder.
 pub const LOCK: &str = ".letterkit-batch.lock";
 
+/// A rendered letter handed to a [`Sink`] instead of being written to a file.
+#[derive(Debug)]
+pub struct Sunk {
+    /// Position in the input.
+    pub seq: u64,
+    /// The validated request.
+    pub request: crate::Request,
+    /// The PDF.
+    pub pdf: Vec<u8>,
+    /// Its pages.
+    pub pages: usize,
+}
+
+/// Where a batch's letters go instead of files (the outbox: `batch
+/// --outbox`). Called on the writing thread, in input order, a group at a
+/// time, so that one commit covers many letters; the manifest lines of a
+/// group are written only once the sink has taken it, so a killed run never
+/// records a letter the sink does not have.
+pub trait Sink {
+    /// Letters per [`Sink::accept`] call.
+    fn group(&self) -> usize {
+        256
+    }
+    /// Takes a group; returns for each letter, in order, `Ok(id)` (kept
+    /// under that id) or `Err(message)` (refused: the request fails with
+    /// the message, which must not quote personal data). `Err` for the whole
+    /// call stops the run.
+    ///
+    /// # Errors
+    /// When the sink cannot keep anything (its store failed).
+    fn accept(&mut self, letters: Vec<Sunk>) -> Result<Vec<Result<String, String>>, String>;
+}
+
+/// The writer's step for one outcome (see `run_into`).
+type Emit<'a> = dyn FnMut(Outcome, &mut Summary, &mut Option<String>, &mut Option<Record>) + 'a;
+
 enum Outcome {
     /// Rendered and written to a temporary file; the main thread renames it.
     Done(Record, tempfile::TempPath),
+    /// Rendered, for the sink.
+    Sunk(Record, Box<Sunk>),
+    /// Taken by the sink.
+    Queued(Record),
     /// The request failed: its record, the whole error, and whether it
     /// repeats an earlier failure.
     Failed(Record, String, bool),
@@ -226,6 +266,7 @@ fn failed(item: &Item, letter: Option<String>, error: String) -> Outcome {
             bytes: None,
             sha256: None,
             request_sha256: None,
+            queued: None,
             status: Status::Failed,
             error: Some(summary),
         },
@@ -241,7 +282,13 @@ fn is_disk_full(e: &std::io::Error) -> bool {
     )
 }
 
-fn render_item(engine: &Engine, item: &Item, out: &Path, default_letter: Option<&str>) -> Outcome {
+fn render_item(
+    engine: &Engine,
+    item: &Item,
+    out: &Path,
+    default_letter: Option<&str>,
+    to_sink: bool,
+) -> Outcome {
     let tree = match &item.payload {
         Payload::Text { text, line_offset } => {
             match crate::request::parse_tree(text, &item.origin, *line_offset) {
@@ -265,6 +312,29 @@ fn render_item(engine: &Engine, item: &Item, out: &Path, default_letter: Option<
         Ok(r) => r,
         Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
     };
+    if to_sink {
+        return Outcome::Sunk(
+            Record {
+                seq: item.seq,
+                input: item.location.clone(),
+                output: None,
+                letter,
+                pages: Some(rendered.pages as u32),
+                bytes: Some(rendered.pdf.len() as u64),
+                sha256: Some(hex(&Sha256::digest(&rendered.pdf))),
+                request_sha256: Some(hex(&item.digest)),
+                queued: None,
+                status: Status::Rendered,
+                error: None,
+            },
+            Box::new(Sunk {
+                seq: item.seq,
+                request,
+                pdf: rendered.pdf,
+                pages: rendered.pages,
+            }),
+        );
+    }
     let name = output_name(request.id.as_deref(), item.seq);
     let written = crate::files::temp_beside(&out.join(&name)).and_then(|mut f| {
         f.write_all(&rendered.pdf)?;
@@ -290,6 +360,7 @@ fn render_item(engine: &Engine, item: &Item, out: &Path, default_letter: Option<
             bytes: Some(rendered.pdf.len() as u64),
             sha256: Some(hex(&Sha256::digest(&rendered.pdf))),
             request_sha256: Some(hex(&item.digest)),
+            queued: None,
             status: Status::Rendered,
             error: None,
         },
@@ -304,9 +375,10 @@ fn render_guarded(
     item: &Item,
     out: &Path,
     default_letter: Option<&str>,
+    to_sink: bool,
 ) -> Outcome {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        render_item(engine, item, out, default_letter)
+        render_item(engine, item, out, default_letter, to_sink)
     }))
     .unwrap_or_else(|_| {
         failed(
@@ -331,6 +403,10 @@ fn commit(
 ) -> Committed {
     let (record, temp) = match outcome {
         Outcome::Done(record, temp) => (record, temp),
+        // Taken by the sink before commit; never here.
+        Outcome::Sunk(record, _) | Outcome::Queued(record) => {
+            return Committed::Rendered(record);
+        }
         Outcome::Failed(r, e, repeated) => return Committed::Failed(r, e, repeated),
         Outcome::DiskFull(e) => return Committed::DiskFull(e),
     };
@@ -342,6 +418,7 @@ fn commit(
             bytes: None,
             sha256: None,
             request_sha256: None,
+            queued: None,
             status: Status::Failed,
             error: Some(message.clone()),
             ..record.clone()
@@ -451,6 +528,22 @@ pub fn run(
     engine: &Engine,
     inputs: &[PathBuf],
     options: &Options,
+    on_event: impl FnMut(&Event<'_>),
+) -> Result<Summary, BatchError> {
+    run_into(engine, inputs, options, None, on_event)
+}
+
+/// As [`run`], with the letters going to `sink` (when given) instead of
+/// files: the output folder then holds the manifest only, each rendered
+/// record naming the id the sink kept it under (`queued`).
+///
+/// # Errors
+/// As [`run`]; a failing sink stops the run ([`BatchError::Stopped`]).
+pub fn run_into(
+    engine: &Engine,
+    inputs: &[PathBuf],
+    options: &Options,
+    mut sink: Option<&mut dyn Sink>,
     mut on_event: impl FnMut(&Event<'_>),
 ) -> Result<Summary, BatchError> {
     // Check the inputs before anything is created.
@@ -496,7 +589,7 @@ pub fn run(
         previous.retain(|r| {
             r.status == Status::Rendered
                 && r.request_sha256.is_some()
-                && manifest::output_intact(out, r)
+                && (r.queued.is_some() || manifest::output_intact(out, r))
         });
         let done: HashMap<u64, (String, String)> = previous
             .iter()
@@ -531,6 +624,8 @@ pub fn run(
         })?;
 
     let jobs = options.jobs.max(1);
+    let to_sink = sink.is_some();
+    let group_size = sink.as_ref().map_or(1, |s| s.group().max(1));
     let stop = AtomicBool::new(false);
     let mut summary = Summary::default();
     let mut stopped: Option<String> = None;
@@ -596,7 +691,7 @@ pub fn run(
                             let o = if stop_ref.load(Ordering::Relaxed) {
                                 None
                             } else {
-                                Some(render_guarded(engine, &item, out, default_letter))
+                                Some(render_guarded(engine, &item, out, default_letter, to_sink))
                             };
                             (k, o)
                         })
@@ -651,19 +746,135 @@ pub fn run(
                 repeated,
             });
         };
+        // With a sink, outcomes wait in `group` (in order) until it holds
+        // `group_size` letters; the sink takes them in one call, then their
+        // manifest lines are written.
+        let mut group: Vec<Outcome> = Vec::new();
+        let mut in_group = 0usize;
+        let mut flush = |group: &mut Vec<Outcome>,
+                         summary: &mut Summary,
+                         stopped: &mut Option<String>,
+                         retry: &mut Option<Record>,
+                         emit: &mut Emit<'_>| {
+            let outcomes = std::mem::take(group);
+            let Some(sink) = sink.as_mut() else {
+                for o in outcomes {
+                    emit(o, summary, stopped, retry);
+                }
+                return;
+            };
+            if stopped.is_some() {
+                return;
+            }
+            let mut letters = Vec::new();
+            let mut records = Vec::with_capacity(outcomes.len());
+            for o in outcomes {
+                match o {
+                    Outcome::Sunk(record, letter) => {
+                        letters.push(*letter);
+                        records.push(Ok(record));
+                    }
+                    other => records.push(Err(other)),
+                }
+            }
+            let answers = match sink.accept(letters) {
+                Ok(a) => a,
+                Err(e) => {
+                    *stopped = Some(e);
+                    stop_ref.store(true, Ordering::Relaxed);
+                    return;
+                }
+            };
+            let mut answers = answers.into_iter();
+            for r in records {
+                match r {
+                    Ok(mut record) => match answers.next() {
+                        Some(Ok(id)) => {
+                            record.queued = Some(id);
+                            emit(Outcome::Queued(record), summary, stopped, retry);
+                        }
+                        Some(Err(message)) => {
+                            let message = format!("{}: {message}", record.input);
+                            let summary_line = message.clone();
+                            let record = Record {
+                                pages: None,
+                                bytes: None,
+                                sha256: None,
+                                request_sha256: None,
+                                status: Status::Failed,
+                                error: Some(summary_line),
+                                ..record
+                            };
+                            emit(
+                                Outcome::Failed(record, message, false),
+                                summary,
+                                stopped,
+                                retry,
+                            );
+                        }
+                        None => {
+                            *stopped = Some("the outbox did not answer for every letter".into());
+                            stop_ref.store(true, Ordering::Relaxed);
+                            return;
+                        }
+                    },
+                    Err(o) => emit(o, summary, stopped, retry),
+                }
+            }
+        };
         // Outcomes arrive out of order; emit them in dispatch order (every
         // dispatched job returns exactly one outcome unless the run stops).
         let mut next = 0u64;
+        let mut take = |o: Outcome,
+                        summary: &mut Summary,
+                        stopped: &mut Option<String>,
+                        retry: &mut Option<Record>,
+                        group: &mut Vec<Outcome>,
+                        in_group: &mut usize| {
+            if !to_sink {
+                emit(o, summary, stopped, retry);
+                return;
+            }
+            if matches!(o, Outcome::Sunk(..)) {
+                *in_group += 1;
+            }
+            group.push(o);
+            if *in_group >= group_size {
+                *in_group = 0;
+                flush(group, summary, stopped, retry, &mut emit);
+            }
+        };
         for outcomes in res_rx.iter() {
             pending.extend(outcomes);
             while let Some(o) = pending.remove(&next) {
-                emit(o, &mut summary, &mut stopped, &mut retry);
+                take(
+                    o,
+                    &mut summary,
+                    &mut stopped,
+                    &mut retry,
+                    &mut group,
+                    &mut in_group,
+                );
                 next += 1;
             }
         }
         while let Some((_, o)) = pending.pop_first() {
-            emit(o, &mut summary, &mut stopped, &mut retry);
+            take(
+                o,
+                &mut summary,
+                &mut stopped,
+                &mut retry,
+                &mut group,
+                &mut in_group,
+            );
         }
+        flush(
+            &mut group,
+            &mut summary,
+            &mut stopped,
+            &mut retry,
+            &mut emit,
+        );
         if let Ok((skipped, other)) = reader.join() {
             summary.skipped = skipped;
             summary.other_shards = other;

@@ -209,6 +209,10 @@ pub struct Letter {
     pub fields: Vec<Field>,
     /// Optional paragraphs a caseworker may add.
     pub optional_paragraphs: Vec<OptionalParagraph>,
+    /// Default postage class when it is queued in the outbox.
+    pub postage: Postage,
+    /// The queued letters it replaces for the same client and matter.
+    pub supersedes: Option<Supersedes>,
     /// Tera body template.
     #[serde(skip)]
     pub template: String,
@@ -224,6 +228,61 @@ impl Letter {
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.fields.iter().find(|f| f.name == name)
     }
+}
+
+/// Postage class of a posted letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Postage {
+    /// First class.
+    First,
+    /// Second class (the default).
+    #[default]
+    Second,
+    /// Economy (the provider's cheapest, slowest service).
+    Economy,
+}
+
+impl Postage {
+    /// Every class, in the order transmissions list them.
+    pub const ALL: [Postage; 3] = [Postage::First, Postage::Second, Postage::Economy];
+
+    /// The name in files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Postage::First => "first",
+            Postage::Second => "second",
+            Postage::Economy => "economy",
+        }
+    }
+}
+
+impl std::fmt::Display for Postage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Postage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Postage, String> {
+        Postage::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| {
+                format!("`{s}` is not a postage class; the classes are: first, second, economy")
+            })
+    }
+}
+
+/// Which queued letters a letter replaces (`supersedes:` in its definition).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Supersedes {
+    /// Codes of the letters it replaces.
+    pub letters: Vec<String>,
+    /// Fields that must hold the same values in both for them to be about
+    /// the same matter (e.g. the meeting's date and time).
+    pub same_matter: Vec<String>,
 }
 
 /// A field a request fills in.
@@ -689,6 +748,7 @@ impl Catalog {
                 }
             }
         }
+        check_supersedes(&letters, &files, &mut problems);
         if letters.is_empty() && problems.is_empty() {
             problems.push(Problem::new(
                 "letters/",
@@ -915,6 +975,47 @@ fn check_selects(
     }
 }
 
+/// Every letter a `supersedes:` names exists and has the same-matter fields.
+fn check_supersedes(
+    letters: &BTreeMap<String, Letter>,
+    files: &[SourceFile],
+    problems: &mut Vec<Problem>,
+) {
+    for l in letters.values() {
+        let Some(s) = &l.supersedes else { continue };
+        let pos = files
+            .iter()
+            .find(|f| f.path == l.file)
+            .and_then(|f| locate(&f.text, "supersedes:"))
+            .unwrap_or((0, 0));
+        for code in &s.letters {
+            match letters.get(code) {
+                None => problems.push(Problem::new(
+                    &l.file,
+                    pos.0,
+                    pos.1,
+                    format!(
+                        "supersedes: letter `{code}` is not in the catalog; the catalog has: {}",
+                        letters.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+                Some(other) => {
+                    for f in &s.same_matter {
+                        if other.field(f).is_none() {
+                            problems.push(Problem::new(
+                                &l.file,
+                                pos.0,
+                                pos.1,
+                                format!("supersedes: {code} has no field `{f}` to compare"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn check_letter(
     file: &str,
     raw: raw::RawLetter,
@@ -1078,6 +1179,35 @@ fn check_letter(
         }
     }
 
+    let postage = match &raw.postage {
+        None => Postage::default(),
+        Some(p) => p.value.parse().unwrap_or_else(|e: String| {
+            problems.push(at(file, p, format!("postage: {e}")));
+            Postage::default()
+        }),
+    };
+    let supersedes = raw.supersedes.map(|s| {
+        for f in &s.same_matter {
+            if !fields.iter().any(|x: &Field| x.name == f.value) {
+                problems.push(at(
+                    file,
+                    f,
+                    format!(
+                        "supersedes: same-matter field `{}` is not a field of {code}",
+                        f.value
+                    ),
+                ));
+            }
+        }
+        if s.letters.is_empty() {
+            problems.push(at(file, &raw.code, "supersedes: `letters` is empty"));
+        }
+        Supersedes {
+            letters: s.letters.into_iter().map(|l| l.value).collect(),
+            same_matter: s.same_matter.into_iter().map(|f| f.value).collect(),
+        }
+    });
+
     let mut optional = Vec::new();
     for o in raw.optional_paragraphs {
         let what = format!("optional paragraph `{}`", o.id.value);
@@ -1119,6 +1249,8 @@ fn check_letter(
         notes: raw.notes,
         fields,
         optional_paragraphs: optional,
+        postage,
+        supersedes,
         template_at: (
             raw.template.referenced.line() as u32,
             raw.template.referenced.column() as u32,

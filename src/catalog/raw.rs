@@ -39,7 +39,23 @@ pub struct RawLetter {
     pub fields: Vec<RawField>,
     #[serde(default)]
     pub optional_paragraphs: Vec<RawOptional>,
+    /// Default postage class in the outbox: first, second or economy.
+    #[serde(default)]
+    pub postage: Option<Spanned<String>>,
+    /// Queued letters this one replaces for the same client and matter.
+    #[serde(default)]
+    pub supersedes: Option<RawSupersedes>,
     pub template: Spanned<String>,
+}
+
+/// `supersedes:` of a letter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSupersedes {
+    /// Codes of the letters replaced.
+    pub letters: Vec<Spanned<String>>,
+    /// Fields whose values must be equal for two letters to be about the same matter.
+    pub same_matter: Vec<Spanned<String>>,
 }
 
 /// A field of a letter.

@@ -60,6 +60,85 @@ pub struct Args {
     /// Print the summary as JSON on standard output.
     #[arg(long)]
     json: bool,
+    /// Queue the letters in the outbox instead of writing PDF files (--out then
+    /// holds the manifest): `--outbox` alone uses $LETTERKIT_OUTBOX, else
+    /// outbox.sqlite here; `--outbox=FILE` names the file.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    outbox: Option<Option<PathBuf>>,
+    /// With --outbox: the batch id the letters record (default: b- and the
+    /// start time; a resumed run keeps its first id).
+    #[arg(long, value_name = "BATCH-ID", requires = "outbox")]
+    batch_id: Option<String>,
+    /// With --outbox: postage class for every letter (default: each definition's).
+    #[arg(long, value_name = "CLASS", requires = "outbox")]
+    postage: Option<letterkit::outbox::Postage>,
+    /// With --outbox: the time to queue at (default: now, read once per group of letters).
+    #[arg(long, value_name = "TIME", requires = "outbox")]
+    now: Option<String>,
+    /// With --outbox: officer id for the history (default: $LETTERKIT_OFFICER, else $USER).
+    #[arg(long, value_name = "OFFICER", requires = "outbox")]
+    by: Option<String>,
+}
+
+/// The file in a `batch --outbox` output folder that keeps the batch id.
+const BATCH_ID_FILE: &str = ".letterkit-outbox-batch";
+
+/// What `batch --outbox` needs, checked before anything runs.
+struct ToOutbox {
+    outbox: letterkit::outbox::Outbox,
+    batch: String,
+    by: String,
+    now: Option<letterkit::outbox::calendar::Timestamp>,
+}
+
+fn to_outbox(args: &Args) -> Result<Option<ToOutbox>, String> {
+    let Some(path) = &args.outbox else {
+        return Ok(None);
+    };
+    let path = match path {
+        Some(p) => p.clone(),
+        None => std::env::var_os("LETTERKIT_OUTBOX")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(super::outbox::DEFAULT_FILE)),
+    };
+    let now = args
+        .now
+        .as_deref()
+        .map(super::outbox::parse_now)
+        .transpose()?;
+    let by = args
+        .by
+        .clone()
+        .or_else(|| std::env::var("LETTERKIT_OFFICER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .ok_or("give the officer id with --by (or set LETTERKIT_OFFICER)")?;
+    letterkit::outbox::check_officer(&by).map_err(|e| format!("--by: {e}"))?;
+    let kept = std::fs::read_to_string(args.out.join(BATCH_ID_FILE))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    let batch = match (&args.batch_id, kept) {
+        (Some(b), Some(k)) if args.resume && *b != k => {
+            return Err(format!(
+                "--batch-id {b}: the run being resumed queued its letters as batch {k}"
+            ));
+        }
+        (Some(b), _) => b.clone(),
+        (None, Some(k)) if args.resume => k,
+        (None, _) => {
+            let t = now.unwrap_or_else(letterkit::outbox::calendar::Timestamp::now);
+            format!("b-{}", t.strftime("%Y%m%dT%H%M%SZ"))
+        }
+    };
+    letterkit::outbox::check_officer(&batch)
+        .map_err(|_| "--batch-id: 1 to 64 letters, digits, `.`, `_`, `-` or `@`".to_owned())?;
+    let outbox = letterkit::outbox::Outbox::open(&path).map_err(|e| e.to_string())?;
+    Ok(Some(ToOutbox {
+        outbox,
+        batch,
+        by,
+        now,
+    }))
 }
 
 /// Runs the verb.
@@ -87,6 +166,13 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         shard: args.shard,
         resume: args.resume,
         default_letter: args.letter.clone(),
+    };
+    let mut queue = match to_outbox(&args) {
+        Ok(q) => q,
+        Err(e) => {
+            super::print_error_message(e);
+            return CONFIG_ERROR;
+        }
     };
     let quiet = super::verbosity().is_quiet();
     let terminal = std::io::stderr().is_terminal() && !quiet;
@@ -118,7 +204,50 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     let start = Instant::now();
     let mut last_line = Instant::now();
     let (mut done, mut failed) = (0u64, 0u64);
-    let result = batch::run(&engine, &args.inputs, &options, |ev| {
+    let mut queued_lines: u64 = 0;
+    let mut on_queued = |q: &letterkit::outbox::Queued| {
+        queued_lines += 1;
+        if !args.json {
+            outln!("{}", super::outbox::queued_line(q));
+        }
+    };
+    let mut clock = {
+        let fixed = queue.as_ref().and_then(|q| q.now);
+        move || fixed.unwrap_or_else(letterkit::outbox::calendar::Timestamp::now)
+    };
+    let mut sink = queue.as_mut().map(|q| letterkit::outbox::BatchSink {
+        outbox: &mut q.outbox,
+        engine: &engine,
+        by: q.by.clone(),
+        clock: &mut clock,
+        batch: q.batch.clone(),
+        postage: args.postage,
+        on_queued: &mut on_queued,
+    });
+    if let Some(s) = &sink {
+        // Kept for --resume; an earlier run's file stays while its manifest
+        // does (batch refuses that folder without --resume anyway).
+        let id_file = args.out.join(BATCH_ID_FILE);
+        let earlier_run =
+            std::fs::metadata(args.out.join(batch::MANIFEST)).is_ok_and(|m| m.len() > 0);
+        let keep = id_file.exists() && (args.resume || earlier_run);
+        if let Err(e) = std::fs::create_dir_all(&args.out).and_then(|()| {
+            if keep {
+                Ok(())
+            } else {
+                letterkit::files::write_atomic(&id_file, format!("{}\n", s.batch).as_bytes())
+            }
+        }) {
+            super::print_error_message(format!("cannot write to {}: {e}", args.out.display()));
+            return CONFIG_ERROR;
+        }
+        if !quiet {
+            errln!("queueing in the outbox as batch {}", s.batch);
+        }
+    }
+    let batch_name = sink.as_ref().map(|s| s.batch.clone());
+    let sink_ref: Option<&mut dyn batch::Sink> = sink.as_mut().map(|s| s as &mut dyn batch::Sink);
+    let result = batch::run_into(&engine, &args.inputs, &options, sink_ref, |ev| {
         done += 1;
         if ev.record.status == Status::Failed {
             failed += 1;
@@ -145,12 +274,12 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     let secs = start.elapsed().as_secs_f64();
     match result {
         Ok(s) => {
-            report(&args, &s, None, secs);
+            report(&args, &s, None, secs, batch_name.as_deref());
             if s.failed > 0 { INPUT_FAILED } else { OK }
         }
         Err(e @ batch::BatchError::Stopped { .. }) => {
             if let batch::BatchError::Stopped { summary, cause } = &e {
-                report(&args, summary, Some(cause), secs);
+                report(&args, summary, Some(cause), secs, batch_name.as_deref());
             }
             print_error(&e);
             INPUT_FAILED
@@ -201,11 +330,18 @@ fn failure_text(ev: &batch::Event<'_>, all: bool) -> String {
 }
 
 /// The summary line (stderr) and, with `--json`, the summary document.
-fn report(args: &Args, s: &batch::Summary, stopped: Option<&str>, secs: f64) {
+fn report(
+    args: &Args,
+    s: &batch::Summary,
+    stopped: Option<&str>,
+    secs: f64,
+    queued_as: Option<&str>,
+) {
     if args.json {
         let mut doc = serde_json::json!({
             "schema": "letterkit.batch.v1",
             "rendered": s.rendered,
+            "outbox_batch": queued_as,
             "failed": s.failed,
             "skipped": s.skipped,
             "other_shards": s.other_shards,
@@ -217,10 +353,16 @@ fn report(args: &Args, s: &batch::Summary, stopped: Option<&str>, secs: f64) {
         outln!("{doc}");
     }
     if !super::verbosity().is_quiet() || s.failed > 0 || stopped.is_some() {
-        let mut line = format!(
-            "rendered {}, failed {}, skipped {} (already done)",
-            s.rendered, s.failed, s.skipped
-        );
+        let mut line = match queued_as {
+            Some(b) => format!(
+                "queued {} in the outbox as batch {b}, failed {}, skipped {} (already done)",
+                s.rendered, s.failed, s.skipped
+            ),
+            None => format!(
+                "rendered {}, failed {}, skipped {} (already done)",
+                s.rendered, s.failed, s.skipped
+            ),
+        };
         if let Some(sh) = args.shard {
             line.push_str(&format!(
                 ", {} in other shards than {}/{}",

@@ -11,6 +11,7 @@ mod completions;
 mod list;
 mod man;
 mod new;
+pub mod outbox;
 pub mod output;
 mod pack;
 mod render;
@@ -63,6 +64,7 @@ enum Verb {
     New(new::Args),
     Batch(batch::Args),
     Pack(pack::Args),
+    Outbox(outbox::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -304,6 +306,7 @@ pub fn run() -> i32 {
         Verb::New(a) => new::run(a, catalog),
         Verb::Batch(a) => batch::run(a, catalog),
         Verb::Pack(a) => pack::run(a, catalog),
+        Verb::Outbox(a) => outbox::run(a, catalog),
         Verb::Completions(a) => completions::run(a),
         Verb::Man(a) => man::run(a),
     }

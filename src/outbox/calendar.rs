@@ -68,7 +68,8 @@ impl Region {
         self as usize
     }
 
-    fn title(self) -> &'static str {
+    /// The name people use, e.g. "England and Wales".
+    pub fn title(self) -> &'static str {
         match self {
             Region::EnglandAndWales => "England and Wales",
             Region::Scotland => "Scotland",
@@ -355,7 +356,7 @@ static EMPTY: BankHolidays = BankHolidays {
 
 /// Europe/London from jiff's bundled time-zone database (so any machine
 /// agrees); if that failed, the UK rule since 1996 as a POSIX TZ string.
-fn london() -> &'static TimeZone {
+pub fn london() -> &'static TimeZone {
     static LONDON: LazyLock<TimeZone> = LazyLock::new(|| {
         jiff::tz::db()
             .get("Europe/London")

@@ -5,6 +5,7 @@
 //! file, line, column, field path and what is allowed.
 
 pub mod address;
+pub mod canonical;
 pub mod json;
 pub mod tree;
 pub mod values;

@@ -1,0 +1,63 @@
+//! The canonical form of a request: strict JSON with keys in a fixed order
+//! and every value in the one spelling the parser reads back to the same
+//! [`Request`]. The outbox stores it (to render a letter again), and its
+//! SHA-256 identifies the request whatever syntax it came in.
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{FieldValue, Request};
+
+/// The request as canonical JSON text (one line, no trailing newline).
+pub fn canonical_json(r: &Request) -> String {
+    let mut top = Map::new();
+    if let Some(id) = &r.id {
+        top.insert("id".into(), json!(id));
+    }
+    top.insert("letter".into(), json!(r.letter));
+    top.insert("date".into(), json!(r.date.to_string()));
+    top.insert("reference".into(), json!(r.reference));
+    top.insert("language".into(), json!(r.language.code()));
+    if let Some(rec) = &r.recipient {
+        top.insert(
+            "recipient".into(),
+            json!({"name": rec.name, "address": rec.address, "postcode": rec.postcode}),
+        );
+    }
+    let mut fields = Map::new();
+    for (name, v) in &r.fields {
+        fields.insert(name.clone(), field_value(v));
+    }
+    top.insert("fields".into(), Value::Object(fields));
+    top.insert("optional".into(), json!(r.optional));
+    Value::Object(top).to_string()
+}
+
+fn field_value(v: &FieldValue) -> Value {
+    match v {
+        FieldValue::Text(s) | FieldValue::Choice(s) => json!(s),
+        FieldValue::Lines(l) => json!(l),
+        FieldValue::Date(d) => json!(d.to_string()),
+        FieldValue::Time(t) => json!(t.to_string()),
+        FieldValue::Money(m) => {
+            let sign = if m.0 < 0 { "-" } else { "" };
+            json!(format!("{sign}{}.{:02}", m.0.abs() / 100, m.0.abs() % 100))
+        }
+        FieldValue::Number(n) => json!(n),
+        FieldValue::Bool(b) => json!(b),
+    }
+}
+
+/// SHA-256 of the canonical request, hex.
+pub fn canonical_sha256(r: &Request) -> String {
+    hex(&Sha256::digest(canonical_json(r).as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
