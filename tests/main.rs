@@ -8,6 +8,7 @@ mod common;
 mod conventions;
 mod fuzz;
 mod letters;
+mod outbox;
 mod pack;
 mod pack_procedure;
 mod pack_safety;

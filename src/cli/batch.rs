@@ -341,12 +341,14 @@ fn report(
         let mut doc = serde_json::json!({
             "schema": "letterkit.batch.v1",
             "rendered": s.rendered,
-            "outbox_batch": queued_as,
             "failed": s.failed,
             "skipped": s.skipped,
             "other_shards": s.other_shards,
             "manifest": args.out.join(batch::MANIFEST).display().to_string(),
         });
+        if let Some(b) = queued_as {
+            doc["outbox_batch"] = serde_json::Value::String(b.to_owned());
+        }
         if let Some(cause) = stopped {
             doc["stopped"] = serde_json::Value::String(cause.to_owned());
         }

@@ -428,21 +428,26 @@ pub fn letter_json(l: &LetterRecord, with_reference: bool) -> Value {
 
 /// The line printed for a queued letter.
 pub fn queued_line(q: &Queued) -> String {
+    queued_line_as(q, false)
+}
+
+/// As [`queued_line`]; `dry_run` says what would happen.
+fn queued_line_as(q: &Queued, dry_run: bool) -> String {
     let l = &q.letter;
+    let (verb, sup) = match (q.already, dry_run) {
+        (true, _) => ("already queued:", "superseded"),
+        (false, false) => ("queued", "superseded"),
+        (false, true) => ("would queue", "would supersede"),
+    };
     let mut s = format!(
-        "{} {} ({}) for the transmission of {}; cancellable until {}",
-        if q.already {
-            "already queued:"
-        } else {
-            "queued"
-        },
+        "{verb} {} ({}) for the transmission of {}; cancellable until {}",
         l.id,
         l.code,
         day_words(l.transmission),
         when(l.cancellable_until)
     );
     for old in &q.superseded {
-        s.push_str(&format!("\n  superseded {old} (same client, same matter)"));
+        s.push_str(&format!("\n  {sup} {old} (same client, same matter)"));
     }
     s
 }
@@ -508,7 +513,7 @@ fn add(c: &Common, a: AddArgs, catalog: Option<&PathBuf>) -> Result<i32, Fail> {
                 if a.json {
                     docs.push(queued_json(q));
                 } else {
-                    outln!("{}", queued_line(q));
+                    outln!("{}", queued_line_as(q, a.dry_run));
                 }
             }
             Err(refusal) => {
