@@ -398,7 +398,15 @@ fn carrier_doc(doc: &compose::Composed, letter: &catalog::Letter) -> compose::Co
 
 /// A stable identity for a request: a hash of its content.
 pub fn request_ident(request: &Request) -> String {
-    let digest = Sha256::digest(format!("{request:?}").as_bytes());
+    let mut text = format!("{request:?}");
+    // A standard-print request hashes as it did before requests had a
+    // format, so its PDF (whose file ID this is) keeps its bytes.
+    if request.format == request::LetterFormat::Standard
+        && let Some(t) = text.strip_suffix(", format: Standard }")
+    {
+        text = format!("{t} }}");
+    }
+    let digest = Sha256::digest(text.as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
