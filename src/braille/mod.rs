@@ -6,7 +6,7 @@
 //! `lou_translate`, one paragraph a line; tests use a fake translator for
 //! the pagination and the real one for the golden files.
 //!
-//! The pagination is ours, from the letter's blocks ([`paginate`]): the page
+//! The pagination is ours, from the letter's blocks (`paginate`, through [`build`]): the page
 //! geometry is a [`BrailleProfile`] (`a4` 30 cells × 28 lines, `book`
 //! 40 × 28); line 1 of every page holds the braille page number at its
 //! right; the sender, date, reference and recipient blocks each start at

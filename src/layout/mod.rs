@@ -408,7 +408,7 @@ impl Layouter<'_> {
                         (false, 1) => (0.0, 10.0),
                         (false, _) => (8.0, 4.0),
                         (true, 1) => (0.0, leading * 0.5),
-                        (true, _) => (leading, body * 0.3),
+                        (true, _) => (leading * 0.4, body * 0.3),
                     };
                     let inl = [Inline {
                         text: text.clone(),
