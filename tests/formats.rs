@@ -346,6 +346,47 @@ fn large_print_and_the_braille_carrier_meet_the_print_rules() {
     assert!(problems.is_empty(), "carrier:\n{}", problems.join("\n"));
 }
 
+/// Every valid YAML fixture, in large print at 16 and 28 pt and as a
+/// braille carrier page, meets the print rules.
+#[test]
+fn every_valid_fixture_meets_the_print_rules_in_large_print_and_as_a_carrier() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for dir in crate::common::case_dirs("requests/valid") {
+        let file = crate::common::request_file(&dir);
+        if file.extension().is_some_and(|e| e == "json") {
+            continue;
+        }
+        let base = read_text(&file);
+        for extra in [
+            "format: large-print\n",
+            "format: large-print\nsize: 28\n",
+            "format: braille\n",
+        ] {
+            let request = engine()
+                .parse_request(&format!("{base}{extra}"), "request.yaml")
+                .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+            let address = request
+                .recipient
+                .as_ref()
+                .map(|r| r.lines())
+                .unwrap_or_default();
+            let pages = engine().layout(&request).expect("layout");
+            let problems = print_rule_problems(&pages, &address);
+            if !problems.is_empty() {
+                failures.push(format!(
+                    "{} with {extra:?}:\n  {}",
+                    crate::common::case_name(&dir),
+                    problems.join("\n  ")
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 30, "only {checked} layouts checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn large_print_over_ten_pages_is_refused() {
     // A catalog whose CMSL5502 has a much longer body.

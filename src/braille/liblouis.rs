@@ -140,3 +140,40 @@ impl Translator for Liblouis {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_program_says_what_to_install() {
+        let louis = Liblouis {
+            program: PathBuf::from("/nonexistent/lou_translate"),
+        };
+        let e = louis
+            .translate(&["text".into()], Grade::Two)
+            .expect_err("no such program");
+        let m = e.to_string();
+        assert!(
+            m.starts_with("the braille translator failed: cannot run /nonexistent/lou_translate: ")
+                && m.ends_with(
+                    "(install liblouis-bin and liblouis-data: apt-get install liblouis-bin liblouis-data)"
+                ),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_paragraph_with_a_line_break_is_refused_before_running_anything() {
+        let louis = Liblouis {
+            program: PathBuf::from("/nonexistent/lou_translate"),
+        };
+        let e = louis
+            .translate(&["one\ntwo".into()], Grade::One)
+            .expect_err("refused");
+        assert_eq!(
+            e.to_string(),
+            "the braille translator failed: paragraph 1 is empty or holds a line break; each paragraph must be one line"
+        );
+    }
+}
