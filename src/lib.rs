@@ -11,11 +11,20 @@
 //!    output becomes document blocks.
 //! 4. [`layout`]: blocks → positioned lines on A4 pages (window-envelope
 //!    geometry, real line breaking with the font's metrics and kerning).
-//! 5. [`pdf`]: pages → PDF bytes with subset fonts, reproducibly.
+//! 5. [`pdf`]: pages → PDF bytes with subset fonts, reproducibly. Large
+//!    print is the same layout with a larger profile
+//!    ([`layout::Profile::large_print`]); braille goes from the composed
+//!    blocks through a [`braille::Translator`] to braille pages, BRF and PEF
+//!    ([`braille`]), with a print carrier page for the envelope.
 //! 6. [`pack`] (court packs as zip archives, stage by stage) and [`batch`]
 //!    (many requests, all cores, resumable).
+//! 7. [`outbox`]: every letter made for the post, in a store, from queueing
+//!    through cancel, suppress and supersede to the end-of-day transmission's
+//!    zips, the provider's reports and reissues.
 //!
-//! Only [`batch`] and the binary touch the filesystem; everything else is pure.
+//! Only [`batch`], [`files`], the [`outbox`]'s store (its SQLite file) and
+//! the binary touch the filesystem; everything else is pure. Nothing in the
+//! library reads the clock: the outbox takes the time as an input.
 //! Time and identity are inputs: the same request gives the same bytes.
 //!
 //! # Example
@@ -47,6 +56,7 @@
 //! ```
 
 pub mod batch;
+pub mod braille;
 pub mod catalog;
 pub mod compose;
 pub mod files;
@@ -92,6 +102,24 @@ pub enum Error {
         /// Which rule.
         message: String,
     },
+    /// The braille could not be made.
+    #[error("{code}: {source}")]
+    Braille {
+        /// Letter code.
+        code: String,
+        /// What went wrong.
+        #[source]
+        source: braille::BrailleError,
+    },
+    /// A braille request was given to [`Engine::render`], which has no
+    /// translator: use [`Engine::render_braille`].
+    #[error(
+        "{code}: a braille letter needs a braille translator: render it with Engine::render_braille"
+    )]
+    NeedsTranslator {
+        /// Letter code.
+        code: String,
+    },
 }
 
 /// Options for one render. Nothing here is read from the clock.
@@ -110,6 +138,21 @@ pub struct Rendered {
     pub pdf: Vec<u8>,
     /// Number of pages.
     pub pages: usize,
+}
+
+/// A letter rendered in braille: the braille in two encodings from one page
+/// model, and the print carrier page that goes in the window envelope.
+#[derive(Debug, Clone)]
+pub struct BrailleRendered {
+    /// The braille as BRF (Braille ASCII).
+    pub brf: Vec<u8>,
+    /// The braille as PEF 1.0 (XML, Unicode braille).
+    pub pef: Vec<u8>,
+    /// The carrier page PDF: the window address, "This letter is in
+    /// braille" and the reference.
+    pub carrier: Rendered,
+    /// The translated paragraphs and the pages.
+    pub document: braille::Document,
 }
 
 /// Most pages a posted letter may have (5 double-sided sheets).
@@ -202,24 +245,106 @@ impl Engine {
             })
     }
 
-    /// Lays a request out on pages.
+    /// Lays a request out on pages, in its format's profile (standard or
+    /// large print; a braille request gives its carrier page).
     pub fn layout(&self, request: &Request) -> Result<Vec<layout::Page>, Error> {
+        let letter = self.letter(&request.letter)?;
         let doc = self.compose(request)?;
-        Ok(layout::layout(&doc, &self.fonts))
+        Ok(match request.format {
+            request::LetterFormat::Braille { .. } => {
+                layout::layout(&carrier_doc(&doc, letter), &self.fonts)
+            }
+            format => layout::layout_with(&doc, &self.fonts, &layout::Profile::for_format(format)),
+        })
     }
 
-    /// Renders a request to PDF bytes.
+    /// Renders a request to PDF bytes: standard or large print, as the
+    /// request's `format` says. A braille request needs a translator:
+    /// [`Engine::render_braille`].
     pub fn render(&self, request: &Request, options: &RenderOptions) -> Result<Rendered, Error> {
         let letter = self.letter(&request.letter)?;
+        if request.format.is_braille() {
+            return Err(Error::NeedsTranslator {
+                code: letter.code.clone(),
+            });
+        }
         let doc = self.composer.compose(&self.catalog, letter, request)?;
-        let pages = layout::layout(&doc, &self.fonts);
-        if letter.kind == catalog::DocKind::Letter && pages.len() > MAX_LETTER_PAGES {
+        let profile = layout::Profile::for_format(request.format);
+        let pages = layout::layout_with(&doc, &self.fonts, &profile);
+        self.write(letter, request, &pages, options)
+    }
+
+    /// Renders a braille request: the braille (BRF and PEF, from one page
+    /// model) through `translator`, and its print carrier page. The
+    /// request's `format` must be braille; its grade and profile apply.
+    pub fn render_braille(
+        &self,
+        request: &Request,
+        translator: &dyn braille::Translator,
+        options: &RenderOptions,
+    ) -> Result<BrailleRendered, Error> {
+        let letter = self.letter(&request.letter)?;
+        let request::LetterFormat::Braille { grade, profile } = request.format else {
             return Err(Error::Print {
                 code: letter.code.clone(),
                 message: format!(
+                    "the request's format is `{}`, not braille: render it with Engine::render",
+                    request.format.name()
+                ),
+            });
+        };
+        let doc = self.composer.compose(&self.catalog, letter, request)?;
+        let document =
+            braille::build(&doc, grade, profile, translator).map_err(|source| Error::Braille {
+                code: letter.code.clone(),
+                source,
+            })?;
+        let ident = options
+            .ident
+            .clone()
+            .unwrap_or_else(|| request_ident(request));
+        let brf = braille::brf(&document.pages);
+        let pef = braille::pef(
+            &document.pages,
+            &braille::PefMeta {
+                identifier: format!("urn:letterkit:{ident}"),
+                title: format!("{} {}", letter.code, letter.title),
+                language: request.language.tag().to_owned(),
+                date: request.date.to_string(),
+            },
+        );
+        let carrier = layout::layout(&carrier_doc(&doc, letter), &self.fonts);
+        let carrier = self.write(letter, request, &carrier, options)?;
+        Ok(BrailleRendered {
+            brf,
+            pef,
+            carrier,
+            document,
+        })
+    }
+
+    /// Checks the page limit and writes the PDF.
+    fn write(
+        &self,
+        letter: &catalog::Letter,
+        request: &Request,
+        pages: &[layout::Page],
+        options: &RenderOptions,
+    ) -> Result<Rendered, Error> {
+        if letter.kind == catalog::DocKind::Letter && pages.len() > MAX_LETTER_PAGES {
+            let message = match request.format {
+                request::LetterFormat::LargePrint { size } => format!(
+                    "in large print at {size} pt the letter has {} pages; a posted letter may have at most {MAX_LETTER_PAGES}: choose a smaller size (16 pt is the usual one)",
+                    pages.len()
+                ),
+                _ => format!(
                     "the letter has {} pages; a posted letter may have at most {MAX_LETTER_PAGES}",
                     pages.len()
                 ),
+            };
+            return Err(Error::Print {
+                code: letter.code.clone(),
+                message,
             });
         }
         let created = options.created.unwrap_or(pdf::Timestamp {
@@ -240,7 +365,7 @@ impl Engine {
             created,
             ident,
         };
-        let bytes = pdf::write_pdf(&pages, &self.fonts, &opts);
+        let bytes = pdf::write_pdf(pages, &self.fonts, &opts);
         Ok(Rendered {
             pdf: bytes,
             pages: pages.len(),
@@ -248,9 +373,45 @@ impl Engine {
     }
 }
 
+/// The print carrier page of a braille letter: the letter's own page 1
+/// (logo, sender zone with the date and reference, the window address) with
+/// a body saying the letter is in braille.
+fn carrier_doc(doc: &compose::Composed, letter: &catalog::Letter) -> compose::Composed {
+    let reference = doc
+        .meta
+        .iter()
+        .find(|(label, _)| label == "Our reference")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let para =
+        |text: String| compose::Block::Paragraph(vec![compose::Inline { text, bold: false }]);
+    compose::Composed {
+        blocks: vec![
+            compose::Block::Heading {
+                level: 1,
+                text: "This letter is in braille".into(),
+            },
+            para(format!("Our reference: {reference}")),
+            para(format!(
+                "The letter in this envelope ({}: {}) is printed in braille.",
+                letter.code, letter.title
+            )),
+        ],
+        ..doc.clone()
+    }
+}
+
 /// A stable identity for a request: a hash of its content.
 pub fn request_ident(request: &Request) -> String {
-    let digest = Sha256::digest(format!("{request:?}").as_bytes());
+    let mut text = format!("{request:?}");
+    // A standard-print request hashes as it did before requests had a
+    // format, so its PDF (whose file ID this is) keeps its bytes.
+    if request.format == request::LetterFormat::Standard
+        && let Some(t) = text.strip_suffix(", format: Standard }")
+    {
+        text = format!("{t} }}");
+    }
+    let digest = Sha256::digest(text.as_bytes());
     digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 

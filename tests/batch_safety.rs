@@ -726,7 +726,7 @@ fn csv_header_problems_are_reported_once_at_the_header() {
     assert_eq!(
         failed,
         [
-            "failed: m.csv:2: not read: the header (line 1) has problems: column 4: unknown column `recipient.nmae` (did you mean `recipient.name`?); columns are id, letter, date, reference, language, recipient.name, recipient.address.1 .. .5, recipient.postcode, fields.<name>, optional",
+            "failed: m.csv:2: not read: the header (line 1) has problems: column 4: unknown column `recipient.nmae` (did you mean `recipient.name`?); columns are id, letter, date, reference, language, recipient.name, recipient.address.1 .. .5, recipient.postcode, fields.<name>, optional, format, size, grade, profile",
             "failed: m.csv:3: not read: the header (line 1) has problems",
             "failed: d.csv:2: not read: the header (line 1) has problems: columns 1 and 13 both have `id`; each column must be named once",
             "failed: s.csv:2: not read: the header (line 1) has problems: the columns are separated by semicolons; letterkit reads comma-separated CSV (in Excel: save as \"CSV UTF-8 (Comma delimited)\")",

@@ -252,7 +252,7 @@ fn show_speaks_plain_words_and_lists_the_common_keys() {
     assert!(!out.contains("kind:"), "debug output: {out}");
     for want in [
         "CMSL5502: Your face to face meeting details have changed\nLetter to a client (a receiving or paying parent), posted in a window envelope.\n",
-        "\nRequest keys\n  letter                 required  the letter code: CMSL5502\n  id                     optional  names the output file in batches: letters, digits, - _ .\n  date                   required  the date printed on the letter, YYYY-MM-DD\n  reference              required  the client's reference (SCIN), 12 digits\n  recipient              required  name, address (a list of lines) and postcode: 3 to 7 lines in all\n  language               optional  en (the default) or cy\n  optional               optional  a list of the optional paragraphs to add\n",
+        "\nRequest keys\n  letter                 required  the letter code: CMSL5502\n  id                     optional  names the output file in batches: letters, digits, - _ .\n  date                   required  the date printed on the letter, YYYY-MM-DD\n  reference              required  the client's reference (SCIN), 12 digits\n  recipient              required  name, address (a list of lines) and postcode: 3 to 7 lines in all\n  language               optional  en (the default) or cy\n  format                 optional  standard (the default), large-print or braille: see Formats\n  optional               optional  a list of the optional paragraphs to add\n",
         "\nFields (under `fields:`)\n  changed-by             required  Who asked for the change: one of the choices listed\n    Choices:\n",
         "  meeting-location       required  Where the meeting is: text of at most 200 characters\n",
         "    Reasons:\n      complaint                      TM_25823_E  A complaint you have made against the Child Maintenance Service\n",
@@ -361,6 +361,7 @@ fn check_list_and_show_json_follow_the_shared_convention() {
             "reference",
             "recipient",
             "language",
+            "format",
             "optional"
         ]
     );

@@ -6,6 +6,7 @@ mod batch_safety;
 mod catalog_msgs;
 mod common;
 mod conventions;
+mod formats;
 mod fuzz;
 mod letters;
 mod outbox;

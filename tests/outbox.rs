@@ -1014,4 +1014,26 @@ fn the_canonical_request_reads_back_to_the_same_request() {
         n += 1;
     }
     assert!(n >= 20, "{n} fixtures");
+    let base = std::fs::read_to_string(
+        root().join("fixtures/requests/valid/cmsl5502-payments/request.yaml"),
+    )
+    .expect("fixture");
+    for extra in [
+        "format: large-print\nsize: 24\n",
+        "format: braille\ngrade: 1\nprofile: book\n",
+    ] {
+        let r = engine
+            .parse_request(&format!("{base}{extra}"), "r.yaml")
+            .expect("valid with a format");
+        let canonical = letterkit::request::canonical::canonical_json(&r);
+        let back = engine
+            .parse_request_as(
+                &canonical,
+                "canonical.json",
+                letterkit::request::Format::Json,
+            )
+            .unwrap_or_else(|e| panic!("{e}\n{canonical}"));
+        assert_eq!(back, r, "{canonical}");
+        assert_ne!(r.format, letterkit::request::format::LetterFormat::Standard);
+    }
 }

@@ -339,6 +339,10 @@ const CSV_COLUMNS: &[&str] = &[
     "recipient.postcode",
     "recipient.address.1",
     "optional",
+    "format",
+    "size",
+    "grade",
+    "profile",
 ];
 
 /// Whether a header cell may be quoted in a message: it looks like a column
@@ -412,7 +416,7 @@ fn check_header(headers: &[String]) -> Option<String> {
                 .map(|a| format!(" (did you mean `{a}`?)"))
                 .unwrap_or_default();
             problems.push(format!(
-                "column {col}: unknown column `{h}`{close}; columns are id, letter, date, reference, language, recipient.name, recipient.address.1 .. .5, recipient.postcode, fields.<name>, optional"
+                "column {col}: unknown column `{h}`{close}; columns are id, letter, date, reference, language, recipient.name, recipient.address.1 .. .5, recipient.postcode, fields.<name>, optional, format, size, grade, profile"
             ));
         }
     }
@@ -824,7 +828,7 @@ mod tests {
         );
         assert_eq!(
             items[0].1.as_ref().expect_err("bad"),
-            "not read: the header (line 1) has problems: column 3: unknown column `recipient.nmae` (did you mean `recipient.name`?); columns are id, letter, date, reference, language, recipient.name, recipient.address.1 .. .5, recipient.postcode, fields.<name>, optional; columns 1 and 4 both have `id`; each column must be named once"
+            "not read: the header (line 1) has problems: column 3: unknown column `recipient.nmae` (did you mean `recipient.name`?); columns are id, letter, date, reference, language, recipient.name, recipient.address.1 .. .5, recipient.postcode, fields.<name>, optional, format, size, grade, profile; columns 1 and 4 both have `id`; each column must be named once"
         );
         assert_eq!(
             items[1].1.as_ref().expect_err("bad"),

@@ -50,6 +50,21 @@ pub struct Record {
     /// addresses, postcodes and references are never repeated in it.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
+    /// A braille letter's braille files beside its carrier page PDF
+    /// (`output`): the BRF and the PEF.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub braille: Vec<OutputFile>,
+}
+
+/// A further output file of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputFile {
+    /// File name inside the output folder.
+    pub name: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
 }
 
 /// Writes one record as a JSON line.
@@ -147,6 +162,9 @@ pub fn output_intact(out: &Path, r: &Record) -> bool {
     match (&r.output, r.bytes) {
         (Some(name), Some(bytes)) => {
             std::fs::metadata(out.join(name)).is_ok_and(|m| m.len() == bytes)
+                && r.braille
+                    .iter()
+                    .all(|f| std::fs::metadata(out.join(&f.name)).is_ok_and(|m| m.len() == f.bytes))
         }
         _ => false,
     }
@@ -197,6 +215,7 @@ mod tests {
             queued: None,
             status: Status::Rendered,
             error: None,
+            braille: Vec::new(),
         }
     }
 

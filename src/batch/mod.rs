@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{Engine, RenderOptions};
 use input::{Item, Payload};
-pub use manifest::{Record, Status};
+pub use manifest::{OutputFile, Record, Status};
 
 /// Requests handed to a worker at a time.
 const CHUNK: usize = 16;
@@ -225,8 +225,10 @@ pub trait Sink {
 type Emit<'a> = dyn FnMut(Outcome, &mut Summary, &mut Option<String>, &mut Option<Record>) + 'a;
 
 enum Outcome {
-    /// Rendered and written to a temporary file; the main thread renames it.
-    Done(Record, tempfile::TempPath),
+    /// Rendered and written to temporary files (the PDF first, then a
+    /// braille letter's BRF and PEF, each with its name); the main thread
+    /// renames them.
+    Done(Record, Vec<(String, tempfile::TempPath)>),
     /// Rendered, for the sink.
     Sunk(Record, Box<Sunk>),
     /// Taken by the sink.
@@ -269,6 +271,7 @@ fn failed(item: &Item, letter: Option<String>, error: String) -> Outcome {
             queued: None,
             status: Status::Failed,
             error: Some(summary),
+            braille: Vec::new(),
         },
         error,
         item.repeated,
@@ -308,11 +311,21 @@ fn render_item(
         Err(e) => return failed(item, None, e.to_string()),
     };
     let letter = Some(request.letter.clone());
-    let rendered = match engine.render(&request, &RenderOptions::default()) {
-        Ok(r) => r,
-        Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
-    };
     if to_sink {
+        if request.format.is_braille() {
+            return failed(
+                item,
+                letter,
+                format!(
+                    "{}: a braille letter cannot be queued in the outbox yet (its transmission carries print PDFs only); render it without --outbox",
+                    item.location
+                ),
+            );
+        }
+        let rendered = match engine.render(&request, &RenderOptions::default()) {
+            Ok(r) => r,
+            Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
+        };
         return Outcome::Sunk(
             Record {
                 seq: item.seq,
@@ -326,6 +339,7 @@ fn render_item(
                 queued: None,
                 status: Status::Rendered,
                 error: None,
+                braille: Vec::new(),
             },
             Box::new(Sunk {
                 seq: item.seq,
@@ -336,35 +350,70 @@ fn render_item(
         );
     }
     let name = output_name(request.id.as_deref(), item.seq);
-    let written = crate::files::temp_beside(&out.join(&name)).and_then(|mut f| {
-        f.write_all(&rendered.pdf)?;
-        Ok(f.into_temp_path())
-    });
-    let temp = match written {
-        Ok(t) => t,
-        Err(e) => {
-            let message = format!("{}: cannot write {name}: {e}", item.location);
-            if is_disk_full(&e) {
-                return Outcome::DiskFull(message);
+    // The PDF, then for braille the BRF and the PEF (named from the same stem).
+    let (pages, files) = if request.format.is_braille() {
+        let translator = crate::braille::Liblouis::default();
+        match engine.render_braille(&request, &translator, &RenderOptions::default()) {
+            Ok(r) => {
+                let stem = name.trim_end_matches(".pdf");
+                (
+                    r.carrier.pages,
+                    vec![
+                        (name.clone(), r.carrier.pdf),
+                        (format!("{stem}.brf"), r.brf),
+                        (format!("{stem}.pef"), r.pef),
+                    ],
+                )
             }
-            return failed(item, letter, message);
+            Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
+        }
+    } else {
+        match engine.render(&request, &RenderOptions::default()) {
+            Ok(r) => (r.pages, vec![(name.clone(), r.pdf)]),
+            Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
         }
     };
+    let mut temps = Vec::with_capacity(files.len());
+    for (file, bytes) in &files {
+        let written = crate::files::temp_beside(&out.join(file)).and_then(|mut f| {
+            f.write_all(bytes)?;
+            Ok(f.into_temp_path())
+        });
+        match written {
+            Ok(t) => temps.push((file.clone(), t)),
+            Err(e) => {
+                let message = format!("{}: cannot write {file}: {e}", item.location);
+                if is_disk_full(&e) {
+                    return Outcome::DiskFull(message);
+                }
+                return failed(item, letter, message);
+            }
+        }
+    }
+    let pdf = &files[0].1;
     Outcome::Done(
         Record {
             seq: item.seq,
             input: item.location.clone(),
             output: Some(name),
             letter,
-            pages: Some(rendered.pages as u32),
-            bytes: Some(rendered.pdf.len() as u64),
-            sha256: Some(hex(&Sha256::digest(&rendered.pdf))),
+            pages: Some(pages as u32),
+            bytes: Some(pdf.len() as u64),
+            sha256: Some(hex(&Sha256::digest(pdf))),
             request_sha256: Some(hex(&item.digest)),
             queued: None,
             status: Status::Rendered,
             error: None,
+            braille: files[1..]
+                .iter()
+                .map(|(file, bytes)| OutputFile {
+                    name: file.clone(),
+                    bytes: bytes.len() as u64,
+                    sha256: hex(&Sha256::digest(bytes)),
+                })
+                .collect(),
         },
-        temp,
+        temps,
     )
 }
 
@@ -401,8 +450,8 @@ fn commit(
     taken: &mut HashMap<String, String>,
     replace: bool,
 ) -> Committed {
-    let (record, temp) = match outcome {
-        Outcome::Done(record, temp) => (record, temp),
+    let (record, temps) = match outcome {
+        Outcome::Done(record, temps) => (record, temps),
         // Taken by the sink before commit; never here.
         Outcome::Sunk(record, _) | Outcome::Queued(record) => {
             return Committed::Rendered(record);
@@ -421,6 +470,7 @@ fn commit(
             queued: None,
             status: Status::Failed,
             error: Some(message.clone()),
+            braille: Vec::new(),
             ..record.clone()
         };
         Committed::Failed(r, message, false)
@@ -432,26 +482,39 @@ fn commit(
             record.input
         ));
     }
-    let target = out.join(&name);
-    let result = if replace {
-        temp.persist(&target).map_err(|e| e.error)
-    } else {
-        temp.persist_noclobber(&target).map_err(|e| e.error)
-    };
-    match result {
-        Ok(()) => {
-            taken.insert(name, record.input.clone());
-            Committed::Rendered(record)
+    // The braille files first, the PDF last: a letter counts as written
+    // once its PDF is in place, and a refused one leaves nothing behind.
+    let mut placed: Vec<std::path::PathBuf> = Vec::new();
+    let count = temps.len();
+    for (file, temp) in temps.into_iter().rev() {
+        let target = out.join(&file);
+        let result = if replace {
+            temp.persist(&target).map_err(|e| e.error)
+        } else {
+            temp.persist_noclobber(&target).map_err(|e| e.error)
+        };
+        let failure = match result {
+            Ok(()) => {
+                placed.push(target);
+                continue;
+            }
+            Err(e) if is_disk_full(&e) => {
+                Committed::DiskFull(format!("{}: cannot write {file}: {e}", record.input))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => refuse(format!(
+                "{}: {file} already exists in the output folder and was not made by this run; letterkit does not replace it",
+                record.input
+            )),
+            Err(e) => refuse(format!("{}: cannot write {file}: {e}", record.input)),
+        };
+        for p in &placed {
+            let _ = std::fs::remove_file(p);
         }
-        Err(e) if is_disk_full(&e) => {
-            Committed::DiskFull(format!("{}: cannot write {name}: {e}", record.input))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => refuse(format!(
-            "{}: {name} already exists in the output folder and was not made by this run; letterkit does not replace it",
-            record.input
-        )),
-        Err(e) => refuse(format!("{}: cannot write {name}: {e}", record.input)),
+        return failure;
     }
+    debug_assert_eq!(placed.len(), count);
+    taken.insert(name, record.input.clone());
+    Committed::Rendered(record)
 }
 
 /// Replaces the manifest with `records`, atomically.

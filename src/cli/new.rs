@@ -158,6 +158,40 @@ fn skeleton(cat: &Catalog, letter: &Letter) -> String {
                     "a UK postcode, e.g. LS1 1AA",
                 );
             }
+            "format" => {
+                line(
+                    &mut o,
+                    0,
+                    "format",
+                    " standard",
+                    false,
+                    &format!("{need}: standard (the default), large-print or braille"),
+                );
+                line(
+                    &mut o,
+                    0,
+                    "size",
+                    " 16",
+                    false,
+                    "large-print only: 16 to 28 points (default 16)",
+                );
+                line(
+                    &mut o,
+                    0,
+                    "grade",
+                    " 2",
+                    false,
+                    "braille only: 2 (contracted, default) or 1",
+                );
+                line(
+                    &mut o,
+                    0,
+                    "profile",
+                    " a4",
+                    false,
+                    "braille only: a4 (30 cells x 28 lines, default) or book (40 x 28)",
+                );
+            }
             "optional" => {
                 let ids: Vec<&str> = letter
                     .optional_paragraphs

@@ -4,6 +4,11 @@
 //! requests that would be written to the same file are refused instead of one
 //! silently replacing the other. An existing file is never replaced without
 //! `--force`, and an input never at all.
+//!
+//! A braille request (`format: braille`) gives three files: the braille as
+//! BRF and PEF and the print carrier page as PDF. They are named from one
+//! stem: `--out x` or `--out x.pdf` writes `x.pdf`, `x.brf` and `x.pef`;
+//! in a folder, `ID.pdf`, `ID.brf` and `ID.pef`.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
@@ -18,7 +23,7 @@ use super::{CONFIG_ERROR, INPUT_FAILED, OK, print_error};
 /// Render request files (YAML or JSON) to PDF.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  letterkit render fixtures/requests/valid/cmsl5502-payments/request.yaml --out letter.pdf\n  letterkit render a.yaml b.json --out letters/      (one PDF per request, named from its id or file name)\n  letterkit render - --out letter.pdf < request.json\n  letterkit render request.yaml --out - | lp          (the PDF on standard output)"
+    after_help = "Examples:\n  letterkit render fixtures/requests/valid/cmsl5502-payments/request.yaml --out letter.pdf\n  letterkit render a.yaml b.json --out letters/      (one PDF per request, named from its id or file name)\n  letterkit render - --out letter.pdf < request.json\n  letterkit render request.yaml --out - | lp          (the PDF on standard output)\n  letterkit render braille.yaml --out letter          (format: braille: letter.pdf, letter.brf, letter.pef)"
 )]
 pub struct Args {
     /// Request files (YAML or JSON); `-` reads standard input.
@@ -56,6 +61,25 @@ fn output_name(id: Option<&str>, input: &Path) -> String {
                 .map_or("stdin".into(), |s| s.to_string_lossy())
         ),
     }
+}
+
+/// The files of a braille letter for the output path `out`: its stem (less
+/// a final `.pdf`) with `.pdf` (the carrier page), `.brf` and `.pef`.
+fn braille_targets(out: &Path) -> [PathBuf; 3] {
+    let stem = if out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdf"))
+    {
+        out.with_extension("")
+    } else {
+        out.to_path_buf()
+    };
+    let with = |ext: &str| {
+        let mut s = stem.clone().into_os_string();
+        s.push(ext);
+        PathBuf::from(s)
+    };
+    [with(".pdf"), with(".brf"), with(".pef")]
 }
 
 /// Where the output goes.
@@ -108,13 +132,26 @@ fn destination(args: &Args) -> Result<Dest, String> {
 /// One request read and rendered, not yet written.
 struct Ready {
     input: PathBuf,
-    target: Option<PathBuf>,
     letter: String,
+    format: String,
     pages: usize,
-    pdf: Vec<u8>,
+    /// Braille pages (braille only).
+    braille_pages: Option<usize>,
+    /// The files: where each goes (none: standard output) and its bytes;
+    /// the PDF first.
+    files: Vec<(Option<PathBuf>, Vec<u8>)>,
 }
 
-fn render_one(engine: &Engine, input: &Path) -> Result<(letterkit::Request, Vec<u8>, usize), ()> {
+/// What one request renders to.
+struct Output {
+    request: letterkit::Request,
+    pages: usize,
+    braille_pages: Option<usize>,
+    /// The PDF, then for braille the BRF and the PEF.
+    bytes: Vec<Vec<u8>>,
+}
+
+fn render_one(engine: &Engine, input: &Path) -> Result<Output, ()> {
     let origin = input.display().to_string();
     let text = read(input).map_err(|e| {
         errln!("error: cannot read {origin}: {e}");
@@ -122,10 +159,27 @@ fn render_one(engine: &Engine, input: &Path) -> Result<(letterkit::Request, Vec<
     let request = engine.parse_request(&text, &origin).map_err(|e| {
         errln!("{e}");
     })?;
+    if request.format.is_braille() {
+        let translator = letterkit::braille::Liblouis::default();
+        let r = engine
+            .render_braille(&request, &translator, &RenderOptions::default())
+            .map_err(|e| print_error(&e))?;
+        return Ok(Output {
+            request,
+            pages: r.carrier.pages,
+            braille_pages: Some(r.document.pages.pages.len()),
+            bytes: vec![r.carrier.pdf, r.brf, r.pef],
+        });
+    }
     let rendered = engine
         .render(&request, &RenderOptions::default())
         .map_err(|e| print_error(&e))?;
-    Ok((request, rendered.pdf, rendered.pages))
+    Ok(Output {
+        request,
+        pages: rendered.pages,
+        braille_pages: None,
+        bytes: vec![rendered.pdf],
+    })
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -152,17 +206,35 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     let mut failed = 0;
     let mut ready: Vec<Ready> = Vec::new();
     let mut claimed: HashMap<PathBuf, PathBuf> = HashMap::new();
-    for input in &args.requests {
-        let Ok((request, pdf, pages)) = render_one(&engine, input) else {
+    'inputs: for input in &args.requests {
+        let Ok(output) = render_one(&engine, input) else {
             failed += 1;
             continue;
         };
-        let target = match dest {
-            Dest::Stdout => None,
-            Dest::File => Some(args.out.clone()),
-            Dest::Folder => Some(args.out.join(output_name(request.id.as_deref(), input))),
+        let request = &output.request;
+        let braille = request.format.is_braille();
+        let targets: Vec<Option<PathBuf>> = match dest {
+            Dest::Stdout if braille => {
+                errln!(
+                    "error: {}: a braille letter is three files (the carrier page PDF, BRF and PEF), so it cannot go to standard output; give --out a file name or a folder",
+                    input.display()
+                );
+                failed += 1;
+                continue;
+            }
+            Dest::Stdout => vec![None],
+            Dest::File if braille => braille_targets(&args.out).map(Some).to_vec(),
+            Dest::File => vec![Some(args.out.clone())],
+            Dest::Folder => {
+                let pdf = args.out.join(output_name(request.id.as_deref(), input));
+                if braille {
+                    braille_targets(&pdf).map(Some).to_vec()
+                } else {
+                    vec![Some(pdf)]
+                }
+            }
         };
-        if let Some(t) = &target {
+        for t in targets.iter().flatten() {
             if let Some(first) = claimed.get(t) {
                 errln!(
                     "error: {} and {} would both be written to {}; give each request its own id, or render them one at a time",
@@ -171,7 +243,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
                     t.display()
                 );
                 failed += 1;
-                continue;
+                continue 'inputs;
             }
             if args
                 .requests
@@ -183,7 +255,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
                     t.display()
                 );
                 failed += 1;
-                continue;
+                continue 'inputs;
             }
             if !args.force && std::fs::symlink_metadata(t).is_ok() {
                 errln!(
@@ -191,16 +263,19 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
                     t.display()
                 );
                 failed += 1;
-                continue;
+                continue 'inputs;
             }
+        }
+        for t in targets.iter().flatten() {
             claimed.insert(t.clone(), input.clone());
         }
         ready.push(Ready {
             input: input.clone(),
-            target,
-            letter: request.letter,
-            pages,
-            pdf,
+            letter: request.letter.clone(),
+            format: request.format.name().to_owned(),
+            pages: output.pages,
+            braille_pages: output.braille_pages,
+            files: targets.into_iter().zip(output.bytes).collect(),
         });
     }
     if dest == Dest::Folder
@@ -212,40 +287,61 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     }
     let mut written = Vec::new();
     for r in ready {
-        let Some(target) = &r.target else {
-            super::output::out_bytes(&r.pdf);
-            continue;
-        };
-        let result = if args.force {
-            letterkit::files::write_atomic(target, &r.pdf)
-        } else {
-            letterkit::files::write_new(target, &r.pdf)
-        };
-        match result {
-            Ok(()) => {
-                if !args.json && !super::verbosity().is_quiet() {
-                    errln!("wrote {}", target.display());
+        let mut files = Vec::new();
+        let mut ok = true;
+        for (target, bytes) in &r.files {
+            let Some(target) = target else {
+                super::output::out_bytes(bytes);
+                continue;
+            };
+            let result = if args.force {
+                letterkit::files::write_atomic(target, bytes)
+            } else {
+                letterkit::files::write_new(target, bytes)
+            };
+            match result {
+                Ok(()) => {
+                    if !args.json && !super::verbosity().is_quiet() {
+                        errln!("wrote {}", target.display());
+                    }
+                    files.push(json!({
+                        "path": target.display().to_string(),
+                        "bytes": bytes.len(),
+                        "sha256": sha256_hex(bytes),
+                    }));
                 }
-                written.push(json!({
-                    "input": r.input.display().to_string(),
-                    "output": target.display().to_string(),
-                    "letter": r.letter,
-                    "pages": r.pages,
-                    "bytes": r.pdf.len(),
-                    "sha256": sha256_hex(&r.pdf),
-                }));
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    errln!(
+                        "error: {} already exists; add --force to replace it",
+                        target.display()
+                    );
+                    ok = false;
+                }
+                Err(e) => {
+                    errln!("error: cannot write {}: {e}", target.display());
+                    ok = false;
+                }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                errln!(
-                    "error: {} already exists; add --force to replace it",
-                    target.display()
-                );
-                failed += 1;
+        }
+        if !ok {
+            failed += 1;
+            continue;
+        }
+        if let (Some((Some(target), pdf)), Some(first)) = (r.files.first(), files.first()) {
+            let mut entry = json!({
+                "input": r.input.display().to_string(),
+                "output": target.display().to_string(),
+                "letter": r.letter,
+                "format": r.format,
+                "pages": r.pages,
+                "bytes": pdf.len(),
+                "sha256": first["sha256"].clone(),
+            });
+            if let Some(n) = r.braille_pages {
+                entry["braille_pages"] = json!(n);
+                entry["files"] = json!(files);
             }
-            Err(e) => {
-                errln!("error: cannot write {}: {e}", target.display());
-                failed += 1;
-            }
+            written.push(entry);
         }
     }
     if args.json {

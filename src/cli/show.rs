@@ -71,6 +71,11 @@ pub(super) fn common_keys(letter: &Letter) -> Vec<CommonKey> {
         required: false,
         what: "en (the default) or cy",
     });
+    keys.push(CommonKey {
+        key: "format",
+        required: false,
+        what: "standard (the default), large-print or braille: see Formats",
+    });
     if !letter.optional_paragraphs.is_empty() {
         keys.push(CommonKey {
             key: "optional",
@@ -187,8 +192,57 @@ struct ShowDoc<'a> {
     draft: Option<&'a str>,
     notes: &'a [String],
     common_keys: Vec<KeyDoc>,
+    formats: Vec<FormatDoc>,
     fields: Vec<FieldDoc<'a>>,
     optional_paragraphs: Vec<OptionalDoc<'a>>,
+}
+
+#[derive(Serialize)]
+struct FormatDoc {
+    format: &'static str,
+    description: &'static str,
+    keys: Vec<FormatKeyDoc>,
+}
+
+#[derive(Serialize)]
+struct FormatKeyDoc {
+    key: &'static str,
+    allowed: Vec<String>,
+    default: String,
+}
+
+/// The formats a letter can be produced in, with their keys.
+fn formats() -> Vec<FormatDoc> {
+    use letterkit::request::format::{MAX_LARGE_PRINT, MIN_LARGE_PRINT, PROFILE_NAMES, described};
+    described()
+        .into_iter()
+        .map(|(format, description)| FormatDoc {
+            format,
+            description,
+            keys: match format {
+                "large-print" => vec![FormatKeyDoc {
+                    key: "size",
+                    allowed: (MIN_LARGE_PRINT..=MAX_LARGE_PRINT)
+                        .map(|n| n.to_string())
+                        .collect(),
+                    default: MIN_LARGE_PRINT.to_string(),
+                }],
+                "braille" => vec![
+                    FormatKeyDoc {
+                        key: "grade",
+                        allowed: vec!["2".into(), "1".into()],
+                        default: "2".into(),
+                    },
+                    FormatKeyDoc {
+                        key: "profile",
+                        allowed: PROFILE_NAMES.iter().map(|p| (*p).to_owned()).collect(),
+                        default: "a4".into(),
+                    },
+                ],
+                _ => Vec::new(),
+            },
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -248,6 +302,7 @@ fn json(cat: &Catalog, letter: &Letter) -> String {
                 description: k.what,
             })
             .collect(),
+        formats: formats(),
         fields: letter
             .fields
             .iter()
@@ -317,6 +372,13 @@ fn text(cat: &Catalog, letter: &Letter) -> String {
         };
         let need = if k.required { "required" } else { "optional" };
         let _ = writeln!(o, "  {:<22} {need:<9} {what}", k.key);
+    }
+    let formats = formats();
+    if !formats.is_empty() {
+        let _ = writeln!(o, "\nFormats (`format:`)");
+        for f in &formats {
+            let _ = writeln!(o, "  {:<22} {}", f.format, f.description);
+        }
     }
     let _ = writeln!(o, "\nFields (under `fields:`)");
     if letter.fields.is_empty() {

@@ -415,6 +415,7 @@ fn sample_request(letter: &Letter) -> Option<Request> {
             .iter()
             .map(|o| o.id.clone())
             .collect(),
+        format: Default::default(),
     })
 }
 

@@ -7,6 +7,14 @@
 //! paragraphs leave no single widowed or orphaned line, table rows never split,
 //! and the sign-off ("Yours sincerely" and the name) keeps with the end of the
 //! paragraph before it, so it never stands alone at the top of a page.
+//!
+//! Large print is the same layout with another [`Profile`]
+//! ([`Profile::large_print`]): every text at the chosen size or larger,
+//! leading 1.2×, a blank line between paragraphs, the sender block and the
+//! date and reference flowing into the main column after the recipient's
+//! name and address repeated at the large size (the window address stays at
+//! the standard size, as the post reads it), tables as label then value,
+//! and "Page N of M" starting at the same place on every page.
 
 mod breaking;
 
@@ -41,6 +49,85 @@ pub const ADDRESS_X_MM: f32 = 25.0;
 pub const ADDRESS_TOP_MM: f32 = 40.5;
 /// Width available to an address line, points (window right edge 120 mm).
 pub const ADDRESS_WIDTH: f32 = (119.5 - ADDRESS_X_MM) * MM;
+
+/// The sizes and arrangement a layout uses: standard print or large print.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// Body text size, points.
+    pub body_size: f32,
+    /// Body leading, points.
+    pub leading: f32,
+    /// Space after a paragraph, points.
+    pub para_gap: f32,
+    /// Level 1 heading size, points.
+    pub h1_size: f32,
+    /// Level 2 heading size, points.
+    pub h2_size: f32,
+    /// Footer size, points.
+    pub footer_size: f32,
+    /// Large print: sender block in the main column, tables as label then
+    /// value, the footer's page number at a fixed place.
+    pub large: bool,
+}
+
+impl Profile {
+    /// Standard print.
+    pub fn standard() -> Profile {
+        Profile {
+            body_size: BODY_SIZE,
+            leading: BODY_LEADING,
+            para_gap: PARA_GAP,
+            h1_size: 16.0,
+            h2_size: 12.5,
+            footer_size: 9.0,
+            large: false,
+        }
+    }
+
+    /// Large print at `size` points: every text at `size` or larger,
+    /// leading 1.2×, a blank line between paragraphs.
+    pub fn large_print(size: u8) -> Profile {
+        let s = f32::from(size);
+        Profile {
+            body_size: s,
+            leading: s * 1.2,
+            para_gap: s * 1.2,
+            h1_size: s * 1.25,
+            h2_size: s * 1.1,
+            footer_size: s,
+            large: true,
+        }
+    }
+
+    /// The profile of a request's format (braille letters' carrier pages
+    /// are standard print).
+    pub fn for_format(format: crate::request::LetterFormat) -> Profile {
+        match format {
+            crate::request::LetterFormat::LargePrint { size } => Profile::large_print(size),
+            _ => Profile::standard(),
+        }
+    }
+
+    /// Baseline of the footer, points from the top.
+    fn footer_baseline(&self, fonts: &FontSet) -> f32 {
+        if !self.large {
+            return FOOTER_BASELINE;
+        }
+        let face = fonts.get(FontId::Regular);
+        let descent = -face.to_pt(i32::from(face.descender), self.footer_size);
+        291.0 * MM - descent
+    }
+
+    /// Lowest point of body text, points from the top.
+    fn body_bottom(&self, fonts: &FontSet) -> f32 {
+        if !self.large {
+            return BODY_BOTTOM;
+        }
+        let face = fonts.get(FontId::Regular);
+        let ascent = face.to_pt(i32::from(face.ascender), self.footer_size);
+        self.footer_baseline(fonts) - ascent - 4.0 * MM
+    }
+}
 
 /// One page of positioned content. Coordinates are points from the top-left.
 #[derive(Debug, Clone, Default)]
@@ -95,22 +182,66 @@ pub fn address_size(lines: usize) -> (f32, f32) {
     }
 }
 
-/// Lays a composed document out on pages.
+/// Lays a composed document out on pages in standard print.
 pub fn layout(doc: &Composed, fonts: &FontSet) -> Vec<Page> {
+    layout_with(doc, fonts, &Profile::standard())
+}
+
+/// Lays a composed document out on pages in `profile`.
+pub fn layout_with(doc: &Composed, fonts: &FontSet, profile: &Profile) -> Vec<Page> {
     let mut l = Layouter {
         fonts,
+        p: profile.clone(),
+        bottom: profile.body_bottom(fonts),
         pages: vec![Page::default()],
         y: 0.0,
         body_top: 0.0,
     };
     l.first_page(doc);
-    l.flow(&doc.blocks);
+    if profile.large {
+        let mut blocks = front_blocks(doc);
+        blocks.extend(doc.blocks.iter().cloned());
+        l.flow(&blocks);
+    } else {
+        l.flow(&doc.blocks);
+    }
     l.footers(&doc.code);
     l.pages
 }
 
+/// In large print, what opens the body: the recipient's name and address
+/// (repeated at the large size), the sender block, the date and reference.
+fn front_blocks(doc: &Composed) -> Vec<Block> {
+    let block = |lines: Vec<String>| {
+        Block::Paragraph(vec![Inline {
+            text: lines.join("\n"),
+            bold: false,
+        }])
+    };
+    let mut out = Vec::new();
+    if !doc.address.is_empty() {
+        out.push(block(doc.address.clone()));
+    }
+    if !doc.sender.is_empty() {
+        out.push(block(doc.sender.clone()));
+    }
+    if !doc.meta.is_empty() {
+        out.push(block(
+            doc.meta
+                .iter()
+                .map(|(label, value)| format!("{label}: {value}"))
+                .collect(),
+        ));
+    }
+    out
+}
+
 struct Layouter<'a> {
     fonts: &'a FontSet,
+    /// The sizes in use.
+    p: Profile,
+    /// Lowest point of body text.
+    bottom: f32,
     pages: Vec<Page>,
     y: f32,
     /// Where the body starts on the current page: the cursor is "at the top
@@ -165,6 +296,10 @@ impl Layouter<'_> {
     }
 
     fn first_page(&mut self, doc: &Composed) {
+        if self.p.large {
+            self.first_page_large(doc);
+            return;
+        }
         // Logo zone (x 15–125, y 5–30): the service name.
         self.text(
             FontId::Bold,
@@ -207,14 +342,74 @@ impl Layouter<'_> {
         }
     }
 
+    /// Page 1 in large print: the service name at the large size in the
+    /// logo zone, the window address at the standard size (what the post
+    /// reads), nothing in the sender zone (it flows into the body).
+    fn first_page_large(&mut self, doc: &Composed) {
+        let size = self.p.body_size;
+        let face = self.fonts.get(FontId::Bold);
+        let ascent = face.to_pt(i32::from(face.ascender), size);
+        let lines = breaking::break_lines(
+            self.fonts,
+            &[Inline {
+                text: "Child Maintenance Service".into(),
+                bold: true,
+            }],
+            size,
+            125.0 * MM - LEFT - 1.0 * MM,
+            LEFT,
+            0.0,
+        );
+        let mut base = 6.0 * MM + ascent;
+        for line in lines {
+            for mut run in line {
+                run.y = base;
+                self.page().items.push(Item::Text(run));
+            }
+            base += self.p.leading;
+        }
+        match doc.kind {
+            DocKind::Letter => {
+                self.window_address(doc);
+                self.y = FIRST_BODY_TOP;
+            }
+            DocKind::Form => self.y = 35.0 * MM,
+        }
+        self.body_top = self.y;
+    }
+
+    /// The address in the window, at the standard size for its line count.
+    fn window_address(&mut self, doc: &Composed) {
+        let (size, leading) = address_size(doc.address.len());
+        let ascent = self.fonts.get(FontId::Regular).ascender as f32
+            / f32::from(self.fonts.get(FontId::Regular).units_per_em);
+        let mut y = ADDRESS_TOP_MM * MM + ascent * size;
+        for line in &doc.address {
+            self.text(FontId::Regular, size, ADDRESS_X_MM * MM, y, line);
+            y += leading;
+        }
+    }
+
     fn pieces(&self, blocks: &[Block]) -> Vec<Piece> {
+        let body = self.p.body_size;
+        let leading = self.p.leading;
         let width = RIGHT - LEFT;
         let mut out = Vec::new();
         for (k, block) in blocks.iter().enumerate() {
             let before_sign_off = blocks.get(k + 1).is_some_and(is_sign_off);
             match block {
                 Block::Heading { level, text } => {
-                    let size = if *level == 1 { 16.0 } else { 12.5 };
+                    let size = if *level == 1 {
+                        self.p.h1_size
+                    } else {
+                        self.p.h2_size
+                    };
+                    let (gap_before, gap_after) = match (self.p.large, *level) {
+                        (false, 1) => (0.0, 10.0),
+                        (false, _) => (8.0, 4.0),
+                        (true, 1) => (0.0, leading * 0.5),
+                        (true, _) => (leading * 0.4, body * 0.3),
+                    };
                     let inl = [Inline {
                         text: text.clone(),
                         bold: true,
@@ -224,31 +419,30 @@ impl Layouter<'_> {
                         lines,
                         leading: size * 1.25,
                         ascent: size * 0.75,
-                        gap_before: if *level == 1 { 0.0 } else { 8.0 },
-                        gap_after: if *level == 1 { 10.0 } else { 4.0 },
+                        gap_before,
+                        gap_after,
                         keep_with_next: true,
                         keep_end_with_next: false,
                     });
                 }
                 Block::Paragraph(inlines) => {
-                    let lines =
-                        breaking::break_lines(self.fonts, inlines, BODY_SIZE, width, LEFT, 0.0);
+                    let lines = breaking::break_lines(self.fonts, inlines, body, width, LEFT, 0.0);
                     out.push(Piece::Lines {
                         lines,
-                        leading: BODY_LEADING,
-                        ascent: BODY_SIZE * 0.75,
+                        leading,
+                        ascent: body * 0.75,
                         gap_before: 0.0,
-                        gap_after: PARA_GAP,
+                        gap_after: self.p.para_gap,
                         keep_with_next: false,
                         keep_end_with_next: before_sign_off,
                     });
                 }
                 Block::Bullet(inlines) => {
-                    let indent = 6.0 * MM;
+                    let indent = if self.p.large { body * 1.2 } else { 6.0 * MM };
                     let mut lines = breaking::break_lines(
                         self.fonts,
                         inlines,
-                        BODY_SIZE,
+                        body,
                         width - indent,
                         LEFT + indent,
                         0.0,
@@ -260,7 +454,7 @@ impl Layouter<'_> {
                                 text: "•".into(),
                                 bold: false,
                             }],
-                            BODY_SIZE,
+                            body,
                             LEFT + 1.5 * MM,
                             0.0,
                         );
@@ -268,13 +462,41 @@ impl Layouter<'_> {
                     }
                     out.push(Piece::Lines {
                         lines,
-                        leading: BODY_LEADING,
-                        ascent: BODY_SIZE * 0.75,
+                        leading,
+                        ascent: body * 0.75,
                         gap_before: 0.0,
-                        gap_after: 3.0,
+                        gap_after: if self.p.large { body * 0.5 } else { 3.0 },
                         keep_with_next: false,
                         keep_end_with_next: before_sign_off,
                     });
+                }
+                Block::Table(rows) if self.p.large => {
+                    // Label then value, one after the other in the column.
+                    for (label, value) in rows {
+                        let mut lines = breaking::break_lines(
+                            self.fonts,
+                            &[Inline {
+                                text: label.clone(),
+                                bold: true,
+                            }],
+                            body,
+                            width,
+                            LEFT,
+                            0.0,
+                        );
+                        lines.extend(breaking::break_lines(
+                            self.fonts, value, body, width, LEFT, 0.0,
+                        ));
+                        out.push(Piece::Lines {
+                            lines,
+                            leading,
+                            ascent: body * 0.75,
+                            gap_before: 0.0,
+                            gap_after: self.p.para_gap,
+                            keep_with_next: false,
+                            keep_end_with_next: before_sign_off,
+                        });
+                    }
                 }
                 Block::Table(rows) => {
                     let n = rows.len();
@@ -320,22 +542,22 @@ impl Layouter<'_> {
     }
 
     /// Height a piece needs from the cursor for its first `n` lines.
-    fn lines_height(n: usize, leading: f32, ascent: f32) -> f32 {
+    fn lines_height(&self, n: usize, leading: f32, ascent: f32) -> f32 {
         if n == 0 {
             0.0
         } else {
-            ascent + (n - 1) as f32 * leading + BODY_SIZE * 0.25
+            ascent + (n - 1) as f32 * leading + self.p.body_size * 0.25
         }
     }
 
-    fn row_height(label: &[Vec<TextRun>], value: &[Vec<TextRun>]) -> f32 {
+    fn row_height(&self, label: &[Vec<TextRun>], value: &[Vec<TextRun>]) -> f32 {
         let n = label.len().max(value.len()).max(1);
-        2.0 * CELL_PAD + Self::lines_height(n, BODY_LEADING, BODY_SIZE * 0.75)
+        2.0 * CELL_PAD + self.lines_height(n, self.p.leading, self.p.body_size * 0.75)
     }
 
     /// Minimum height the piece at `i` needs on the current page: its own
     /// minimum, plus the next piece's minimum when it keeps with it.
-    fn min_height(pieces: &[Piece], i: usize) -> f32 {
+    fn min_height(&self, pieces: &[Piece], i: usize) -> f32 {
         match &pieces[i] {
             Piece::Lines {
                 lines,
@@ -347,24 +569,26 @@ impl Layouter<'_> {
                 keep_end_with_next,
             } => {
                 let own_lines = if lines.len() <= 3 { lines.len() } else { 2 };
-                let own = gap_before + Self::lines_height(own_lines, *leading, *ascent);
+                let own = gap_before + self.lines_height(own_lines, *leading, *ascent);
                 // A short paragraph before the sign-off moves only with it.
                 let whole_keeps = *keep_end_with_next && own_lines == lines.len();
                 if (*keep_with_next || whole_keeps) && i + 1 < pieces.len() {
-                    own + gap_after + Self::min_height(pieces, i + 1)
+                    own + gap_after + self.min_height(pieces, i + 1)
                 } else {
                     own
                 }
             }
-            Piece::Row { label, value, .. } => Self::row_height(label, value),
+            Piece::Row { label, value, .. } => self.row_height(label, value),
         }
     }
 
     fn flow(&mut self, blocks: &[Block]) {
         let pieces = self.pieces(blocks);
         for i in 0..pieces.len() {
-            let need = Self::min_height(&pieces, i);
-            if self.y + need > BODY_BOTTOM && !self.at_page_top(self.y) {
+            let need = self.min_height(&pieces, i);
+            let bottom = self.bottom;
+            let descent = self.p.body_size * 0.25;
+            if self.y + need > bottom && !self.at_page_top(self.y) {
                 self.new_page();
             }
             match &pieces[i] {
@@ -382,17 +606,17 @@ impl Layouter<'_> {
                     }
                     // Room the next piece needs below the last line.
                     let tail = if *keep_end_with_next && i + 1 < pieces.len() {
-                        gap_after + Self::min_height(&pieces, i + 1)
+                        gap_after + self.min_height(&pieces, i + 1)
                     } else {
                         0.0
                     };
                     let mut start = 0;
                     while start < lines.len() {
-                        let room = BODY_BOTTOM - self.y;
-                        let mut fit = if room < *ascent + BODY_SIZE * 0.25 {
+                        let room = bottom - self.y;
+                        let mut fit = if room < *ascent + descent {
                             0
                         } else {
-                            1 + ((room - ascent - BODY_SIZE * 0.25) / leading).floor() as usize
+                            1 + ((room - ascent - descent) / leading).floor() as usize
                         };
                         let left = lines.len() - start;
                         if fit < left {
@@ -405,8 +629,7 @@ impl Layouter<'_> {
                                 fit = 0;
                             }
                         } else if tail > 0.0
-                            && self.y + Self::lines_height(left, *leading, *ascent) + tail
-                                > BODY_BOTTOM
+                            && self.y + self.lines_height(left, *leading, *ascent) + tail > bottom
                         {
                             // The rest fits but the sign-off would not: its last
                             // two lines (or all of it) go over with it.
@@ -441,7 +664,7 @@ impl Layouter<'_> {
                     first,
                     last,
                 } => {
-                    let h = Self::row_height(label, value);
+                    let h = self.row_height(label, value);
                     let top = self.y;
                     let base = top + CELL_PAD + BODY_SIZE * 0.75;
                     for (lines, _) in [(label, 0), (value, 1)] {
@@ -495,23 +718,36 @@ impl Layouter<'_> {
             }
             base += leading;
         }
-        self.y += Self::lines_height(lines.len(), leading, ascent);
+        self.y += self.lines_height(lines.len(), leading, ascent);
     }
 
     fn footers(&mut self, code: &str) {
         let total = self.pages.len();
+        let size = self.p.footer_size;
+        let baseline = self.p.footer_baseline(self.fonts);
+        // Large print: "Page N of M" starts at the same x on every page.
+        let fixed_x = self.p.large.then(|| {
+            let widest = (1..=total)
+                .map(|n| {
+                    self.fonts
+                        .measure(FontId::Regular, size, &format!("Page {n} of {total}"))
+                })
+                .fold(0.0f32, f32::max);
+            RIGHT - widest
+        });
         for n in 0..total {
             let right = format!("Page {} of {}", n + 1, total);
-            let w = self.fonts.measure(FontId::Regular, 9.0, &right);
+            let w = self.fonts.measure(FontId::Regular, size, &right);
+            let x = fixed_x.unwrap_or(RIGHT - w);
             let left_runs = breaking::line_runs(
                 self.fonts,
                 &[Inline {
                     text: code.to_owned(),
                     bold: false,
                 }],
-                9.0,
+                size,
                 LEFT,
-                FOOTER_BASELINE,
+                baseline,
             );
             let right_runs = breaking::line_runs(
                 self.fonts,
@@ -519,9 +755,9 @@ impl Layouter<'_> {
                     text: right,
                     bold: false,
                 }],
-                9.0,
-                RIGHT - w,
-                FOOTER_BASELINE,
+                size,
+                x,
+                baseline,
             );
             let page = &mut self.pages[n];
             page.items

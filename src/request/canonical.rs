@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use super::format::LetterFormat;
 use super::{FieldValue, Request};
 
 /// The request as canonical JSON text (one line, no trailing newline).
@@ -18,6 +19,18 @@ pub fn canonical_json(r: &Request) -> String {
     top.insert("date".into(), json!(r.date.to_string()));
     top.insert("reference".into(), json!(r.reference));
     top.insert("language".into(), json!(r.language.code()));
+    match r.format {
+        LetterFormat::Standard => {}
+        LetterFormat::LargePrint { size } => {
+            top.insert("format".into(), json!("large-print"));
+            top.insert("size".into(), json!(size));
+        }
+        LetterFormat::Braille { grade, profile } => {
+            top.insert("format".into(), json!("braille"));
+            top.insert("grade".into(), json!(grade.number()));
+            top.insert("profile".into(), json!(profile.name()));
+        }
+    }
     if let Some(rec) = &r.recipient {
         top.insert(
             "recipient".into(),

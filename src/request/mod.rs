@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod canonical;
+pub mod format;
 pub mod json;
 pub mod tree;
 pub mod values;
@@ -16,6 +17,7 @@ use std::fmt;
 use crate::catalog::{Catalog, DocKind, FieldType, Language, Letter, Selects};
 use crate::fonts::{FontId, FontSet};
 use crate::layout::{ADDRESS_WIDTH, address_size};
+pub use format::{BrailleProfile, Grade, LetterFormat};
 pub use tree::{Format, Key, Node, Pos, Value as TreeValue};
 pub use values::{Date, Money, Time};
 
@@ -38,6 +40,9 @@ pub struct Request {
     pub fields: BTreeMap<String, FieldValue>,
     /// Optional paragraphs chosen, in the definition's order.
     pub optional: Vec<String>,
+    /// Standard print, large print or braille (`format:`, `size:`,
+    /// `grade:`, `profile:`).
+    pub format: LetterFormat,
 }
 
 /// The addressee.
@@ -134,6 +139,10 @@ const TOP_KEYS: &[&str] = &[
     "language",
     "fields",
     "optional",
+    "format",
+    "size",
+    "grade",
+    "profile",
 ];
 const RECIPIENT_KEYS: &[&str] = &["name", "address", "postcode"];
 /// Longest text field unless the definition says otherwise.
@@ -612,6 +621,133 @@ impl Checker<'_> {
         })
     }
 
+    /// `format:` and the keys that go with it: `size:` (large print),
+    /// `grade:` and `profile:` (braille). A key that does not belong to the
+    /// format is an error, so a `size:` never silently does nothing.
+    fn format(
+        &mut self,
+        format: Option<&Node>,
+        size: Option<(&Key, &Node)>,
+        grade: Option<(&Key, &Node)>,
+        profile: Option<(&Key, &Node)>,
+    ) -> Option<LetterFormat> {
+        let name = match format {
+            None => "standard".to_owned(),
+            Some(n) => {
+                let t = self.text(n, "format", 40)?;
+                if !format::FORMAT_NAMES.contains(&t.as_str()) {
+                    let quote = quotable(&t, format::FORMAT_NAMES, &[]);
+                    self.err(
+                        n.pos,
+                        "format",
+                        unknown_in("format", &t, "", format::FORMAT_NAMES, quote),
+                    );
+                    return None;
+                }
+                t
+            }
+        };
+        let mut ok = true;
+        let only = |c: &mut Self, key: Option<(&Key, &Node)>, what: &str, wanted: &str| {
+            if let Some((k, _)) = key
+                && name != wanted
+            {
+                c.err(
+                    k.pos,
+                    k.name.as_str(),
+                    format!("applies only to `format: {wanted}` ({what}); this request's format is `{name}`"),
+                );
+                return false;
+            }
+            true
+        };
+        ok &= only(self, size, "the large-print size in points", "large-print");
+        ok &= only(self, grade, "the braille grade", "braille");
+        ok &= only(self, profile, "the braille page profile", "braille");
+        // A small whole number may be repeated; anything else is described.
+        let small_number = |t: &str| t.len() <= 3 && t.bytes().all(|b| b.is_ascii_digit());
+        let result = match name.as_str() {
+            "large-print" => {
+                let size = match size {
+                    None => Some(format::MIN_LARGE_PRINT),
+                    Some((_, n)) => self.text(n, "size", 20).and_then(|t| {
+                        let range = format!(
+                            "large print is {} to {} points",
+                            format::MIN_LARGE_PRINT,
+                            format::MAX_LARGE_PRINT
+                        );
+                        match t.parse::<u8>() {
+                            Ok(v)
+                                if (format::MIN_LARGE_PRINT..=format::MAX_LARGE_PRINT)
+                                    .contains(&v) =>
+                            {
+                                Some(v)
+                            }
+                            _ if small_number(&t) => {
+                                self.err(
+                                    n.pos,
+                                    "size",
+                                    format!("{t} is outside the range: {range} (a whole number; 16 is the usual size)"),
+                                );
+                                None
+                            }
+                            _ => {
+                                self.err(
+                                    n.pos,
+                                    "size",
+                                    format!("is not a whole number of points: {range} (16 is the usual size)"),
+                                );
+                                None
+                            }
+                        }
+                    }),
+                };
+                size.map(|size| LetterFormat::LargePrint { size })
+            }
+            "braille" => {
+                let grade = match grade {
+                    None => Some(Grade::Two),
+                    Some((_, n)) => self.text(n, "grade", 20).and_then(|t| match t.as_str() {
+                        "2" => Some(Grade::Two),
+                        "1" => Some(Grade::One),
+                        _ => {
+                            let what = if small_number(&t) {
+                                format!("{t} is not a braille grade")
+                            } else {
+                                "is not a braille grade".to_owned()
+                            };
+                            self.err(
+                                n.pos,
+                                "grade",
+                                format!("{what}; allowed: 2 (contracted, the default) or 1 (uncontracted)"),
+                            );
+                            None
+                        }
+                    }),
+                };
+                let profile = match profile {
+                    None => Some(BrailleProfile::A4),
+                    Some((_, n)) => self.text(n, "profile", 20).and_then(|t| {
+                        BrailleProfile::parse(&t).or_else(|| {
+                            let quote = quotable(&t, format::PROFILE_NAMES, &[]);
+                            let mut m =
+                                unknown_in("braille profile", &t, "", format::PROFILE_NAMES, quote);
+                            m.push_str(": a4 is 30 cells x 28 lines, book 40 x 28");
+                            self.err(n.pos, "profile", m);
+                            None
+                        })
+                    }),
+                };
+                match (grade, profile) {
+                    (Some(grade), Some(profile)) => Some(LetterFormat::Braille { grade, profile }),
+                    _ => None,
+                }
+            }
+            _ => Some(LetterFormat::Standard),
+        };
+        if ok { result } else { None }
+    }
+
     fn field(&mut self, letter: &Letter, name: &str, node: &Node) -> Option<FieldValue> {
         let path = format!("fields.{name}");
         let def = letter.field(name)?;
@@ -851,6 +987,21 @@ pub fn validate(
             })
         }),
     };
+    let format = c.format(
+        get("format").map(|(_, n)| n),
+        get("size").map(|(k, n)| (k, n)),
+        get("grade").map(|(k, n)| (k, n)),
+        get("profile").map(|(k, n)| (k, n)),
+    );
+    if let (Some(Language::Cy), Some(LetterFormat::Braille { .. }), Some((_, n))) =
+        (language, format, get("format"))
+    {
+        c.err(
+            n.pos,
+            "format",
+            "braille is produced in Unified English Braille only: Welsh braille is not supported yet; write `language: en`, or choose `standard` or `large-print`",
+        );
+    }
     let recipient = match (get("recipient"), letter.map(|l| l.kind)) {
         (Some((_, n)), Some(DocKind::Letter) | None) => c.recipient(n),
         (Some((k, _)), Some(DocKind::Form)) => {
@@ -1055,8 +1206,8 @@ pub fn validate(
             .sort_by(|a, b| a.pos.cmp(&b.pos).then_with(|| a.path.cmp(&b.path)));
         return Err(RequestError { diagnostics: c.out });
     }
-    match (letter, date, reference, language) {
-        (Some(letter), Some(date), Some(reference), Some(language)) => Ok(Request {
+    match (letter, date, reference, language, format) {
+        (Some(letter), Some(date), Some(reference), Some(language), Some(format)) => Ok(Request {
             id,
             letter: letter.code.clone(),
             date,
@@ -1065,6 +1216,7 @@ pub fn validate(
             language,
             fields,
             optional,
+            format,
         }),
         _ => Err(RequestError {
             diagnostics: vec![Diagnostic {
