@@ -982,7 +982,7 @@ fn an_outbox_from_a_newer_letterkit_is_refused_with_a_clear_message() {
     assert_eq!(
         stderr(&out),
         format!(
-            "error: the outbox {} has schema version 7, newer than this letterkit understands (version 1); use the letterkit that made it, or a newer one\n",
+            "error: the outbox {} has schema version 7, newer than this letterkit understands (version 2); use the letterkit that made it, or a newer one\n",
             env.store().display()
         )
     );
@@ -1036,4 +1036,80 @@ fn the_canonical_request_reads_back_to_the_same_request() {
         assert_eq!(back, r, "{canonical}");
         assert_ne!(r.format, letterkit::request::format::LetterFormat::Standard);
     }
+}
+
+#[test]
+fn a_clients_recorded_format_applies_when_their_letters_are_queued() {
+    let env = Env::new();
+    let out = env.ob(
+        "2026-03-02T09:00:00Z",
+        &[
+            "client",
+            "9000 0000 0001",
+            "--format",
+            "large-print",
+            "--size",
+            "20",
+            "--reason",
+            "asked by phone",
+        ],
+    );
+    assert_eq!(
+        stdout(&out),
+        "this client's letters are now made in large-print 20 pt\n"
+    );
+    let lp = env.request("lp.yaml", Some("lp-1"), "900000000001", "2026-03-16");
+    let std_ = env.request("st.yaml", Some("st-1"), "9000 0000 0002", "2026-03-16");
+    env.add("2026-03-02T10:00:00Z", &[&lp, &std_], &[]);
+    let letters: BTreeMap<String, u64> = env
+        .list()
+        .iter()
+        .map(|l| {
+            (
+                l["id"].as_str().unwrap_or("").to_owned(),
+                l["pages"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(letters["st-1"], 2);
+    assert_eq!(letters["lp-1"], 4, "CMSL5502 at 20 pt");
+    let pdf = env
+        .ob("2026-03-02T10:01:00Z", &["pdf", "lp-1", "--out", "-"])
+        .stdout;
+    let doc = lopdf::Document::load_mem(&pdf).expect("pdf");
+    assert_eq!(doc.get_pages().len(), 4);
+    // The same through a batch; then braille, which the outbox cannot queue.
+    env.ob(
+        "2026-03-02T10:02:00Z",
+        &[
+            "client",
+            "9000 0000 0002",
+            "--format",
+            "braille",
+            "--reason",
+            "client is blind",
+        ],
+    );
+    let text = std::fs::read_to_string(&std_)
+        .expect("request")
+        .replace("id: st-1", "id: st-2");
+    env.write("st2.yaml", &text);
+    let out = letterkit(env.path())
+        .args(["batch", "st2.yaml", "--out", "run"])
+        .arg(format!("--outbox={}", env.store().display()))
+        .args(["--by", "AB1234", "--now", "2026-03-02T10:03:00Z"])
+        .output()
+        .expect("batch");
+    assert_eq!(code(&out), 1);
+    assert!(
+        stderr(&out).contains("failed: st2.yaml: not queued: this client's letters are recorded as braille, which the outbox cannot queue yet"),
+        "{}",
+        stderr(&out)
+    );
+    let shown = json(&env.ob(
+        "2026-03-02T10:04:00Z",
+        &["client", "9000 0000 0002", "--json"],
+    ));
+    assert_eq!(shown["format"], "braille:2:a4");
+    assert_eq!(shown["history"][0]["reason"], "client is blind");
 }

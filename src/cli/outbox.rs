@@ -95,6 +95,47 @@ enum Verb {
     Purge(PurgeArgs),
     /// Show or change the cut-off, the bank-holiday region and the file prefix.
     Config(ConfigArgs),
+    /// Show or record the format a client's letters are made in (large print, braille).
+    Client(ClientArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    Standard,
+    LargePrint,
+    Braille,
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "A recorded format applies when the client's letters are queued (add, batch --outbox); a request \
+that names a format other than standard wins.
+
+Examples:
+  letterkit outbox client \"1234 5678 9012\" --format large-print --size 20 --reason \"client asked by phone\"
+  letterkit outbox client \"1234 5678 9012\""
+)]
+struct ClientArgs {
+    /// The client's reference.
+    reference: String,
+    /// Record this format (without it: show the recorded one and its history).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<FormatArg>,
+    /// Large print: points, 16 to 28 (default 16).
+    #[arg(long, value_name = "PT", requires = "format")]
+    size: Option<u8>,
+    /// Braille: grade 1 or 2 (default 2).
+    #[arg(long, value_name = "N", requires = "format")]
+    grade: Option<u8>,
+    /// Braille: page profile a4 or book (default a4).
+    #[arg(long, value_name = "PROFILE", requires = "format")]
+    profile: Option<String>,
+    /// Why (kept in the history).
+    #[arg(long, value_name = "TEXT", requires = "format")]
+    reason: Option<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -390,6 +431,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         Verb::Import(a) => import(&args.common, a),
         Verb::Purge(a) => purge(&args.common, a),
         Verb::Config(a) => config(&args.common, a),
+        Verb::Client(a) => client(&args.common, a),
     };
     match r {
         Ok(code) => code,
@@ -473,6 +515,7 @@ fn add(c: &Common, a: AddArgs, catalog: Option<&PathBuf>) -> Result<i32, Fail> {
     let mut prepared = Vec::new();
     let mut origins = Vec::new();
     let mut code = OK;
+    let mut ob = c.open()?;
     for path in &a.requests {
         let origin = path.display().to_string();
         let text = match std::fs::read_to_string(path) {
@@ -483,7 +526,7 @@ fn add(c: &Common, a: AddArgs, catalog: Option<&PathBuf>) -> Result<i32, Fail> {
                 continue;
             }
         };
-        let request = match engine.parse_request(&text, &origin) {
+        let mut request = match engine.parse_request(&text, &origin) {
             Ok(r) => r,
             Err(e) => {
                 print_error_message(&e);
@@ -491,6 +534,19 @@ fn add(c: &Common, a: AddArgs, catalog: Option<&PathBuf>) -> Result<i32, Fail> {
                 continue;
             }
         };
+        let recorded = ob
+            .client_formats([request.reference.as_str()])
+            .map_err(|e| failed(&e))?
+            .into_values()
+            .next();
+        match outbox::effective_format(&request, recorded) {
+            Ok(f) => request.format = f,
+            Err(e) => {
+                print_error_message(format!("{origin}: {e}"));
+                code = INPUT_FAILED;
+                continue;
+            }
+        }
         match outbox::prepare(&engine, &request, a.postage, None) {
             Ok(p) => {
                 prepared.push(p);
@@ -502,7 +558,6 @@ fn add(c: &Common, a: AddArgs, catalog: Option<&PathBuf>) -> Result<i32, Fail> {
             }
         }
     }
-    let mut ob = c.open()?;
     let results = ob
         .queue(prepared, &actor, a.dry_run)
         .map_err(|e| failed(&e))?;
@@ -1066,6 +1121,72 @@ fn purge(c: &Common, a: PurgeArgs) -> Result<i32, Fail> {
         if ids.len() == 1 { "" } else { "s" }
     );
     Ok(OK)
+}
+
+fn client(c: &Common, a: ClientArgs) -> Result<i32, Fail> {
+    use letterkit::request::format::{
+        BrailleProfile, Grade, LetterFormat, MAX_LARGE_PRINT, MIN_LARGE_PRINT,
+    };
+    let mut ob = c.open()?;
+    if let Some(f) = a.format {
+        let format = match f {
+            FormatArg::Standard => LetterFormat::Standard,
+            FormatArg::LargePrint => {
+                let size = a.size.unwrap_or(MIN_LARGE_PRINT);
+                if !(MIN_LARGE_PRINT..=MAX_LARGE_PRINT).contains(&size) {
+                    return Err(usage(format!(
+                        "--size {size} is outside the range: large print is {MIN_LARGE_PRINT} to {MAX_LARGE_PRINT} points"
+                    )));
+                }
+                LetterFormat::LargePrint { size }
+            }
+            FormatArg::Braille => LetterFormat::Braille {
+                grade: match a.grade.unwrap_or(2) {
+                    1 => Grade::One,
+                    2 => Grade::Two,
+                    g => return Err(usage(format!("--grade {g}: braille is grade 1 or 2"))),
+                },
+                profile: match a.profile.as_deref() {
+                    None => BrailleProfile::A4,
+                    Some(p) => BrailleProfile::parse(p).ok_or_else(|| {
+                        usage(format!("--profile {p}: the profiles are a4 and book"))
+                    })?,
+                },
+            },
+        };
+        let reason = a
+            .reason
+            .as_deref()
+            .ok_or_else(|| usage("--reason: say why (the history keeps it)"))?;
+        check_reason(reason)?;
+        let actor = c.actor()?;
+        ob.set_client_format(&a.reference, format, reason, &actor)
+            .map_err(|e| failed(&e))?;
+        if !a.json {
+            outln!("this client's letters are now made in {format}");
+            return Ok(OK);
+        }
+    }
+    let (format, history) = ob.client_format(&a.reference).map_err(|e| failed(&e))?;
+    if a.json {
+        outln!(
+            "{}",
+            json!({
+                "schema": "letterkit.outbox-client.v1",
+                "format": format.map(outbox::format_code),
+                "history": history.iter().map(|(at, by, f, reason)| json!({"at": at.to_string(), "by": by, "format": f, "reason": reason})).collect::<Vec<_>>(),
+            })
+        );
+        return Ok(OK);
+    }
+    let mut text = format!(
+        "format: {}\n",
+        format.map_or_else(|| "none recorded (standard)".to_owned(), |f| f.to_string())
+    );
+    for (at, by, f, reason) in &history {
+        text.push_str(&format!("  {}  {by:<12} {f}: {reason}\n", when(*at)));
+    }
+    Ok(super::output::print_out(&text))
 }
 
 fn config(c: &Common, a: ConfigArgs) -> Result<i32, Fail> {

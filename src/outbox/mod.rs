@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::catalog::Supersedes;
 use crate::request::Request;
 use crate::request::canonical::{canonical_json, canonical_sha256};
+use crate::request::format::LetterFormat;
 use crate::{Engine, MAX_LETTER_PAGES, RenderOptions};
 use calendar::{Calendar, Date, Region, Time, Timestamp};
 pub use model::{
@@ -721,6 +722,74 @@ impl Outbox {
         })
     }
 
+    /// Records the format a client's letters are made in (issue 11); a
+    /// request naming a format other than standard still wins.
+    ///
+    /// # Errors
+    /// The store's.
+    pub fn set_client_format(
+        &mut self,
+        reference: &str,
+        format: LetterFormat,
+        reason: &str,
+        actor: &Actor,
+    ) -> Result<(), OutboxError> {
+        let key = model::reference_key(reference);
+        if key.is_empty() {
+            return Err(OutboxError::Invalid(
+                "the reference has no letters or digits".into(),
+            ));
+        }
+        self.tx(|tx| {
+            Ok(tx.set_client_format(&key, &format_code(format), actor.now, &actor.by, reason)?)
+        })
+    }
+
+    /// A client's recorded format and its history (at, by, format, reason).
+    ///
+    /// # Errors
+    /// The store's.
+    #[allow(clippy::type_complexity)]
+    pub fn client_format(
+        &mut self,
+        reference: &str,
+    ) -> Result<
+        (
+            Option<LetterFormat>,
+            Vec<(Timestamp, String, String, String)>,
+        ),
+        OutboxError,
+    > {
+        let key = model::reference_key(reference);
+        self.tx(|tx| {
+            let f = tx.client_format(&key)?.and_then(|f| parse_format_code(&f));
+            Ok((f, tx.client_format_history(&key)?))
+        })
+    }
+
+    /// The recorded formats of the clients of `references`, by reference key.
+    ///
+    /// # Errors
+    /// The store's.
+    pub fn client_formats<'r>(
+        &mut self,
+        references: impl IntoIterator<Item = &'r str>,
+    ) -> Result<std::collections::HashMap<String, LetterFormat>, OutboxError> {
+        let keys: Vec<String> = references.into_iter().map(model::reference_key).collect();
+        self.tx(|tx| {
+            let mut out = std::collections::HashMap::new();
+            for k in keys {
+                if out.contains_key(&k) {
+                    continue;
+                }
+                if let Some(f) = tx.client_format(&k)?.and_then(|f| parse_format_code(&f)) {
+                    out.insert(k, f);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     /// Same-day review (procedure 004): the clients with more than one
     /// letter queued or transmitted in the transmission of `day`.
     ///
@@ -1084,6 +1153,71 @@ impl Outbox {
     }
 }
 
+/// A format as the outbox records it: `standard`, `large-print:SIZE` or
+/// `braille:GRADE:PROFILE`.
+pub fn format_code(f: LetterFormat) -> String {
+    match f {
+        LetterFormat::Standard => "standard".to_owned(),
+        LetterFormat::LargePrint { size } => format!("large-print:{size}"),
+        LetterFormat::Braille { grade, profile } => {
+            format!("braille:{}:{}", grade.number(), profile.name())
+        }
+    }
+}
+
+/// Reads [`format_code`]'s text back.
+pub fn parse_format_code(s: &str) -> Option<LetterFormat> {
+    use crate::request::format::{BrailleProfile, Grade};
+    let parts: Vec<&str> = s.split(':').collect();
+    match parts.as_slice() {
+        ["standard"] => Some(LetterFormat::Standard),
+        ["large-print", size] => size
+            .parse()
+            .ok()
+            .filter(|n| {
+                (crate::request::format::MIN_LARGE_PRINT..=crate::request::format::MAX_LARGE_PRINT)
+                    .contains(n)
+            })
+            .map(|size| LetterFormat::LargePrint { size }),
+        ["braille", grade, profile] => {
+            let grade = match *grade {
+                "1" => Grade::One,
+                "2" => Grade::Two,
+                _ => return None,
+            };
+            Some(LetterFormat::Braille {
+                grade,
+                profile: BrailleProfile::parse(profile)?,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The format a letter is made in: the request's when it names one other
+/// than standard, else the client's recorded format. A braille letter
+/// cannot be queued yet: the transmission carries print PDFs only.
+///
+/// # Errors
+/// The refusal message for a braille letter.
+pub fn effective_format(
+    request: &Request,
+    recorded: Option<LetterFormat>,
+) -> Result<LetterFormat, String> {
+    let f = match (request.format, recorded) {
+        (LetterFormat::Standard, Some(r)) => r,
+        (f, _) => f,
+    };
+    if f.is_braille() {
+        return Err(if request.format.is_braille() {
+            "a braille letter cannot be queued in the outbox yet (its transmission carries print PDFs only); render it with `letterkit render`".to_owned()
+        } else {
+            "not queued: this client's letters are recorded as braille, which the outbox cannot queue yet (its transmission carries print PDFs only); render it with `letterkit render`".to_owned()
+        });
+    }
+    Ok(f)
+}
+
 /// Where a reissue's copy came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -1383,22 +1517,43 @@ impl crate::batch::Sink for BatchSink<'_> {
         letters: Vec<crate::batch::Sunk>,
     ) -> Result<Vec<Result<String, String>>, String> {
         let actor = Actor::new(self.by.clone(), (self.clock)());
+        let recorded = self
+            .outbox
+            .client_formats(letters.iter().map(|s| s.request.reference.as_str()))
+            .map_err(|e| e.to_string())?;
         let mut slots: Vec<Result<usize, String>> = Vec::with_capacity(letters.len());
         let mut ready = Vec::with_capacity(letters.len());
-        for s in letters {
-            match prepared_from(
-                self.engine,
+        for mut s in letters {
+            let wanted = effective_format(
                 &s.request,
-                s.pdf,
-                s.pages,
-                self.postage,
-                Some(&self.batch),
-            ) {
+                recorded
+                    .get(&model::reference_key(&s.request.reference))
+                    .copied(),
+            );
+            let made = match wanted {
+                Err(e) => Err(e),
+                Ok(f) if f == s.request.format => prepared_from(
+                    self.engine,
+                    &s.request,
+                    s.pdf,
+                    s.pages,
+                    self.postage,
+                    Some(&self.batch),
+                )
+                .map_err(|e| e.to_string()),
+                Ok(f) => {
+                    // The client's recorded format: made again in it.
+                    s.request.format = f;
+                    prepare(self.engine, &s.request, self.postage, Some(&self.batch))
+                        .map_err(|e| e.to_string())
+                }
+            };
+            match made {
                 Ok(p) => {
                     slots.push(Ok(ready.len()));
                     ready.push(p);
                 }
-                Err(e) => slots.push(Err(e.to_string())),
+                Err(e) => slots.push(Err(e)),
             }
         }
         let answers = self

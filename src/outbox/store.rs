@@ -25,7 +25,7 @@ use super::model::{
 };
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What went wrong in a store.
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +130,23 @@ pub trait Tx {
     fn closing(&mut self, day: Date) -> Result<Option<Closing>, StoreError>;
     /// Records a closing.
     fn add_closing(&mut self, c: &Closing) -> Result<(), StoreError>;
+    /// The recorded format of a client's letters (`standard`,
+    /// `large-print:SIZE`, `braille:GRADE:PROFILE`).
+    fn client_format(&mut self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Records a client's format with a history row.
+    fn set_client_format(
+        &mut self,
+        key: &str,
+        format: &str,
+        at: Timestamp,
+        by: &str,
+        reason: &str,
+    ) -> Result<(), StoreError>;
+    /// A client's format history, oldest first: (at, by, format, reason).
+    fn client_format_history(
+        &mut self,
+        key: &str,
+    ) -> Result<Vec<(Timestamp, String, String, String)>, StoreError>;
     /// A setting (`region`, `cutoff`).
     fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError>;
     /// Changes a setting.
@@ -219,6 +236,21 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE settings (
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
+    );",
+    // 1 → 2: the format each client's letters are made in (issue 11).
+    "CREATE TABLE client_formats (
+        reference_key TEXT PRIMARY KEY,
+        format TEXT NOT NULL,
+        since TEXT NOT NULL,
+        by_officer TEXT NOT NULL
+    );
+    CREATE TABLE client_format_history (
+        seq INTEGER PRIMARY KEY,
+        reference_key TEXT NOT NULL,
+        at TEXT NOT NULL,
+        by_officer TEXT NOT NULL,
+        format TEXT NOT NULL,
+        reason TEXT NOT NULL
     );",
 ];
 
@@ -763,6 +795,64 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn client_format(&mut self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT format FROM client_formats WHERE reference_key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn set_client_format(
+        &mut self,
+        key: &str,
+        format: &str,
+        at: Timestamp,
+        by: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.tx.execute(
+            "INSERT INTO client_formats (reference_key, format, since, by_officer)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (reference_key) DO UPDATE SET format = excluded.format,
+                since = excluded.since, by_officer = excluded.by_officer",
+            params![key, format, ts(at), by],
+        )?;
+        self.tx.execute(
+            "INSERT INTO client_format_history (reference_key, at, by_officer, format, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key, ts(at), by, format, reason],
+        )?;
+        Ok(())
+    }
+
+    fn client_format_history(
+        &mut self,
+        key: &str,
+    ) -> Result<Vec<(Timestamp, String, String, String)>, StoreError> {
+        let mut stmt = self.tx.prepare(
+            "SELECT at, by_officer, format, reason FROM client_format_history
+             WHERE reference_key = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![key], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (at, by, f, reason) = r?;
+            out.push((parse("time", &at)?, by, f, reason));
+        }
+        Ok(out)
+    }
+
     fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .tx
@@ -813,10 +903,50 @@ mod tests {
         assert!(matches!(e, StoreError::Newer { found: 99, .. }), "{e}");
         assert!(
             e.to_string().contains(
-                "has schema version 99, newer than this letterkit understands (version 1)"
+                "has schema version 99, newer than this letterkit understands (version 2)"
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_version_1_outbox_is_migrated_and_keeps_its_letters() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v1.sqlite");
+        {
+            let c = Connection::open(&path).expect("open");
+            c.execute_batch(MIGRATIONS[0]).expect("v1 schema");
+            c.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema_version', '1');
+                 INSERT INTO settings VALUES ('cutoff', '16:00');",
+            )
+            .expect("v1 rows");
+        }
+        let mut s = SqliteStore::open(&path).expect("migrated");
+        let mut seen = (None, None);
+        s.transaction(&mut |tx| {
+            seen = (tx.setting("cutoff")?, tx.client_format("X")?);
+            tx.set_client_format(
+                "X",
+                "large-print:20",
+                "2026-03-02T10:00:00Z".parse().expect("t"),
+                "AB1",
+                "asked",
+            )?;
+            Ok(())
+        })
+        .expect("v2 tables");
+        assert_eq!(seen, (Some("16:00".to_owned()), None));
+        let c = Connection::open(&path).expect("open");
+        let v: String = c
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("version");
+        assert_eq!(v, "2");
     }
 
     #[test]
