@@ -199,6 +199,8 @@ pub struct Sunk {
     pub pdf: Vec<u8>,
     /// Its pages.
     pub pages: usize,
+    /// SHA-256 of the PDF, hex.
+    pub pdf_sha256: String,
 }
 
 /// Where a batch's letters go instead of files (the outbox: `batch
@@ -334,7 +336,7 @@ fn render_item(
                 letter,
                 pages: Some(rendered.pages as u32),
                 bytes: Some(rendered.pdf.len() as u64),
-                sha256: Some(hex(&Sha256::digest(&rendered.pdf))),
+                sha256: None,
                 request_sha256: Some(hex(&item.digest)),
                 queued: None,
                 status: Status::Rendered,
@@ -344,6 +346,7 @@ fn render_item(
             Box::new(Sunk {
                 seq: item.seq,
                 request,
+                pdf_sha256: hex(&Sha256::digest(&rendered.pdf)),
                 pdf: rendered.pdf,
                 pages: rendered.pages,
             }),
@@ -701,7 +704,14 @@ pub fn run_into(
         // letters instead of one per letter.
         let (job_tx, job_rx) = mpsc::sync_channel::<Vec<(u64, Item)>>(jobs * 2);
         let job_rx = Arc::new(Mutex::new(job_rx));
-        let (res_tx, res_rx) = mpsc::sync_channel::<Vec<(u64, Outcome)>>(jobs * 2);
+        // With a sink, room for two groups: the workers go on rendering
+        // while the writer hands a group to the sink.
+        let room = if to_sink {
+            jobs * 2 + 2 * group_size.div_ceil(CHUNK)
+        } else {
+            jobs * 2
+        };
+        let (res_tx, res_rx) = mpsc::sync_channel::<Vec<(u64, Outcome)>>(room);
         let shard = options.shard;
         let done_ref = &done;
         let stop_ref = &stop;
@@ -833,7 +843,8 @@ pub fn run_into(
             let mut records = Vec::with_capacity(outcomes.len());
             for o in outcomes {
                 match o {
-                    Outcome::Sunk(record, letter) => {
+                    Outcome::Sunk(mut record, letter) => {
+                        record.sha256 = Some(letter.pdf_sha256.clone());
                         letters.push(*letter);
                         records.push(Ok(record));
                     }

@@ -153,6 +153,8 @@ pub struct Prepared {
     pub request_sha256: String,
     /// The PDF.
     pub pdf: Vec<u8>,
+    /// Its SHA-256, hex.
+    pub pdf_sha256: String,
     /// Pages.
     pub pages: u32,
     /// Postage class.
@@ -179,10 +181,12 @@ pub fn prepare(
     batch: Option<&str>,
 ) -> Result<Prepared, crate::Error> {
     let rendered = engine.render(request, &RenderOptions::default())?;
+    let sha = hex(&Sha256::digest(&rendered.pdf));
     prepared_from(
         engine,
         request,
         rendered.pdf,
+        sha,
         rendered.pages,
         postage,
         batch,
@@ -193,6 +197,7 @@ fn prepared_from(
     engine: &Engine,
     request: &Request,
     pdf: Vec<u8>,
+    pdf_sha256: String,
     pages: usize,
     postage: Option<Postage>,
     batch: Option<&str>,
@@ -217,6 +222,7 @@ fn prepared_from(
         request: canonical,
         request_sha256,
         pdf,
+        pdf_sha256,
         pages: u32::try_from(pages).unwrap_or(u32::MAX),
         postage: postage.unwrap_or(letter.postage),
         supersedes: letter.supersedes.clone(),
@@ -478,9 +484,11 @@ impl Outbox {
     ) -> Result<Vec<Result<Queued, Refusal>>, OutboxError> {
         self.run(!dry_run, |tx| {
             let cal = calendar_of(tx)?;
+            // One instant for the whole group: one transmission.
+            let t = open_transmission(tx, &cal, actor.now)?;
             let mut out = Vec::with_capacity(letters.len());
             for p in letters {
-                out.push(queue_one(tx, &cal, p, actor)?);
+                out.push(queue_one(tx, t, p, actor)?);
             }
             Ok(out)
         })
@@ -1124,7 +1132,16 @@ impl Outbox {
             )]));
         }
         let merged = reissue::concat(&[&cover_pdf.pdf, &copy]).map_err(OutboxError::Invalid)?;
-        let mut p = prepared_from(engine, &cover, merged, total, Some(original.postage), None)?;
+        let sha = hex(&Sha256::digest(&merged));
+        let mut p = prepared_from(
+            engine,
+            &cover,
+            merged,
+            sha,
+            total,
+            Some(original.postage),
+            None,
+        )?;
         p.code = original.code.clone();
         p.reissue_of = Some(id.to_owned());
         // One reissue per original per instant: the id says which it copies.
@@ -1133,7 +1150,8 @@ impl Outbox {
         let reason = reason.to_owned();
         let queued = self.tx(|tx| {
             let cal = calendar_of(tx)?;
-            let r = queue_one(tx, &cal, p, actor)?;
+            let t = open_transmission(tx, &cal, actor.now)?;
+            let r = queue_one(tx, t, p, actor)?;
             match r {
                 Ok(mut q) => {
                     tx.add_history(&history(
@@ -1293,7 +1311,7 @@ fn open_transmission(
 
 fn queue_one(
     tx: &mut dyn Tx,
-    cal: &Calendar,
+    t: calendar::Transmission,
     p: Prepared,
     actor: &Actor,
 ) -> Result<Result<Queued, Refusal>, OutboxError> {
@@ -1329,7 +1347,6 @@ fn queue_one(
             ),
         )));
     }
-    let t = open_transmission(tx, cal, actor.now)?;
     let mut superseded = Vec::new();
     if let Some(rule) = &p.supersedes {
         let new: serde_json::Value = serde_json::from_str(&p.request).unwrap_or_default();
@@ -1377,7 +1394,7 @@ fn queue_one(
         pages: p.pages,
         sheets: model::sheets(p.pages),
         postage: p.postage,
-        pdf_sha256: hex(&Sha256::digest(&p.pdf)),
+        pdf_sha256: p.pdf_sha256.clone(),
         pdf_bytes: p.pdf.len() as u64,
         created_at: actor.now,
         transmission: t.day,
@@ -1536,6 +1553,7 @@ impl crate::batch::Sink for BatchSink<'_> {
                     self.engine,
                     &s.request,
                     s.pdf,
+                    s.pdf_sha256,
                     s.pages,
                     self.postage,
                     Some(&self.batch),

@@ -274,6 +274,7 @@ impl SqliteStore {
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(60))
             .map_err(open_err)?;
+        conn.set_prepared_statement_cache_capacity(64);
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "FULL")
@@ -487,13 +488,15 @@ impl Tx for SqliteTx<'_> {
         request: &str,
         pdf: &[u8],
     ) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO letters (id, code, reference, reference_key, catalog_digest, version,
+        self.tx
+            .prepare_cached(
+                "INSERT INTO letters (id, code, reference, reference_key, catalog_digest, version,
                 request_sha256, request, pdf, pages, sheets, postage, pdf_sha256, pdf_bytes,
                 created_at, transmission, cancellable_until, state, state_at, batch, reissue_of)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
                 ?18, ?19, ?20, ?21)",
-            params![
+            )?
+            .execute(params![
                 l.id,
                 l.code,
                 l.reference,
@@ -515,19 +518,17 @@ impl Tx for SqliteTx<'_> {
                 ts(l.state_at),
                 l.batch,
                 l.reissue_of,
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
     fn letter(&mut self, id: &str) -> Result<Option<LetterRecord>, StoreError> {
         let raw = self
             .tx
-            .query_row(
-                &format!("SELECT {LETTER_COLUMNS} FROM letters WHERE id = ?1"),
-                params![id],
-                raw_letter,
-            )
+            .prepare_cached(&format!(
+                "SELECT {LETTER_COLUMNS} FROM letters WHERE id = ?1"
+            ))?
+            .query_row(params![id], raw_letter)
             .optional()?;
         raw.map(letter_from_raw).transpose()
     }
@@ -558,7 +559,7 @@ impl Tx for SqliteTx<'_> {
             sql.push_str(" AND purged_at IS NULL");
         }
         sql.push_str(" ORDER BY transmission, id");
-        let mut stmt = self.tx.prepare(&sql)?;
+        let mut stmt = self.tx.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), raw_letter)?;
         let mut out = Vec::new();
         for r in rows {
@@ -574,39 +575,41 @@ impl Tx for SqliteTx<'_> {
         to: State,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
-        let n = self.tx.execute(
-            "UPDATE letters SET state = ?1, state_at = ?2 WHERE id = ?3 AND state = ?4",
-            params![to.as_str(), ts(at), id, from.as_str()],
-        )?;
+        let n = self
+            .tx
+            .prepare_cached(
+                "UPDATE letters SET state = ?1, state_at = ?2 WHERE id = ?3 AND state = ?4",
+            )?
+            .execute(params![to.as_str(), ts(at), id, from.as_str()])?;
         Ok(n == 1)
     }
 
     fn set_zip(&mut self, id: &str, zip: &str, position: u32) -> Result<(), StoreError> {
-        self.tx.execute(
-            "UPDATE letters SET zip_name = ?1, zip_position = ?2 WHERE id = ?3",
-            params![zip, position, id],
-        )?;
+        self.tx
+            .prepare_cached("UPDATE letters SET zip_name = ?1, zip_position = ?2 WHERE id = ?3")?
+            .execute(params![zip, position, id])?;
         Ok(())
     }
 
     fn add_history(&mut self, h: &HistoryRow) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO history (letter, at, by_officer, from_state, to_state, reason)
+        self.tx
+            .prepare_cached(
+                "INSERT INTO history (letter, at, by_officer, from_state, to_state, reason)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
+            )?
+            .execute(params![
                 h.letter,
                 ts(h.at),
                 h.by,
                 h.from.map(State::as_str),
                 h.to.as_str(),
                 h.reason
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
     fn history(&mut self, id: &str) -> Result<Vec<HistoryRow>, StoreError> {
-        let mut stmt = self.tx.prepare(
+        let mut stmt = self.tx.prepare_cached(
             "SELECT letter, at, by_officer, from_state, to_state, reason FROM history
              WHERE letter = ?1 ORDER BY seq",
         )?;
@@ -638,9 +641,8 @@ impl Tx for SqliteTx<'_> {
     fn pdf(&mut self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .tx
-            .query_row("SELECT pdf FROM letters WHERE id = ?1", params![id], |r| {
-                r.get::<_, Option<Vec<u8>>>(0)
-            })
+            .prepare_cached("SELECT pdf FROM letters WHERE id = ?1")?
+            .query_row(params![id], |r| r.get::<_, Option<Vec<u8>>>(0))
             .optional()?
             .flatten())
     }
@@ -648,45 +650,40 @@ impl Tx for SqliteTx<'_> {
     fn request(&mut self, id: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .tx
-            .query_row(
-                "SELECT request FROM letters WHERE id = ?1",
-                params![id],
-                |r| r.get::<_, Option<String>>(0),
-            )
+            .prepare_cached("SELECT request FROM letters WHERE id = ?1")?
+            .query_row(params![id], |r| r.get::<_, Option<String>>(0))
             .optional()?
             .flatten())
     }
 
     fn purge(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
-        self.tx.execute(
-            "UPDATE letters SET pdf = NULL, request = NULL, reference = NULL,
+        self.tx
+            .prepare_cached(
+                "UPDATE letters SET pdf = NULL, request = NULL, reference = NULL,
                 reference_key = NULL, purged_at = ?1 WHERE id = ?2",
-            params![ts(at), id],
-        )?;
+            )?
+            .execute(params![ts(at), id])?;
         Ok(())
     }
 
     fn suppression(&mut self, key: &str) -> Result<Option<Suppression>, StoreError> {
         let raw = self
             .tx
-            .query_row(
+            .prepare_cached(
                 "SELECT reference, reason, since, until, by_officer, active FROM suppressions
                  WHERE reference_key = ?1",
-                params![key],
-                suppression_from_row,
-            )
+            )?
+            .query_row(params![key], suppression_from_row)
             .optional()?;
         raw.map(suppression_from_raw).transpose()
     }
 
     fn put_suppression(&mut self, key: &str, s: &Suppression) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO suppressions (reference_key, reference, reason, since, until, by_officer, active)
+        self.tx.prepare_cached("INSERT INTO suppressions (reference_key, reference, reason, since, until, by_officer, active)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (reference_key) DO UPDATE SET reference = excluded.reference,
                 reason = excluded.reason, since = excluded.since, until = excluded.until,
-                by_officer = excluded.by_officer, active = excluded.active",
-            params![
+                by_officer = excluded.by_officer, active = excluded.active")?.execute(params![
                 key,
                 s.reference,
                 s.reason.as_str(),
@@ -694,13 +691,12 @@ impl Tx for SqliteTx<'_> {
                 s.until.map(|d| d.to_string()),
                 s.by,
                 i64::from(s.active)
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
     fn suppressions(&mut self) -> Result<Vec<Suppression>, StoreError> {
-        let mut stmt = self.tx.prepare(
+        let mut stmt = self.tx.prepare_cached(
             "SELECT reference, reason, since, until, by_officer, active FROM suppressions
              ORDER BY reference_key",
         )?;
@@ -713,23 +709,20 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn add_suppression_event(&mut self, key: &str, e: &SuppressionEvent) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO suppression_history (reference_key, at, by_officer, action, reason, until)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
+        self.tx.prepare_cached("INSERT INTO suppression_history (reference_key, at, by_officer, action, reason, until)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?.execute(params![
                 key,
                 ts(e.at),
                 e.by,
                 e.action,
                 e.reason,
                 e.until.map(|d| d.to_string())
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
     fn suppression_history(&mut self, key: &str) -> Result<Vec<SuppressionEvent>, StoreError> {
-        let mut stmt = self.tx.prepare(
+        let mut stmt = self.tx.prepare_cached(
             "SELECT at, by_officer, action, reason, until FROM suppression_history
              WHERE reference_key = ?1 ORDER BY seq",
         )?;
@@ -759,17 +752,14 @@ impl Tx for SqliteTx<'_> {
     fn closing(&mut self, day: Date) -> Result<Option<Closing>, StoreError> {
         let raw = self
             .tx
-            .query_row(
-                "SELECT closed_at, by_officer, letters FROM closings WHERE day = ?1",
-                params![day.to_string()],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                    ))
-                },
-            )
+            .prepare_cached("SELECT closed_at, by_officer, letters FROM closings WHERE day = ?1")?
+            .query_row(params![day.to_string()], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
             .optional()?;
         raw.map(|(at, by, n)| {
             Ok(Closing {
@@ -783,26 +773,20 @@ impl Tx for SqliteTx<'_> {
     }
 
     fn add_closing(&mut self, c: &Closing) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO closings (day, closed_at, by_officer, letters) VALUES (?1, ?2, ?3, ?4)",
-            params![
+        self.tx.prepare_cached("INSERT INTO closings (day, closed_at, by_officer, letters) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
                 c.day.to_string(),
                 ts(c.closed_at),
                 c.by,
                 i64::try_from(c.letters).unwrap_or(i64::MAX)
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 
     fn client_format(&mut self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .tx
-            .query_row(
-                "SELECT format FROM client_formats WHERE reference_key = ?1",
-                params![key],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT format FROM client_formats WHERE reference_key = ?1")?
+            .query_row(params![key], |r| r.get(0))
             .optional()?)
     }
 
@@ -814,18 +798,20 @@ impl Tx for SqliteTx<'_> {
         by: &str,
         reason: &str,
     ) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO client_formats (reference_key, format, since, by_officer)
+        self.tx
+            .prepare_cached(
+                "INSERT INTO client_formats (reference_key, format, since, by_officer)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (reference_key) DO UPDATE SET format = excluded.format,
                 since = excluded.since, by_officer = excluded.by_officer",
-            params![key, format, ts(at), by],
-        )?;
-        self.tx.execute(
-            "INSERT INTO client_format_history (reference_key, at, by_officer, format, reason)
+            )?
+            .execute(params![key, format, ts(at), by])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO client_format_history (reference_key, at, by_officer, format, reason)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key, ts(at), by, format, reason],
-        )?;
+            )?
+            .execute(params![key, ts(at), by, format, reason])?;
         Ok(())
     }
 
@@ -833,7 +819,7 @@ impl Tx for SqliteTx<'_> {
         &mut self,
         key: &str,
     ) -> Result<Vec<(Timestamp, String, String, String)>, StoreError> {
-        let mut stmt = self.tx.prepare(
+        let mut stmt = self.tx.prepare_cached(
             "SELECT at, by_officer, format, reason FROM client_format_history
              WHERE reference_key = ?1 ORDER BY seq",
         )?;
@@ -856,20 +842,18 @@ impl Tx for SqliteTx<'_> {
     fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .tx
-            .query_row(
-                "SELECT value FROM settings WHERE key = ?1",
-                params![key],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+            .query_row(params![key], |r| r.get(0))
             .optional()?)
     }
 
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+        self.tx
+            .prepare_cached(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![key, value],
-        )?;
+            )?
+            .execute(params![key, value])?;
         Ok(())
     }
 }
