@@ -366,6 +366,7 @@ pub struct Catalog {
     pub settings: Settings,
     letters: BTreeMap<String, Letter>,
     paragraphs: BTreeMap<String, Paragraph>,
+    procedures: std::sync::Arc<crate::pack::Procedures>,
     digest: String,
 }
 
@@ -412,7 +413,7 @@ fn at<T>(file: &str, s: &Spanned<T>, message: impl Into<String>) -> Problem {
     )
 }
 
-fn yaml_problem(file: &str, e: &serde_saphyr::Error) -> Problem {
+pub(crate) fn yaml_problem(file: &str, e: &serde_saphyr::Error) -> Problem {
     let (line, column) = e
         .location()
         .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
@@ -562,7 +563,11 @@ impl Catalog {
             });
         }
         let mut paths: Vec<PathBuf> = Vec::new();
-        for sub in ["catalog.yaml", "letters", "paragraphs"] {
+        for sub in ["catalog.yaml", "letters", "paragraphs", "packs"] {
+            let base = dir.join(sub);
+            if sub == "packs" && !base.exists() {
+                continue;
+            }
             for entry in walkdir::WalkDir::new(dir.join(sub)).sort_by_file_name() {
                 match entry {
                     Ok(e) if e.file_type().is_file() => {
@@ -698,10 +703,18 @@ impl Catalog {
             ));
         }
 
+        let procedures = match crate::pack::procedure::load(&files, Some(&letters)) {
+            Ok(p) => std::sync::Arc::new(p),
+            Err(mut more) => {
+                problems.append(&mut more);
+                crate::pack::Procedures::builtin()
+            }
+        };
         let catalog = Catalog {
             settings,
             letters,
             paragraphs,
+            procedures,
             digest,
         };
         let locate = |file: &str, needle: &str| -> (u32, u32) {
@@ -748,6 +761,12 @@ impl Catalog {
     /// changes the digest; nothing else does.
     pub fn digest(&self) -> &str {
         &self.digest
+    }
+
+    /// The pack procedures: the catalog's `packs/*.yaml`, or the shipped
+    /// ones when it has none.
+    pub fn procedures(&self) -> &std::sync::Arc<crate::pack::Procedures> {
+        &self.procedures
     }
 
     /// All letters, by code.
