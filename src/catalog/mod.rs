@@ -5,8 +5,11 @@
 //! with its file, line and column. The shipped catalog is compiled into the
 //! binary ([`Catalog::builtin`]); [`Catalog::from_dir`] loads another folder.
 
+mod coverage;
 pub mod raw;
 mod terms;
+
+pub use coverage::{Coverage, FieldCoverage, LetterCoverage, MissingWelsh, Target};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -368,6 +371,10 @@ pub struct Catalog {
     paragraphs: BTreeMap<String, Paragraph>,
     procedures: std::sync::Arc<crate::pack::Procedures>,
     digest: String,
+    /// The files it was loaded from (for positions in coverage warnings).
+    sources: std::sync::Arc<Vec<SourceFile>>,
+    /// Each file's path relative to the root → the path problems show.
+    shown: BTreeMap<String, String>,
 }
 
 /// Whether `path` (relative, `/`-separated) is a file a catalog is made of:
@@ -716,6 +723,11 @@ impl Catalog {
             paragraphs,
             procedures,
             digest,
+            sources: std::sync::Arc::new(Vec::new()),
+            shown: files
+                .iter()
+                .map(|f| (f.path.clone(), shown(&f.path)))
+                .collect(),
         };
         let locate = |file: &str, needle: &str| -> (u32, u32) {
             files
@@ -731,6 +743,8 @@ impl Catalog {
         }
         problems.extend(terms::check_terminology(&catalog, &locate));
         if problems.is_empty() {
+            let mut catalog = catalog;
+            catalog.sources = std::sync::Arc::new(files);
             Ok(catalog)
         } else {
             for p in &mut problems {
