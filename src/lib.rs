@@ -12,8 +12,11 @@
 //! 4. [`layout`]: blocks → positioned lines on A4 pages (window-envelope
 //!    geometry, real line breaking with the font's metrics and kerning).
 //! 5. [`pdf`]: pages → PDF bytes with subset fonts, reproducibly.
-//! 6. [`pack`] (court packs as zip archives, stage by stage) and [`batch`]
-//!    (many requests, all cores, resumable).
+//! 6. [`pack`] (court packs as zip archives, stage by stage, following the
+//!    catalog's `packs/*.yaml`) and [`batch`] (many requests, all cores,
+//!    resumable).
+//! 7. [`admin`]: for the wording owners: proofs of every variant of a
+//!    letter, and what a wording change between two catalogs touches.
 //!
 //! Only [`batch`] and the binary touch the filesystem; everything else is pure.
 //! Time and identity are inputs: the same request gives the same bytes.
@@ -46,6 +49,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod admin;
 pub mod batch;
 pub mod catalog;
 pub mod compose;
@@ -147,11 +151,17 @@ impl Engine {
                 }],
             })
         })?;
-        Ok(Engine {
+        let engine = Engine {
             catalog,
             fonts: fonts::FontSet::builtin(),
             composer,
-        })
+        };
+        // Sample values (`sample:`, for proofs) are checked as requests are.
+        let problems = admin::check_samples(&engine);
+        if !problems.is_empty() {
+            return Err(Error::Catalog(CatalogError { problems }));
+        }
+        Ok(engine)
     }
 
     /// The catalog.

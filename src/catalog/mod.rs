@@ -9,6 +9,7 @@ mod coverage;
 pub mod raw;
 mod terms;
 
+pub(crate) use coverage::probe_request;
 pub use coverage::{Coverage, FieldCoverage, LetterCoverage, MissingWelsh, Target};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -212,6 +213,9 @@ pub struct Letter {
     pub fields: Vec<Field>,
     /// Optional paragraphs a caseworker may add.
     pub optional_paragraphs: Vec<OptionalParagraph>,
+    /// Whether the definition has a `sample:` section (its proof values).
+    #[serde(skip)]
+    pub has_sample: bool,
     /// Tera body template.
     #[serde(skip)]
     pub template: String,
@@ -777,6 +781,24 @@ impl Catalog {
         &self.digest
     }
 
+    /// The text of catalog file `path` (relative to the catalog root), as
+    /// loaded.
+    pub fn source(&self, path: &str) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.text.as_str())
+    }
+
+    /// Catalog file `path` as problems name it (absolute for the built-in
+    /// catalog, under the `--catalog` folder otherwise).
+    pub fn shown(&self, path: &str) -> String {
+        self.shown
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| path.to_owned())
+    }
+
     /// The pack procedures: the catalog's `packs/*.yaml`, or the shipped
     /// ones when it has none.
     pub fn procedures(&self) -> &std::sync::Arc<crate::pack::Procedures> {
@@ -1152,6 +1174,7 @@ fn check_letter(
         notes: raw.notes,
         fields,
         optional_paragraphs: optional,
+        has_sample: raw.sample.is_some(),
         template_at: (
             raw.template.referenced.line() as u32,
             raw.template.referenced.column() as u32,

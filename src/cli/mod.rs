@@ -13,6 +13,7 @@ mod man;
 mod new;
 pub mod output;
 mod pack;
+mod proof;
 mod render;
 mod show;
 
@@ -63,6 +64,7 @@ enum Verb {
     New(new::Args),
     Batch(batch::Args),
     Pack(pack::Args),
+    Proof(proof::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -304,6 +306,7 @@ pub fn run() -> i32 {
         Verb::New(a) => new::run(a, catalog),
         Verb::Batch(a) => batch::run(a, catalog),
         Verb::Pack(a) => pack::run(a, catalog),
+        Verb::Proof(a) => proof::run(a, catalog),
         Verb::Completions(a) => completions::run(a),
         Verb::Man(a) => man::run(a),
     }
