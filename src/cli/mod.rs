@@ -8,6 +8,7 @@
 mod batch;
 mod check;
 mod completions;
+mod diff;
 mod list;
 mod man;
 mod new;
@@ -65,6 +66,7 @@ enum Verb {
     Batch(batch::Args),
     Pack(pack::Args),
     Proof(proof::Args),
+    Diff(diff::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -307,6 +309,7 @@ pub fn run() -> i32 {
         Verb::Batch(a) => batch::run(a, catalog),
         Verb::Pack(a) => pack::run(a, catalog),
         Verb::Proof(a) => proof::run(a, catalog),
+        Verb::Diff(a) => diff::run(a, catalog),
         Verb::Completions(a) => completions::run(a),
         Verb::Man(a) => man::run(a),
     }
