@@ -753,3 +753,21 @@ fn an_administrator_adds_a_pack_step_in_yaml_without_recompiling() {
     );
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn docs_packs_md_names_every_step_of_the_shipped_procedures() {
+    let docs = std::fs::read_to_string(root().join("docs/packs.md")).expect("docs");
+    let procedures = letterkit::pack::Procedures::builtin();
+    for p in procedures.iter() {
+        assert_eq!(p.file, format!("packs/{}.yaml", p.kind));
+        for s in p.steps() {
+            assert!(
+                docs.contains(&format!("`{}`", s.name)) || docs.contains(&format!(" {} ", s.name)),
+                "docs/packs.md never names step `{}` of {}",
+                s.name,
+                p.kind
+            );
+        }
+    }
+    assert!(docs.contains("## Procedures as data"));
+}

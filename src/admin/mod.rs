@@ -286,8 +286,9 @@ impl Variant {
         }
     }
 
-    /// What each selection puts into the letter: (margin label, wording),
-    /// e.g. (`TM_25827_E`, the paragraph's text).
+    /// What each selection puts into the letter: (margin label, wording):
+    /// the paragraph code (`TM_25827_E`), the choice code for wording written
+    /// in the definition, `free text`, or `optional: ID`.
     pub fn selections(&self, catalog: &Catalog, letter: &Letter) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for (field, code) in &self.choices {
@@ -309,8 +310,9 @@ impl Variant {
             };
             let label = match &c.selects {
                 Selects::Paragraph(p) => p.clone(),
-                Selects::Text(_) => format!("{field}: {code}"),
-                Selects::FreeText(t) => format!("{field}: {t}"),
+                // Inline wording: the choice's code (the band names its field).
+                Selects::Text(_) => code.clone(),
+                Selects::FreeText(_) => "free text".to_owned(),
                 Selects::Value => continue,
             };
             if let Some(w) = wording {
