@@ -22,7 +22,7 @@ const BAND_Y: f32 = 6.0 * MM;
 
 /// One variant to prove: which engine renders it (old or new catalog, for
 /// a diff), its band, and the variant.
-pub struct Item_<'a> {
+pub struct ProofItem<'a> {
     /// The engine whose catalog the variant is rendered with.
     pub engine: &'a Engine,
     /// The band's first words (`PROOF`, `OLD`, `NEW`).
@@ -265,7 +265,7 @@ fn cover(fonts: &FontSet, title: &str, subtitle: &[String], contents: &[String])
 
 /// The pages of one variant, marked as a proof: its band and the margin codes.
 fn variant_pages(
-    item: &Item_<'_>,
+    item: &ProofItem<'_>,
     number: usize,
     total: usize,
 ) -> Result<(Vec<Page>, Vec<String>), ProofError> {
@@ -331,12 +331,12 @@ fn write(fonts: &FontSet, pages: &[Page], title: &str, ident: &str) -> Vec<u8> {
 pub fn proof(
     fonts: &FontSet,
     title: Option<(&str, &[String])>,
-    items: &[Item_<'_>],
+    items: &[ProofItem<'_>],
 ) -> Result<Proof, ProofError> {
     // Variants are numbered within their letter (and mark).
     let mut numbered = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let key = |it: &Item_<'_>| (it.variant.letter.clone(), it.mark.clone());
+        let key = |it: &ProofItem<'_>| (it.variant.letter.clone(), it.mark.clone());
         let total = items.iter().filter(|o| key(o) == key(item)).count();
         let number = items[..i].iter().filter(|o| key(o) == key(item)).count() + 1;
         numbered.push((number, total));

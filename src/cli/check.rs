@@ -10,7 +10,7 @@ use super::output::print_out;
 /// Check every letter definition, paragraph and template of the catalog.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Checks: every YAML file parses with known keys; codes and field types are valid; every\nreason maps to an existing paragraph; every template compiles, uses only declared fields\nand does bounded work; no letter uses PWC/NRP, \"parent with care\", \"non-resident parent\"\nor \"Child Support Agency\"; every pack procedure (packs/*.yaml) is a sound stage machine.\n\nWarnings (printed, exit code unchanged): a library paragraph no letter uses; a choice or\noptional paragraph the template never shows. With --language cy: every paragraph and letter\ntext with no Welsh counterpart.\n\nExamples:\n  letterkit check\n  letterkit check --language cy\n  letterkit check --catalog ./my-catalog --json"
+    after_help = "Checks: every YAML file parses with known keys; codes and field types are valid; every\nreason maps to an existing paragraph; every template compiles, uses only declared fields\nand does bounded work; no letter uses PWC/NRP, \"parent with care\", \"non-resident parent\"\nor \"Child Support Agency\"; every pack procedure (packs/*.yaml) is a sound stage machine; every letter's\n`sample:` values are a valid request.\n\nWarnings (printed, exit code unchanged): a library paragraph no letter uses; a choice or\noptional paragraph the template never shows. With --language cy: every paragraph and letter\ntext with no Welsh counterpart.\n\nExamples:\n  letterkit check\n  letterkit check --language cy\n  letterkit check --catalog ./my-catalog --json"
 )]
 pub struct Args {
     /// Print the result as JSON (schema letterkit.check.v1), with the coverage.
@@ -76,7 +76,17 @@ fn json(doc: &CheckDoc<'_>) -> String {
 
 /// Runs the verb.
 pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
-    match super::engine(catalog) {
+    // The letters' `sample:` values (for proofs) are checked as requests
+    // are, once the rest of the catalog loads; a problem is a catalog problem.
+    let loaded = super::engine(catalog).and_then(|engine| {
+        let problems = letterkit::admin::check_samples(&engine);
+        if problems.is_empty() {
+            Ok(engine)
+        } else {
+            Err(letterkit::Error::Catalog(letterkit::CatalogError { problems }))
+        }
+    });
+    match loaded {
         Ok(engine) => {
             let c = engine.catalog();
             let letters = c.letters().count();

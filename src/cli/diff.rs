@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use letterkit::Engine;
 use letterkit::admin::diff::{self, Change, Diff, Reach, show_words};
-use letterkit::admin::proof::Item_;
+use letterkit::admin::proof::ProofItem;
 use letterkit::admin::{self, Variant};
 
 use super::output::{outln, print_out};
@@ -220,7 +220,7 @@ fn same(a: &Variant, b: &Variant) -> bool {
 }
 
 /// One variant per affected choice (the first that shows it), old then new.
-fn proof_items<'a>(old: &'a Engine, new: &'a Engine, d: &Diff) -> Vec<Item_<'a>> {
+fn proof_items<'a>(old: &'a Engine, new: &'a Engine, d: &Diff) -> Vec<ProofItem<'a>> {
     let mut items = Vec::new();
     let mut chosen: Vec<(String, Variant)> = Vec::new();
     for r in d.reaches() {
@@ -236,14 +236,14 @@ fn proof_items<'a>(old: &'a Engine, new: &'a Engine, d: &Diff) -> Vec<Item_<'a>>
         }
         chosen.push((r.letter.clone(), v.clone()));
         if let Some(o) = ov.iter().find(|o| same(o, v)) {
-            items.push(Item_ {
+            items.push(ProofItem {
                 engine: old,
                 mark: "OLD".into(),
                 variant: o.clone(),
             });
         }
         if let Some(n) = nv.iter().find(|n| same(n, v)) {
-            items.push(Item_ {
+            items.push(ProofItem {
                 engine: new,
                 mark: "NEW".into(),
                 variant: n.clone(),

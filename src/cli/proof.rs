@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use letterkit::Engine;
-use letterkit::admin::{self, proof::Item_};
+use letterkit::admin::{self, proof::ProofItem};
 
 use super::output::{errln, outln};
 use super::{CONFIG_ERROR, INPUT_FAILED, OK};
@@ -38,7 +38,7 @@ pub fn items<'a>(
     engine: &'a Engine,
     codes: &[String],
     mark: &str,
-) -> Result<(Vec<Item_<'a>>, Vec<String>), i32> {
+) -> Result<(Vec<ProofItem<'a>>, Vec<String>), i32> {
     let mut items = Vec::new();
     let mut notes = Vec::new();
     for code in codes {
@@ -63,7 +63,7 @@ pub fn items<'a>(
             ));
         }
         for variant in admin::variants(letter, &samples) {
-            items.push(Item_ {
+            items.push(ProofItem {
                 engine,
                 mark: mark.to_owned(),
                 variant,

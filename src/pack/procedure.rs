@@ -459,7 +459,7 @@ fn check_procedure(
         }
         let followed = steps
             .iter()
-            .any(|(_, o)| !o.side && o.after.iter().any(|a| *a == s.name));
+            .any(|(_, o)| !o.side && o.after.contains(&s.name));
         match (followed, s.closes) {
             (false, Closes::No) => problems.push(at(
                 file,
