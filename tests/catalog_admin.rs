@@ -771,3 +771,29 @@ fn docs_packs_md_names_every_step_of_the_shipped_procedures() {
     }
     assert!(docs.contains("## Procedures as data"));
 }
+
+#[test]
+fn proof_and_diff_help_keep_their_examples_whole_at_60_columns() {
+    for verb in ["proof", "diff"] {
+        let o = letterkit(&root())
+            .env("COLUMNS", "60")
+            .args([verb, "--help"])
+            .output()
+            .expect("runs");
+        assert!(o.status.success());
+        let help = stdout(&o);
+        let (prose, examples) = help.split_once("\nExamples:\n").expect("examples");
+        for line in examples.lines().filter(|l| !l.is_empty()) {
+            assert!(
+                line.starts_with(&format!("  letterkit {verb}")),
+                "{verb}: `{line}`"
+            );
+        }
+        for line in prose.lines().filter(|l| !l.starts_with("Usage: ")) {
+            assert!(
+                line.chars().count() <= 60,
+                "{verb}: `{line}` is wider than 60"
+            );
+        }
+    }
+}

@@ -10,7 +10,7 @@ use super::output::print_out;
 /// Check every letter definition, paragraph and template of the catalog.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Checks: every YAML file parses with known keys; codes and field types are valid; every\nreason maps to an existing paragraph; every template compiles, uses only declared fields\nand does bounded work; no letter uses PWC/NRP, \"parent with care\", \"non-resident parent\"\nor \"Child Support Agency\"; every pack procedure (packs/*.yaml) is a sound stage machine; every letter's\n`sample:` values are a valid request.\n\nWarnings (printed, exit code unchanged): a library paragraph no letter uses; a choice or\noptional paragraph the template never shows. With --language cy: every paragraph and letter\ntext with no Welsh counterpart.\n\nExamples:\n  letterkit check\n  letterkit check --language cy\n  letterkit check --catalog ./my-catalog --json"
+    after_help = "Checks: every YAML file parses with known keys; codes and field types are valid; every\nreason maps to an existing paragraph; every template compiles, uses only declared fields\nand does bounded work; no letter uses PWC/NRP, \"parent with care\", \"non-resident parent\"\nor \"Child Support Agency\"; every pack procedure (packs/*.yaml) is a sound stage\nmachine; every letter's `sample:` values are a valid request.\n\nWarnings (printed, exit code unchanged): a library paragraph no letter uses; a choice or\noptional paragraph the template never shows. With --language cy: every paragraph and letter\ntext with no Welsh counterpart.\n\nExamples:\n  letterkit check\n  letterkit check --language cy\n  letterkit check --catalog ./my-catalog --json"
 )]
 pub struct Args {
     /// Print the result as JSON (schema letterkit.check.v1), with the coverage.
@@ -83,7 +83,9 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         if problems.is_empty() {
             Ok(engine)
         } else {
-            Err(letterkit::Error::Catalog(letterkit::CatalogError { problems }))
+            Err(letterkit::Error::Catalog(letterkit::CatalogError {
+                problems,
+            }))
         }
     });
     match loaded {
