@@ -456,8 +456,26 @@ fn diff_names_exactly_the_letters_and_reasons_a_changed_paragraph_reaches() {
     );
 }
 
+/// The text of one half (`left`: x from 0, else from the middle) of page
+/// `page` (1-based) of a landscape PDF, white space squashed.
+fn half_text(pdf: &Path, page: usize, left: bool) -> String {
+    crate::common::need_poppler();
+    let x = if left { "0" } else { "421" };
+    let n = page.to_string();
+    let out = std::process::Command::new("pdftotext")
+        .args([
+            "-f", &n, "-l", &n, "-x", x, "-y", "0", "-W", "420", "-H", "596",
+        ])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    assert!(out.status.success());
+    squash(&String::from_utf8_lossy(&out.stdout))
+}
+
 #[test]
-fn diff_proof_shows_the_old_and_the_new_letter_of_the_affected_reason() {
+fn diff_proof_shows_the_old_and_the_new_letter_side_by_side() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let cat = catalog_copy(tmp.path());
     edit(
@@ -470,23 +488,35 @@ fn diff_proof_shows_the_old_and_the_new_letter_of_the_affected_reason() {
         &["diff", "built-in", "cat", "--proof", "change.pdf"],
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // CMSL5502 has two pages: two landscape sheets, old left, new right.
     assert!(
-        stdout(&o).ends_with("wrote change.pdf: 1 variants old and new, 4 pages\n"),
+        stdout(&o).ends_with("wrote change.pdf: 1 variant old and new side by side, 2 pages\n"),
         "{}",
         stdout(&o)
     );
-    let text = pdf_text(&std::fs::read(tmp.path().join("change.pdf")).expect("pdf"));
-    let pages: Vec<String> = text.split('\u{c}').map(squash).collect();
+    let pdf = tmp.path().join("change.pdf");
     let band =
         "CMSL5502 · variant 1 of 1: changed-by = client, reason = payments, shortest address";
-    assert!(pages[0].starts_with(&format!("OLD {band}")), "{}", pages[0]);
-    assert!(pages[0].contains("Child maintenance payments made in your case"));
-    assert!(pages[2].starts_with(&format!("NEW {band}")), "{}", pages[2]);
-    assert!(pages[2].contains("Child maintenance payments received in your case"));
+    let (old, new) = (half_text(&pdf, 1, true), half_text(&pdf, 1, false));
+    assert!(old.starts_with(&format!("OLD {band}")), "{old}");
     assert!(
-        !text.contains("reason = complaint"),
+        old.contains("Child maintenance payments made in your case"),
+        "{old}"
+    );
+    assert!(!old.contains("payments received"), "{old}");
+    assert!(new.starts_with(&format!("NEW {band}")), "{new}");
+    assert!(
+        new.contains("Child maintenance payments received in your case"),
+        "{new}"
+    );
+    assert!(half_text(&pdf, 2, true).contains("How we use your information"));
+    assert!(half_text(&pdf, 2, false).starts_with(&format!("NEW {band}")));
+    let all = pdf_text(&std::fs::read(&pdf).expect("pdf"));
+    assert!(
+        !all.contains("reason = complaint"),
         "only the affected variant"
     );
+    assert_eq!(all.matches('\u{c}').count(), 2, "two pages");
 }
 
 #[test]

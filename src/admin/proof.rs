@@ -40,6 +40,8 @@ pub struct Proof {
     pub pages: usize,
     /// The text of the cover page(s), one line each (empty: no cover).
     pub contents: Vec<String>,
+    /// Where each item's pages are: (first page, 0-based; page count).
+    pub spans: Vec<(usize, usize)>,
 }
 
 /// A problem making a proof.
@@ -405,11 +407,14 @@ pub fn proof(
             n_cover = c.len();
         }
     }
+    let mut spans = Vec::with_capacity(bodies.len());
     for (pages, _) in bodies {
+        spans.push((all.len(), pages.len()));
         all.extend(pages);
     }
     let total = all.len();
-    for (i, p) in all.iter_mut().enumerate() {
+    // A proof's pages are numbered; a diff's old and new are put side by side.
+    for (i, p) in all.iter_mut().enumerate().filter(|_| title.is_some()) {
         let right = format!("proof page {} of {total}", i + 1);
         let rw = fonts.measure(FontId::Regular, BAND_SIZE, &right);
         p.items.push(Item::Text(line(
@@ -434,5 +439,108 @@ pub fn proof(
         pdf,
         pages: total,
         contents,
+        spans,
     })
+}
+
+/// Puts pages of `pdf` (a PDF written by [`crate::pdf::write_pdf`]) side by
+/// side, two A4 pages scaled to A5 on each landscape A4 sheet: `pairs`
+/// gives each sheet's left and right page (0-based; None leaves that half
+/// empty). The text stays text.
+pub fn side_by_side(
+    pdf: &[u8],
+    pairs: &[(Option<usize>, Option<usize>)],
+) -> Result<Vec<u8>, String> {
+    use lopdf::{Document, Object, Stream, dictionary};
+    let mut doc = Document::load_mem(pdf).map_err(|e| e.to_string())?;
+    let pages: Vec<lopdf::ObjectId> = doc.get_pages().into_values().collect();
+    // Each page becomes a form XObject with its own resources.
+    let mut forms = Vec::with_capacity(pages.len());
+    for pid in &pages {
+        let page = doc
+            .get_object(*pid)
+            .and_then(Object::as_dict)
+            .map_err(|e| e.to_string())?
+            .clone();
+        let resources = match page.get(b"Resources") {
+            Ok(Object::Reference(r)) => doc
+                .get_object(*r)
+                .and_then(Object::as_dict)
+                .map_err(|e| e.to_string())?
+                .clone(),
+            Ok(Object::Dictionary(d)) => d.clone(),
+            _ => lopdf::Dictionary::new(),
+        };
+        let content_id = page
+            .get(b"Contents")
+            .and_then(Object::as_reference)
+            .map_err(|e| e.to_string())?;
+        let content = doc
+            .get_object(content_id)
+            .and_then(Object::as_stream)
+            .map_err(|e| e.to_string())?
+            .clone();
+        let mut dict = content.dict.clone();
+        dict.set("Type", "XObject");
+        dict.set("Subtype", "Form");
+        dict.set(
+            "BBox",
+            vec![
+                0.into(),
+                0.into(),
+                layout::PAGE_W.into(),
+                layout::PAGE_H.into(),
+            ],
+        );
+        dict.set("Resources", resources);
+        forms.push(doc.add_object(Stream::new(dict, content.content.clone())));
+    }
+    let pages_id = doc
+        .catalog()
+        .and_then(|c| c.get(b"Pages"))
+        .and_then(Object::as_reference)
+        .map_err(|e| e.to_string())?;
+    let scale = layout::PAGE_W / layout::PAGE_H;
+    let half = layout::PAGE_H / 2.0;
+    let mut kids = Vec::new();
+    for (left, right) in pairs {
+        let mut ops = String::new();
+        let mut xobjects = lopdf::Dictionary::new();
+        for (name, page, x) in [("L", left, 0.0), ("R", right, half)] {
+            if let Some(form) = page.and_then(|i| forms.get(i)) {
+                xobjects.set(name, Object::Reference(*form));
+                ops.push_str(&format!(
+                    "q {scale:.5} 0 0 {scale:.5} {x:.3} 0 cm /{name} Do Q\n"
+                ));
+            }
+        }
+        // A hairline between the halves.
+        ops.push_str(&format!(
+            "q 0.5 w 0.6 G {half:.3} 12 m {half:.3} {:.3} l S Q\n",
+            layout::PAGE_W - 12.0
+        ));
+        let content = doc.add_object(Stream::new(lopdf::Dictionary::new(), ops.into_bytes()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "MediaBox" => vec![0.into(), 0.into(), layout::PAGE_H.into(), layout::PAGE_W.into()],
+            "Resources" => dictionary! { "XObject" => xobjects },
+            "Contents" => content,
+        });
+        kids.push(Object::Reference(page));
+    }
+    let count = kids.len() as i64;
+    let tree = doc
+        .get_object_mut(pages_id)
+        .and_then(Object::as_dict_mut)
+        .map_err(|e| e.to_string())?;
+    tree.set("Kids", kids);
+    tree.set("Count", count);
+    for pid in pages {
+        doc.objects.remove(&pid);
+    }
+    doc.prune_objects();
+    let mut out = Vec::new();
+    doc.save_to(&mut out).map_err(|e| e.to_string())?;
+    Ok(out)
 }

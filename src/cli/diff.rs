@@ -13,7 +13,7 @@ use super::{INPUT_FAILED, OK};
 /// Show what changed between two catalogs and which letters and reasons it reaches.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Lists, per paragraph and per letter, the wording that changed (word by word: [-old-]\n{+new+}), which letters and choices each paragraph change reaches, the fields added or\nremoved, and both catalogs' digests. NEW_DIR defaults to --catalog, else the built-in catalog;\n`built-in` names the built-in catalog on either side.\n--proof renders one variant per affected choice, the old letter then the new.\n\nExit codes: 0 nothing changed, 1 something changed, 2 usage or a catalog that does not load.\n\nExamples:\n  letterkit diff ./approved-catalog\n  letterkit diff ./old ./new --json\n  letterkit diff built-in ./my-copy\n  letterkit diff ./approved-catalog --proof changes.pdf"
+    after_help = "Lists, per paragraph and per letter, the wording that changed (word by word: [-old-]\n{+new+}), which letters and choices each paragraph change reaches, the fields added or\nremoved, and both catalogs' digests. NEW_DIR defaults to --catalog, else the built-in catalog;\n`built-in` names the built-in catalog on either side.\n--proof renders one variant per affected choice: the old letter on the left of each\nlandscape page, the new on the right.\n\nExit codes: 0 nothing changed, 1 something changed, 2 usage or a catalog that does not load.\n\nExamples:\n  letterkit diff ./approved-catalog\n  letterkit diff ./old ./new --json\n  letterkit diff built-in ./my-copy\n  letterkit diff ./approved-catalog --proof changes.pdf"
 )]
 pub struct Args {
     /// The catalog before the change (`built-in`: the one in the binary).
@@ -100,13 +100,49 @@ fn run_or(args: Args, catalog: Option<&PathBuf>) -> Result<i32, i32> {
                 super::print_error(&e);
                 INPUT_FAILED
             })?;
-            super::proof::write_out(out, &proof.pdf, args.force)?;
+            // Old on the left, new on the right, page by page.
+            let mut pairs = Vec::new();
+            let mut i = 0;
+            while i < items.len() {
+                let (old_span, new_span) = match (items[i].mark.as_str(), items.get(i + 1)) {
+                    ("OLD", Some(next)) if next.mark == "NEW" => {
+                        i += 2;
+                        (Some(proof.spans[i - 2]), Some(proof.spans[i - 1]))
+                    }
+                    ("OLD", _) => {
+                        i += 1;
+                        (Some(proof.spans[i - 1]), None)
+                    }
+                    _ => {
+                        i += 1;
+                        (None, Some(proof.spans[i - 1]))
+                    }
+                };
+                let n = old_span.map_or(0, |s| s.1).max(new_span.map_or(0, |s| s.1));
+                for k in 0..n {
+                    let at = |s: Option<(usize, usize)>| s.filter(|s| k < s.1).map(|s| s.0 + k);
+                    pairs.push((at(old_span), at(new_span)));
+                }
+            }
+            let pdf = admin::proof::side_by_side(&proof.pdf, &pairs).map_err(|e| {
+                super::print_error_message(format!(
+                    "cannot put the old and new pages side by side: {e}"
+                ));
+                INPUT_FAILED
+            })?;
+            super::proof::write_out(out, &pdf, args.force)?;
             if !super::verbosity().is_quiet() {
                 outln!(
-                    "wrote {}: {} variants old and new, {} pages",
+                    "wrote {}: {} variant{} old and new side by side, {} page{}",
                     out.display(),
                     items.iter().filter(|i| i.mark == "NEW").count(),
-                    proof.pages
+                    if items.iter().filter(|i| i.mark == "NEW").count() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    },
+                    pairs.len(),
+                    if pairs.len() == 1 { "" } else { "s" },
                 );
             }
         }
