@@ -57,7 +57,7 @@ fn main() {
     let mut out = String::from(
         "/// The shipped catalog files: (path relative to the catalog root, contents).\npub static FILES: &[(&str, &str)] = &[\n",
     );
-    for dir in ["letters", "paragraphs", "catalog.yaml"] {
+    for dir in ["letters", "paragraphs", "catalog.yaml", "packs"] {
         let base = Path::new(&root).join(dir);
         println!("cargo:rerun-if-changed={}", base.display());
         let mut paths: Vec<_> = walkdir::WalkDir::new(&base)

@@ -16,11 +16,14 @@
 //!    ([`layout::Profile::large_print`]); braille goes from the composed
 //!    blocks through a [`braille::Translator`] to braille pages, BRF and PEF
 //!    ([`braille`]), with a print carrier page for the envelope.
-//! 6. [`pack`] (court packs as zip archives, stage by stage) and [`batch`]
-//!    (many requests, all cores, resumable).
+//! 6. [`pack`] (court packs as zip archives, stage by stage, following the
+//!    catalog's `packs/*.yaml`) and [`batch`] (many requests, all cores,
+//!    resumable).
 //! 7. [`outbox`]: every letter made for the post, in a store, from queueing
 //!    through cancel, suppress and supersede to the end-of-day transmission's
 //!    zips, the provider's reports and reissues.
+//! 8. [`admin`]: for the wording owners: proofs of every variant of a
+//!    letter, and what a wording change between two catalogs touches.
 //!
 //! Only [`batch`], [`files`], the [`outbox`]'s store (its SQLite file) and
 //! the binary touch the filesystem; everything else is pure. Nothing in the
@@ -55,6 +58,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod admin;
 pub mod batch;
 pub mod braille;
 pub mod catalog;

@@ -3,6 +3,7 @@
 
 mod batch;
 mod batch_safety;
+mod catalog_admin;
 mod catalog_msgs;
 mod common;
 mod conventions;

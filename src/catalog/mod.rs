@@ -5,8 +5,12 @@
 //! with its file, line and column. The shipped catalog is compiled into the
 //! binary ([`Catalog::builtin`]); [`Catalog::from_dir`] loads another folder.
 
+mod coverage;
 pub mod raw;
 mod terms;
+
+pub(crate) use coverage::probe_request;
+pub use coverage::{Coverage, FieldCoverage, LetterCoverage, MissingWelsh, Target};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -213,6 +217,9 @@ pub struct Letter {
     pub postage: Postage,
     /// The queued letters it replaces for the same client and matter.
     pub supersedes: Option<Supersedes>,
+    /// Whether the definition has a `sample:` section (its proof values).
+    #[serde(skip)]
+    pub has_sample: bool,
     /// Tera body template.
     #[serde(skip)]
     pub template: String,
@@ -425,7 +432,12 @@ pub struct Catalog {
     pub settings: Settings,
     letters: BTreeMap<String, Letter>,
     paragraphs: BTreeMap<String, Paragraph>,
+    procedures: std::sync::Arc<crate::pack::Procedures>,
     digest: String,
+    /// The files it was loaded from (for positions in coverage warnings).
+    sources: std::sync::Arc<Vec<SourceFile>>,
+    /// Each file's path relative to the root → the path problems show.
+    shown: BTreeMap<String, String>,
 }
 
 /// Whether `path` (relative, `/`-separated) is a file a catalog is made of:
@@ -471,7 +483,7 @@ fn at<T>(file: &str, s: &Spanned<T>, message: impl Into<String>) -> Problem {
     )
 }
 
-fn yaml_problem(file: &str, e: &serde_saphyr::Error) -> Problem {
+pub(crate) fn yaml_problem(file: &str, e: &serde_saphyr::Error) -> Problem {
     let (line, column) = e
         .location()
         .map_or((0, 0), |l| (l.line() as u32, l.column() as u32));
@@ -621,7 +633,11 @@ impl Catalog {
             });
         }
         let mut paths: Vec<PathBuf> = Vec::new();
-        for sub in ["catalog.yaml", "letters", "paragraphs"] {
+        for sub in ["catalog.yaml", "letters", "paragraphs", "packs"] {
+            let base = dir.join(sub);
+            if sub == "packs" && !base.exists() {
+                continue;
+            }
             for entry in walkdir::WalkDir::new(dir.join(sub)).sort_by_file_name() {
                 match entry {
                     Ok(e) if e.file_type().is_file() => {
@@ -758,11 +774,24 @@ impl Catalog {
             ));
         }
 
+        let procedures = match crate::pack::procedure::load(&files, Some(&letters)) {
+            Ok(p) => std::sync::Arc::new(p),
+            Err(mut more) => {
+                problems.append(&mut more);
+                crate::pack::Procedures::builtin()
+            }
+        };
         let catalog = Catalog {
             settings,
             letters,
             paragraphs,
+            procedures,
             digest,
+            sources: std::sync::Arc::new(Vec::new()),
+            shown: files
+                .iter()
+                .map(|f| (f.path.clone(), shown(&f.path)))
+                .collect(),
         };
         let locate = |file: &str, needle: &str| -> (u32, u32) {
             files
@@ -778,6 +807,8 @@ impl Catalog {
         }
         problems.extend(terms::check_terminology(&catalog, &locate));
         if problems.is_empty() {
+            let mut catalog = catalog;
+            catalog.sources = std::sync::Arc::new(files);
             Ok(catalog)
         } else {
             for p in &mut problems {
@@ -808,6 +839,30 @@ impl Catalog {
     /// changes the digest; nothing else does.
     pub fn digest(&self) -> &str {
         &self.digest
+    }
+
+    /// The text of catalog file `path` (relative to the catalog root), as
+    /// loaded.
+    pub fn source(&self, path: &str) -> Option<&str> {
+        self.sources
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.text.as_str())
+    }
+
+    /// Catalog file `path` as problems name it (absolute for the built-in
+    /// catalog, under the `--catalog` folder otherwise).
+    pub fn shown(&self, path: &str) -> String {
+        self.shown
+            .get(path)
+            .cloned()
+            .unwrap_or_else(|| path.to_owned())
+    }
+
+    /// The pack procedures: the catalog's `packs/*.yaml`, or the shipped
+    /// ones when it has none.
+    pub fn procedures(&self) -> &std::sync::Arc<crate::pack::Procedures> {
+        &self.procedures
     }
 
     /// All letters, by code.
@@ -1251,6 +1306,7 @@ fn check_letter(
         optional_paragraphs: optional,
         postage,
         supersedes,
+        has_sample: raw.sample.is_some(),
         template_at: (
             raw.template.referenced.line() as u32,
             raw.template.referenced.column() as u32,

@@ -45,6 +45,9 @@ pub struct RawLetter {
     /// Queued letters this one replaces for the same client and matter.
     #[serde(default)]
     pub supersedes: Option<RawSupersedes>,
+    /// Sample values for proofs (`letterkit proof`), checked like a request.
+    #[serde(default)]
+    pub sample: Option<RawSample>,
     pub template: Spanned<String>,
 }
 
@@ -56,6 +59,26 @@ pub struct RawSupersedes {
     pub letters: Vec<Spanned<String>>,
     /// Fields whose values must be equal for two letters to be about the same matter.
     pub same_matter: Vec<Spanned<String>>,
+}
+
+/// A letter's `sample:` section: the values its proofs are made with. Only
+/// its shape is read here; the values are checked as a request would be
+/// (`letterkit::admin::samples`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawSample {
+    #[serde(default)]
+    pub date: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub reference: Option<serde::de::IgnoredAny>,
+    /// The recipient with the shortest address (letters only).
+    #[serde(default)]
+    pub shortest_recipient: Option<serde::de::IgnoredAny>,
+    /// The recipient with the longest address (letters only).
+    #[serde(default)]
+    pub longest_recipient: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub fields: Option<serde::de::IgnoredAny>,
 }
 
 /// A field of a letter.

@@ -8,12 +8,14 @@
 mod batch;
 mod check;
 mod completions;
+mod diff;
 mod list;
 mod man;
 mod new;
 pub mod outbox;
 pub mod output;
 mod pack;
+mod proof;
 mod render;
 mod show;
 
@@ -65,6 +67,8 @@ enum Verb {
     Batch(batch::Args),
     Pack(pack::Args),
     Outbox(outbox::Args),
+    Proof(proof::Args),
+    Diff(diff::Args),
     Completions(completions::Args),
     Man(man::Args),
 }
@@ -307,6 +311,8 @@ pub fn run() -> i32 {
         Verb::Batch(a) => batch::run(a, catalog),
         Verb::Pack(a) => pack::run(a, catalog),
         Verb::Outbox(a) => outbox::run(a, catalog),
+        Verb::Proof(a) => proof::run(a, catalog),
+        Verb::Diff(a) => diff::run(a, catalog),
         Verb::Completions(a) => completions::run(a),
         Verb::Man(a) => man::run(a),
     }

@@ -9,6 +9,7 @@
 
 use std::io::{Cursor, Read as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Subcommand;
 use letterkit::Engine;
@@ -16,7 +17,7 @@ use letterkit::files::{self, Lock};
 use letterkit::pack::bundle::{BundleOptions, bundle};
 use letterkit::pack::data::key_spec;
 use letterkit::pack::{
-    Attach, Attachment, EntryStatus, Pack, PackError, PackKind, Signature, Step,
+    Attach, Attachment, EntryStatus, Pack, PackError, PackKind, Procedures, Signature, Step,
     escape_control as clean, is_safe_entry_name,
 };
 
@@ -306,31 +307,31 @@ struct StepsArgs {
 
 /// `pack steps --json`.
 #[derive(serde::Serialize)]
-struct StepsJson {
+struct StepsJson<'a> {
     schema: &'static str,
-    kinds: Vec<KindJson>,
+    kinds: Vec<KindJson<'a>>,
 }
 
 #[derive(serde::Serialize)]
-struct KindJson {
+struct KindJson<'a> {
     kind: &'static str,
     title: &'static str,
-    steps: Vec<StepSpecJson>,
+    steps: Vec<StepSpecJson<'a>>,
 }
 
 #[derive(serde::Serialize)]
-struct StepSpecJson {
-    name: &'static str,
-    summary: &'static str,
-    after: &'static [&'static str],
+struct StepSpecJson<'a> {
+    name: &'a str,
+    summary: &'a str,
+    after: &'a [String],
     closes: &'static str,
-    keys: Vec<KeyJson>,
+    keys: Vec<KeyJson<'a>>,
     attach: &'static str,
 }
 
 #[derive(serde::Serialize)]
-struct KeyJson {
-    key: &'static str,
+struct KeyJson<'a> {
+    key: &'a str,
     need: &'static str,
     label: &'static str,
     #[serde(rename = "type")]
@@ -388,14 +389,11 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     let result = match args.cmd {
         Cmd::Create(a) => create(a, catalog),
         Cmd::Step(a) => step(a, catalog),
-        Cmd::Show(a) => show(a),
-        Cmd::Verify(a) => verify(a),
+        Cmd::Show(a) => show(a, catalog),
+        Cmd::Verify(a) => verify(a, catalog),
         Cmd::Bundle(a) => export_bundle(a, catalog),
-        Cmd::Extract(a) => extract(a),
-        Cmd::Steps(a) => {
-            steps(a);
-            Ok(())
-        }
+        Cmd::Extract(a) => extract(a, catalog),
+        Cmd::Steps(a) => steps(a, catalog),
     };
     match result {
         Ok(()) => OK,
@@ -405,6 +403,14 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
 
 fn engine(catalog: Option<&PathBuf>) -> Result<Engine, Fail> {
     super::load(catalog).map_err(Fail)
+}
+
+/// The pack procedures of `--catalog` (its `packs/*.yaml`), or the shipped ones.
+fn procedures(catalog: Option<&PathBuf>) -> Result<Arc<Procedures>, Fail> {
+    match catalog {
+        None => Ok(Procedures::builtin()),
+        Some(_) => Ok(engine(catalog)?.catalog().procedures().clone()),
+    }
 }
 
 /// Reads the step's data file (`-`: standard input) and `--set` pairs into
@@ -530,15 +536,23 @@ fn parse_date(s: &str) -> Result<Date, Fail> {
     Date::parse(s).map_err(|m| usage(format!("--date: {m}")))
 }
 
-fn read_pack(path: &Path, password: Option<&[u8]>) -> Result<Pack, Fail> {
-    read_pack_or(path, password).map_err(|(msg, code)| {
+fn read_pack(
+    path: &Path,
+    password: Option<&[u8]>,
+    procedures: Arc<Procedures>,
+) -> Result<Pack, Fail> {
+    read_pack_or(path, password, procedures).map_err(|(msg, code)| {
         super::output::err(msg.trim_end());
         Fail(code)
     })
 }
 
 /// Reads a pack; `Err` holds the message to print (every line) and the exit code.
-fn read_pack_or(path: &Path, password: Option<&[u8]>) -> Result<Pack, (String, i32)> {
+fn read_pack_or(
+    path: &Path,
+    password: Option<&[u8]>,
+    procedures: Arc<Procedures>,
+) -> Result<Pack, (String, i32)> {
     let bytes = std::fs::read(path).map_err(|e| {
         let why = if e.kind() == std::io::ErrorKind::NotFound {
             "there is no such file".to_owned()
@@ -550,7 +564,8 @@ fn read_pack_or(path: &Path, password: Option<&[u8]>) -> Result<Pack, (String, i
             INPUT_FAILED,
         )
     })?;
-    Pack::read(Cursor::new(bytes), password).map_err(|e| (error_text(&e), INPUT_FAILED))
+    Pack::read_with(Cursor::new(bytes), password, procedures)
+        .map_err(|e| (error_text(&e), INPUT_FAILED))
 }
 
 /// An error and its causes, as `print_error` prints them.
@@ -607,7 +622,7 @@ struct StepJson<'a> {
     superseded: &'a [String],
     entries: usize,
     status: &'static str,
-    next: Vec<&'static str>,
+    next: Vec<&'a str>,
     signed: bool,
 }
 
@@ -862,7 +877,8 @@ fn step(a: StepArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     }
     let _lock = lock_pack(&a.pack)?;
     kill_point(1);
-    let mut pack = read_pack(&a.pack, password.as_deref())?;
+    // `apply` takes the procedure from the engine's catalog.
+    let mut pack = read_pack(&a.pack, password.as_deref(), Procedures::builtin())?;
     kill_point(2);
     if password.is_some() && !pack.is_encrypted() {
         return Err(usage(
@@ -892,11 +908,11 @@ fn step(a: StepArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     Ok(())
 }
 
-fn show(a: ShowArgs) -> Result<(), Fail> {
+fn show(a: ShowArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
     let key = a.key.key().map_err(usage)?;
     tidy_if_free(&a.pack);
-    let pack = read_pack(&a.pack, password.as_deref())?;
+    let pack = read_pack(&a.pack, password.as_deref(), procedures(catalog)?)?;
     let m = pack.manifest();
     let mut o = String::new();
     if a.json {
@@ -942,7 +958,7 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
         ([], []) => pushln!(o, "next: nothing, the pack is closed"),
         (next, side) => {
             for n in next {
-                let summary = m.kind.step(n).map_or("", |s| s.summary);
+                let summary = pack.procedure().step(n).map_or("", |s| s.summary.as_str());
                 pushln!(o, "next: {n}: {summary}");
             }
             if !side.is_empty() {
@@ -1040,7 +1056,7 @@ fn show(a: ShowArgs) -> Result<(), Fail> {
     Ok(())
 }
 
-fn verify(a: VerifyArgs) -> Result<(), Fail> {
+fn verify(a: VerifyArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
     let key = a.key.key().map_err(usage)?;
     tidy_if_free(&a.pack);
@@ -1063,7 +1079,7 @@ fn verify(a: VerifyArgs) -> Result<(), Fail> {
             serde_json::to_string_pretty(&v).unwrap_or_default()
         ));
     };
-    let pack = match read_pack_or(&a.pack, password.as_deref()) {
+    let pack = match read_pack_or(&a.pack, password.as_deref(), procedures(catalog)?) {
         Ok(p) => p,
         Err((msg, code)) => {
             super::output::err(msg.trim_end());
@@ -1137,7 +1153,7 @@ fn export_bundle(a: BundleArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
         )));
     }
     tidy_if_free(&a.pack);
-    let pack = read_pack(&a.pack, password.as_deref())?;
+    let pack = read_pack(&a.pack, password.as_deref(), procedures(catalog)?)?;
     check_signature(&pack, key.as_deref(), false)?;
     let engine = engine(catalog)?;
     let b = bundle(
@@ -1192,7 +1208,7 @@ fn export_bundle(a: BundleArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     Ok(())
 }
 
-fn extract(a: ExtractArgs) -> Result<(), Fail> {
+fn extract(a: ExtractArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let password = a.password.password().map_err(usage)?;
     let key = a.key.key().map_err(usage)?;
     // A killed extract's temporary files do not count: they are removed below.
@@ -1208,7 +1224,7 @@ fn extract(a: ExtractArgs) -> Result<(), Fail> {
         )));
     }
     tidy_if_free(&a.pack);
-    let pack = read_pack(&a.pack, password.as_deref())?;
+    let pack = read_pack(&a.pack, password.as_deref(), procedures(catalog)?)?;
     let problems = pack.verify();
     if !problems.is_empty() {
         return Err(pack_failed(&PackError::Verify { problems }));
@@ -1261,21 +1277,13 @@ fn money(amount: &str) -> String {
     letterkit::request::Money::parse(amount).map_or_else(|_| amount.to_owned(), |m| m.display())
 }
 
-fn steps(a: StepsArgs) {
+fn steps(a: StepsArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
+    let procedures = procedures(catalog)?;
     let kinds: Vec<PackKind> = match a.kind {
         Some(k) => vec![k],
         None => PackKind::ALL.to_vec(),
     };
     if a.json {
-        let need = |s: &letterkit::pack::StepSpec, k: &str| {
-            if s.needs.contains(&k) {
-                "required"
-            } else if s.ensures.contains(&k) {
-                "required-unless-given-earlier"
-            } else {
-                "optional"
-            }
-        };
         let v = StepsJson {
             schema: "letterkit.pack-steps.v1",
             kinds: kinds
@@ -1283,33 +1291,26 @@ fn steps(a: StepsArgs) {
                 .map(|kind| KindJson {
                     kind: kind.name(),
                     title: kind.title(),
-                    steps: kind
+                    steps: procedures
+                        .get(*kind)
                         .steps()
                         .iter()
                         .map(|s| StepSpecJson {
-                            name: s.name,
-                            summary: s.summary,
-                            after: s.after,
-                            closes: match s.closes {
-                                letterkit::pack::Closes::No => "no",
-                                letterkit::pack::Closes::Completed => "completed",
-                                letterkit::pack::Closes::Cancelled => "cancelled",
-                            },
+                            name: &s.name,
+                            summary: &s.summary,
+                            after: &s.after,
+                            closes: s.closes.name(),
                             keys: s
                                 .gives
                                 .iter()
                                 .map(|k| KeyJson {
                                     key: k,
-                                    need: need(s, k),
+                                    need: s.need(k),
                                     label: key_spec(k).map_or("", |s| s.label),
                                     ty: key_spec(k).map_or(String::new(), |s| s.ty.describe()),
                                 })
                                 .collect(),
-                            attach: match s.attach {
-                                Attach::None => "none",
-                                Attach::Optional => "optional",
-                                Attach::Required => "required",
-                            },
+                            attach: s.attach.name(),
                         })
                         .collect(),
                 })
@@ -1319,12 +1320,12 @@ fn steps(a: StepsArgs) {
             "{}\n",
             serde_json::to_string_pretty(&v).unwrap_or_default()
         ));
-        return;
+        return Ok(());
     }
     let mut o = String::new();
     for kind in kinds {
         pushln!(o, "{} ({})", kind.title(), kind.name());
-        for s in kind.steps() {
+        for s in procedures.get(kind).steps() {
             let after = if s.after.is_empty() {
                 "first step (`letterkit pack create`)".to_owned()
             } else {
@@ -1338,13 +1339,10 @@ fn steps(a: StepsArgs) {
             let side = if s.side { "; beside the path" } else { "" };
             pushln!(o, "  {}  [{after}{side}{close}]", s.name);
             pushln!(o, "      {}", s.summary);
-            for k in s.gives {
-                let need = if s.needs.contains(k) {
-                    "required"
-                } else if s.ensures.contains(k) {
-                    "required unless given earlier"
-                } else {
-                    "optional"
+            for k in &s.gives {
+                let need = match s.need(k) {
+                    "required-unless-given-earlier" => "required unless given earlier",
+                    need => need,
                 };
                 let spec = key_spec(k);
                 pushln!(
@@ -1375,4 +1373,5 @@ fn steps(a: StepsArgs) {
         pushln!(o,);
     }
     print_out(&o);
+    Ok(())
 }

@@ -141,7 +141,20 @@ impl Pack {
     /// be within [`MAX_ENTRIES`] and [`MAX_TOTAL_BYTES`]. The manifest must
     /// parse. Call [`Pack::verify`] to check the contents and
     /// [`Pack::signature`] to check the manifest's signature.
+    ///
+    /// The pack follows the shipped procedures ([`super::Procedures::builtin`]);
+    /// [`Pack::read_with`] reads it under a catalog's own `packs/`.
     pub fn read<R: Read + Seek>(r: R, password: Option<&[u8]>) -> Result<Pack, PackError> {
+        Pack::read_with(r, password, super::Procedures::builtin())
+    }
+
+    /// Like [`Pack::read`], the pack following `procedures` (a catalog's
+    /// `packs/*.yaml`, see [`crate::catalog::Catalog::procedures`]).
+    pub fn read_with<R: Read + Seek>(
+        r: R,
+        password: Option<&[u8]>,
+        procedures: std::sync::Arc<super::Procedures>,
+    ) -> Result<Pack, PackError> {
         let mut zip = ZipArchive::new(r).map_err(|e| PackError::NotAPack {
             reason: format!("not a zip archive ({e})"),
         })?;
@@ -250,6 +263,7 @@ impl Pack {
             files,
             encrypted: any_encrypted,
             read_as: Some((json, signature)),
+            procedures,
         })
     }
 }

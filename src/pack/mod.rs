@@ -66,6 +66,7 @@ pub mod attachment;
 pub mod bundle;
 pub mod data;
 pub mod kinds;
+pub mod procedure;
 
 use std::collections::BTreeMap;
 
@@ -74,7 +75,7 @@ use sha2::{Digest, Sha256};
 
 pub use archive::{MANIFEST, MAX_ENTRIES, MAX_TOTAL_BYTES, SIGNATURE, is_safe_entry_name};
 pub use attachment::{Attachment, MAX_ATTACHMENT_BYTES, MediaType};
-pub use kinds::{Attach, Closes, DocSpec, PackKind, StepSpec};
+pub use kinds::{Attach, Closes, DocSpec, PackKind, Procedure, Procedures, StepSpec};
 
 use crate::catalog::DocKind;
 use crate::request::tree::{Node, Value as TreeValue};
@@ -221,7 +222,7 @@ pub struct Step<'a> {
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
     /// The step is not one this kind of pack has.
-    #[error("a {kind} pack has no step `{step}`{}; its steps are: {steps}", hint.map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
+    #[error("a {kind} pack has no step `{step}`{}; its steps are: {steps}", hint.as_ref().map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
     UnknownStep {
         /// Kind.
         kind: PackKind,
@@ -230,7 +231,7 @@ pub enum PackError {
         /// The kind's steps.
         steps: String,
         /// The step closest to the one asked for.
-        hint: Option<&'static str>,
+        hint: Option<String>,
     },
     /// The step was already taken.
     #[error(
@@ -392,6 +393,8 @@ pub struct Pack {
     encrypted: bool,
     /// The manifest's bytes and signature as read (None: built in memory).
     read_as: Option<(Vec<u8>, Option<String>)>,
+    /// The stage machines it follows (the catalog's `packs/*.yaml`).
+    procedures: std::sync::Arc<Procedures>,
 }
 
 /// What the manifest's signature says (see [`Pack::signature`]).
@@ -511,9 +514,15 @@ impl Pack {
             files: BTreeMap::new(),
             encrypted: false,
             read_as: None,
+            procedures: engine.catalog().procedures().clone(),
         };
         pack.apply(engine, step)?;
         Ok(pack)
+    }
+
+    /// The stage machine the pack follows.
+    pub fn procedure(&self) -> &Procedure {
+        self.procedures.get(self.manifest.kind)
     }
 
     /// The manifest.
@@ -555,7 +564,7 @@ impl Pack {
     /// The last step of the procedure's path taken (side steps such as
     /// `court-fee` or `correct` do not move the pack's stage).
     pub fn main_stage(&self) -> Option<&Stage> {
-        let kind = self.manifest.kind;
+        let kind = self.procedure();
         self.manifest
             .stages
             .iter()
@@ -563,32 +572,31 @@ impl Pack {
             .find(|s| kind.step(&s.step).is_none_or(|spec| !spec.side))
     }
 
-    fn allowed_now(&self) -> Vec<&'static StepSpec> {
+    fn allowed_now(&self) -> Vec<&StepSpec> {
         if self.manifest.status != Status::Open {
             return Vec::new();
         }
-        self.manifest
-            .kind
+        self.procedure()
             .next_after(self.main_stage().map(|s| s.step.as_str()))
     }
 
     /// The steps of the procedure's path that may be taken next (none once
     /// closed).
-    pub fn next_steps(&self) -> Vec<&'static str> {
+    pub fn next_steps(&self) -> Vec<&str> {
         self.allowed_now()
             .into_iter()
             .filter(|s| !s.side)
-            .map(|s| s.name)
+            .map(|s| s.name.as_str())
             .collect()
     }
 
     /// The side steps that may be taken now, beside the path (`court-fee`,
     /// `correct`, `cancel`, `rearrange`, `attendance`).
-    pub fn side_steps(&self) -> Vec<&'static str> {
+    pub fn side_steps(&self) -> Vec<&str> {
         self.allowed_now()
             .into_iter()
             .filter(|s| s.side)
-            .map(|s| s.name)
+            .map(|s| s.name.as_str())
             .collect()
     }
 
@@ -601,14 +609,13 @@ impl Pack {
     fn data_upto(&self, n: usize) -> serde_json::Map<String, serde_json::Value> {
         let mut acc = serde_json::Map::new();
         for s in self.manifest.stages.iter().take(n) {
-            if let Some(spec) = self.manifest.kind.step(&s.step) {
-                for k in spec.resets {
-                    acc.remove(*k);
+            if let Some(spec) = self.procedure().step(&s.step) {
+                for k in &spec.resets {
+                    acc.remove(k);
                 }
             }
             let corrects = self
-                .manifest
-                .kind
+                .procedure()
                 .step(&s.step)
                 .is_some_and(|spec| spec.corrects);
             let target = s.data.get("document").and_then(|v| v.as_str());
@@ -636,7 +643,7 @@ impl Pack {
         let Some((_, origin)) = self.origin(i) else {
             return false;
         };
-        let kind = self.manifest.kind;
+        let kind = self.procedure();
         let latest = self.manifest.stages[..n.min(self.manifest.stages.len())]
             .iter()
             .rposition(|s| {
@@ -676,7 +683,7 @@ impl Pack {
         {
             return Err(PackError::AlreadyTaken {
                 kind,
-                step: spec.name.into(),
+                step: spec.name.clone(),
                 date: done.date.clone(),
                 stage: stage_name,
                 next,
@@ -685,7 +692,7 @@ impl Pack {
         if !self.allowed_now().iter().any(|s| s.name == spec.name) {
             return Err(PackError::OutOfOrder {
                 kind,
-                step: spec.name.into(),
+                step: spec.name.clone(),
                 stage: stage_name,
                 next,
             });
@@ -694,7 +701,7 @@ impl Pack {
             && date.to_string() < s.date
         {
             return Err(PackError::DateOrder {
-                step: spec.name.into(),
+                step: spec.name.clone(),
                 date: date.to_string(),
                 stage: s.step.clone(),
                 previous: s.date.clone(),
@@ -706,48 +713,66 @@ impl Pack {
     /// Takes the next step. On any error the pack is unchanged.
     pub fn apply(&mut self, engine: &Engine, step: &Step<'_>) -> Result<(), PackError> {
         let kind = self.manifest.kind;
+        // The engine's catalog says what the procedure is now.
+        let procedures = engine.catalog().procedures().clone();
+        let previous = std::mem::replace(&mut self.procedures, procedures.clone());
+        let result = self.apply_with(engine, step, procedures.get(kind));
+        if result.is_err() {
+            self.procedures = previous;
+        }
+        result
+    }
+
+    fn apply_with(
+        &mut self,
+        engine: &Engine,
+        step: &Step<'_>,
+        procedure: &Procedure,
+    ) -> Result<(), PackError> {
+        let kind = self.manifest.kind;
         if !self.manifest.stages.is_empty() {
             let problems = self.verify();
             if !problems.is_empty() {
                 return Err(PackError::Verify { problems });
             }
         }
-        let Some(spec) = kind.step(step.name) else {
-            let names: Vec<&'static str> = kind.steps().iter().map(|s| s.name).collect();
+        let Some(spec) = procedure.step(step.name) else {
+            let names: Vec<&str> = procedure.steps().iter().map(|s| s.name.as_str()).collect();
             return Err(PackError::UnknownStep {
                 kind,
                 step: step.name.into(),
                 steps: names.join(", "),
-                hint: crate::request::closest(step.name, &names),
+                hint: crate::request::closest(step.name, &names).map(str::to_owned),
             });
         };
         self.check_order(spec, step.date)?;
         let data_error = |problems| PackError::Data {
-            step: spec.name.into(),
+            step: spec.name.clone(),
             problems,
         };
 
         // The step's own data. A correction takes any key; which ones the
         // named document shows is checked once it is found.
         let all_keys: Vec<&str> = data::KEYS.iter().map(|k| k.name).collect();
+        let gives = spec.gives();
         let allowed = if spec.corrects {
             all_keys.as_slice()
         } else {
-            spec.gives
+            gives.as_slice()
         };
         let mut checked = data::check_keys(
             step.data,
             step.origin,
             allowed,
-            spec.name,
+            &spec.name,
             spec.corrects
                 .then_some("document, correction-reason and the keys the document shows"),
         )
         .map_err(data_error)?;
         let before = self.data();
         let mut acc = before.clone();
-        for k in spec.resets {
-            acc.remove(*k);
+        for k in &spec.resets {
+            acc.remove(k);
         }
         if spec.name == "court-fee"
             && !checked.values.contains_key("fee-court")
@@ -759,13 +784,13 @@ impl Pack {
             acc.insert(k.clone(), v.clone());
         }
         let mut problems = Vec::new();
-        for k in spec.needs {
-            if !checked.values.contains_key(*k) {
+        for k in &spec.needs {
+            if !checked.values.contains_key(k) {
                 problems.push(missing(step.origin, k, "this step needs it"));
             }
         }
-        for k in spec.ensures {
-            if !acc.contains_key(*k) {
+        for k in &spec.ensures {
+            if !acc.contains_key(k) {
                 problems.push(missing(
                     step.origin,
                     k,
@@ -838,14 +863,14 @@ impl Pack {
         }
         if let Some(message) = rule {
             return Err(PackError::Rule {
-                step: spec.name.into(),
+                step: spec.name.clone(),
                 message,
             });
         }
         warnings.append(&mut more);
 
         // Documents of earlier stages this step changes a key of.
-        for code in spec.rerenders {
+        for code in &spec.rerenders {
             let Some(i) = self
                 .manifest
                 .entries
@@ -898,7 +923,7 @@ impl Pack {
             }
             Attach::Required if count == 0 => {
                 return Err(PackError::Data {
-                    step: spec.name.into(),
+                    step: spec.name.clone(),
                     problems: vec![format!(
                         "step `{}` needs at least one supporting document (--attach FILE: a PDF, PNG or JPEG)",
                         spec.name
@@ -929,7 +954,7 @@ impl Pack {
         let mut superseded = Vec::new();
         let file_name =
             |seq: usize, code: &str, version: u32| format!("{seq:02}-{code}-v{version}.pdf");
-        for d in spec.documents {
+        for d in &spec.documents {
             let tree = document_tree(engine, d, step.date, &reference, &acc, &checked);
             let (pdf, pages) = render_doc(engine, d, &tree, step.origin)?;
             let mut version = 1;
@@ -941,12 +966,12 @@ impl Pack {
             {
                 version = entries[old].version + 1;
                 entries[old].status = EntryStatus::Superseded;
-                entries[old].superseded_by = Some(file_name(seq, d.code, version));
+                entries[old].superseded_by = Some(file_name(seq, &d.code, version));
                 superseded.push(entries[old].file.clone());
             }
-            let file = file_name(seq, d.code, version);
+            let file = file_name(seq, &d.code, version);
             entries.push(rendered_entry(
-                &file, d.code, d.label, version, spec.name, &pdf, pages,
+                &file, &d.code, &d.label, version, &spec.name, &pdf, pages,
             ));
             added.push(file.clone());
             files.push((file, pdf));
@@ -965,13 +990,13 @@ impl Pack {
             let (pdf, pages) = render_doc(engine, d, &tree, step.origin)?;
             let seq = entries.len() + 1;
             let version = entries[i].version + 1;
-            let file = file_name(seq, d.code, version);
+            let file = file_name(seq, &d.code, version);
             let title = entries[i].title.clone();
             entries[i].status = EntryStatus::Superseded;
             entries[i].superseded_by = Some(file.clone());
             superseded.push(entries[i].file.clone());
             entries.push(rendered_entry(
-                &file, d.code, &title, version, spec.name, &pdf, pages,
+                &file, &d.code, &title, version, &spec.name, &pdf, pages,
             ));
             added.push(file.clone());
             files.push((file, pdf));
@@ -989,7 +1014,7 @@ impl Pack {
                 code: "attachment".into(),
                 title: format!("Supporting document {n_attached}"),
                 version: 1,
-                stage: spec.name.into(),
+                stage: spec.name.clone(),
                 status: EntryStatus::Current,
                 superseded_by: None,
                 media_type: m.mime().into(),
@@ -1013,14 +1038,14 @@ impl Pack {
         }
         self.manifest.entries = entries;
         self.manifest.stages.push(Stage {
-            step: spec.name.into(),
+            step: spec.name.clone(),
             date: step.date.to_string(),
             data: checked.values,
             added,
             superseded,
             warnings,
         });
-        let (status, resolution) = status_after(kind, &self.manifest.stages);
+        let (status, resolution) = status_after(procedure, &self.manifest.stages);
         self.manifest.status = status;
         self.manifest.resolution = resolution.map(str::to_owned);
         self.files.extend(files);
@@ -1050,8 +1075,8 @@ impl Pack {
             .collect()
     }
 
-    fn origin(&self, i: usize) -> Option<(&'static DocSpec, usize)> {
-        let kind = self.manifest.kind;
+    fn origin(&self, i: usize) -> Option<(&DocSpec, usize)> {
+        let kind = self.procedure();
         let entries = &self.manifest.entries;
         let mut e = entries.get(i)?;
         for _ in 0..=entries.len() {
@@ -1092,7 +1117,7 @@ impl Pack {
             }
         }
         let lineage = self.lineage(i);
-        let kind = self.manifest.kind;
+        let kind = self.procedure();
         for s in &self.manifest.stages[origin_stage + 1..] {
             let corrects = kind.step(&s.step).is_some_and(|spec| spec.corrects);
             let target = s.data.get("document").and_then(|v| v.as_str());
@@ -1359,7 +1384,7 @@ impl Pack {
         let date = step.date.to_string();
         let mut rule = None;
         let kind = self.manifest.kind;
-        match (spec.name, kind) {
+        match (spec.name.as_str(), kind) {
             ("outcome", PackKind::FaceToFace) => {
                 if given("visit-outcome") == Some("failed-to-attend") {
                     problems.push(format!(
@@ -1510,8 +1535,8 @@ impl Pack {
                     s.step
                 ));
             }
-            let ok = m
-                .kind
+            let ok = self
+                .procedure()
                 .next_after(last)
                 .iter()
                 .any(|spec| spec.name == s.step);
@@ -1529,14 +1554,14 @@ impl Pack {
                     escape_control(&s.step)
                 ));
             }
-            let spec = m.kind.step(&s.step);
+            let spec = self.procedure().step(&s.step);
             if !spec.is_some_and(|spec| spec.side) {
                 last = Some(&s.step);
             }
             closed = spec.is_some_and(|spec| spec.closes != Closes::No);
             last_date = &s.date;
         }
-        let (want, resolution) = status_after(m.kind, &m.stages);
+        let (want, resolution) = status_after(self.procedure(), &m.stages);
         if m.resolution.as_deref() != resolution {
             problems.push(format!(
                 "the manifest gives the resolution {:?}, but its stages give {:?}",
@@ -1560,7 +1585,8 @@ impl Pack {
 /// The status (and resolution) a pack's stages give it: its last stage's
 /// `closes`; a face-to-face client who fails to attend more than twice
 /// closes the pack as [`FAILED_TO_ATTEND`].
-fn status_after(kind: PackKind, stages: &[Stage]) -> (Status, Option<&'static str>) {
+fn status_after(procedure: &Procedure, stages: &[Stage]) -> (Status, Option<&'static str>) {
+    let kind = procedure.kind;
     let Some(last) = stages.last() else {
         return (Status::Open, None);
     };
@@ -1574,7 +1600,7 @@ fn status_after(kind: PackKind, stages: &[Stage]) -> (Status, Option<&'static st
     {
         return (Status::Completed, Some(FAILED_TO_ATTEND));
     }
-    let status = match kind.step(&last.step).map_or(Closes::No, |s| s.closes) {
+    let status = match procedure.step(&last.step).map_or(Closes::No, |s| s.closes) {
         Closes::No => Status::Open,
         Closes::Completed => Status::Completed,
         Closes::Cancelled => Status::Cancelled,
@@ -1593,15 +1619,15 @@ fn position(origin: &str, n: &Node) -> String {
 
 /// The data keys document `d` shows: its definition's fields not fixed by
 /// the step, and, for a letter, its recipient's keys.
-fn shown_keys(engine: &Engine, d: &DocSpec) -> Vec<&'static str> {
-    let Some(letter) = engine.catalog().letter(d.code) else {
+fn shown_keys<'a>(engine: &Engine, d: &'a DocSpec) -> Vec<&'a str> {
+    let Some(letter) = engine.catalog().letter(&d.code) else {
         return Vec::new();
     };
-    let mut keys: Vec<&'static str> = Vec::new();
+    let mut keys: Vec<&'a str> = Vec::new();
     if letter.kind == DocKind::Letter
-        && let Some(r) = d.recipient
+        && let Some(r) = &d.recipient
     {
-        keys.extend(r);
+        keys.extend(r.iter().map(String::as_str));
     }
     for f in &letter.fields {
         if d.fixed.iter().any(|(k, _)| *k == f.name) {
@@ -1628,7 +1654,7 @@ fn render_doc(
     let rendered = engine
         .render(&request, &RenderOptions::default())
         .map_err(|e| PackError::Render {
-            code: d.code.into(),
+            code: d.code.clone(),
             source: Box::new(e),
         })?;
     Ok((rendered.pdf, rendered.pages))
@@ -1711,13 +1737,13 @@ fn document_tree(
         Some(n)
     };
     let mut top = vec![
-        ("letter", data::text(d.code)),
+        ("letter", data::text(&d.code)),
         ("date", data::text(&date.to_string())),
         ("reference", data::text(reference)),
     ];
-    let letter = engine.catalog().letter(d.code);
+    let letter = engine.catalog().letter(&d.code);
     if letter.is_some_and(|l| l.kind == DocKind::Letter)
-        && let Some([name, address, postcode]) = d.recipient
+        && let Some([name, address, postcode]) = &d.recipient
     {
         let mut r = Vec::new();
         for (field, key) in [("name", name), ("address", address), ("postcode", postcode)] {
@@ -1760,13 +1786,13 @@ fn document_error(d: &DocSpec, e: &RequestError) -> PackError {
         .iter()
         .map(|diag| {
             let path = diag.path.strip_prefix("fields.").unwrap_or(&diag.path);
-            let path = match (d.recipient, path.split_once('.')) {
+            let path = match (&d.recipient, path.split_once('.')) {
                 (Some(keys), Some(("recipient", rest))) => {
                     let (head, tail) = rest.split_once('[').map_or((rest, ""), |(h, t)| (h, t));
                     let key = match head {
-                        "name" => keys[0],
-                        "address" => keys[1],
-                        _ => keys[2],
+                        "name" => &keys[0],
+                        "address" => &keys[1],
+                        _ => &keys[2],
                     };
                     if tail.is_empty() {
                         key.to_owned()
@@ -1787,7 +1813,7 @@ fn document_error(d: &DocSpec, e: &RequestError) -> PackError {
         })
         .collect();
     PackError::Document {
-        code: d.code.into(),
+        code: d.code.clone(),
         problems,
     }
 }
@@ -1850,22 +1876,22 @@ mod tests {
         stages.push(missed());
         stages.push(missed());
         assert_eq!(
-            status_after(PackKind::FaceToFace, &stages),
+            status_after(Procedures::builtin().get(PackKind::FaceToFace), &stages),
             (Status::Open, None)
         );
         stages.push(attended);
         assert_eq!(
-            status_after(PackKind::FaceToFace, &stages),
+            status_after(Procedures::builtin().get(PackKind::FaceToFace), &stages),
             (Status::Open, None)
         );
         stages.push(missed());
         assert_eq!(
-            status_after(PackKind::FaceToFace, &stages),
+            status_after(Procedures::builtin().get(PackKind::FaceToFace), &stages),
             (Status::Completed, Some(FAILED_TO_ATTEND))
         );
         stages.push(stage("cancel", serde_json::json!({})));
         assert_eq!(
-            status_after(PackKind::FaceToFace, &stages),
+            status_after(Procedures::builtin().get(PackKind::FaceToFace), &stages),
             (Status::Cancelled, None)
         );
     }
@@ -1887,6 +1913,7 @@ mod tests {
             files: BTreeMap::new(),
             encrypted: false,
             read_as: None,
+            procedures: Procedures::builtin(),
         };
         let s = |step: &str| stage(step, serde_json::json!({}));
         let good = pack(
