@@ -782,8 +782,16 @@ fn a_batch_resumed_after_a_kill_queues_every_letter_once() {
             .output()
             .expect("batch runs")
     };
-    let out = run(&[]);
+    let out = run(&["--json"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["outbox_batch"], "b-20260302T100000Z");
+    assert_eq!(doc["queued"].as_array().map(Vec::len), Some(40));
+    assert_eq!(doc["queued"][0]["transmission"], "2026-03-02");
+    assert_eq!(
+        doc["queued"][0]["cancellable_until"],
+        "2026-03-02T17:30:00Z"
+    );
     // As if killed after the store committed and before the last manifest lines.
     let manifest = env.path().join("run/manifest.jsonl");
     let lines: Vec<String> = std::fs::read_to_string(&manifest)

@@ -204,10 +204,12 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     let start = Instant::now();
     let mut last_line = Instant::now();
     let (mut done, mut failed) = (0u64, 0u64);
-    let mut queued_lines: u64 = 0;
+    // With --json the queued letters go into the summary document.
+    let queued_docs = std::cell::RefCell::new(Vec::new());
     let mut on_queued = |q: &letterkit::outbox::Queued| {
-        queued_lines += 1;
-        if !args.json {
+        if args.json {
+            queued_docs.borrow_mut().push(super::outbox::queued_json(q));
+        } else {
             outln!("{}", super::outbox::queued_line(q));
         }
     };
@@ -274,12 +276,26 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     let secs = start.elapsed().as_secs_f64();
     match result {
         Ok(s) => {
-            report(&args, &s, None, secs, batch_name.as_deref());
+            report(
+                &args,
+                &s,
+                None,
+                secs,
+                batch_name.as_deref(),
+                &queued_docs.borrow(),
+            );
             if s.failed > 0 { INPUT_FAILED } else { OK }
         }
         Err(e @ batch::BatchError::Stopped { .. }) => {
             if let batch::BatchError::Stopped { summary, cause } = &e {
-                report(&args, summary, Some(cause), secs, batch_name.as_deref());
+                report(
+                    &args,
+                    summary,
+                    Some(cause),
+                    secs,
+                    batch_name.as_deref(),
+                    &queued_docs.borrow(),
+                );
             }
             print_error(&e);
             INPUT_FAILED
@@ -336,6 +352,7 @@ fn report(
     stopped: Option<&str>,
     secs: f64,
     queued_as: Option<&str>,
+    queued: &[serde_json::Value],
 ) {
     if args.json {
         let mut doc = serde_json::json!({
@@ -348,6 +365,7 @@ fn report(
         });
         if let Some(b) = queued_as {
             doc["outbox_batch"] = serde_json::Value::String(b.to_owned());
+            doc["queued"] = serde_json::Value::Array(queued.to_vec());
         }
         if let Some(cause) = stopped {
             doc["stopped"] = serde_json::Value::String(cause.to_owned());
