@@ -5,19 +5,28 @@
 //! Identity-H, with a ToUnicode map so text extracts in reading order). The
 //! subset tag, the file ID and the dates all derive from the inputs, so the
 //! same pages and options always give the same bytes.
+//!
+//! Every PDF is tagged and claims PDF/UA-1 and PDF/A-2a at once: the
+//! structure tree comes from layout's [`Tag`]s (`tagged.rs`), the XMP
+//! metadata from the same options as the Info dictionary (`xmp.rs`), the
+//! output intent is the vendored sRGB profile (`data/icc/`).
 
+mod tagged;
 mod truetype;
+mod xmp;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
-use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use pdf_writer::types::{
+    ArtifactSubtype, ArtifactType, CidFontType, FontFlags, OutputIntentSubtype, SystemInfo,
+};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Settings, Str, TextStr};
 use sha2::{Digest, Sha256};
 
 use crate::fonts::{FontId, FontSet};
-use crate::layout::{Item, PAGE_H, PAGE_W, Page};
+use crate::layout::{Item, PAGE_H, PAGE_W, Page, Tag};
 
 /// A point in time given to the writer (never read from the clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -121,7 +130,23 @@ fn font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> Arc<FontObject
     })
 }
 
+/// The sRGB profile of the output intent (`data/icc/README.md` says where
+/// it comes from), compressed once.
+fn srgb_profile() -> &'static [u8] {
+    static ICC: OnceLock<Vec<u8>> = OnceLock::new();
+    ICC.get_or_init(|| deflate_best(include_bytes!("../../data/icc/sRGB.icc")))
+}
+
+/// The output intent's condition: what the colours mean.
+const SRGB: &str = "sRGB IEC61966-2.1";
+
 /// Writes `pages` as a PDF.
+///
+/// The file is a tagged PDF meeting PDF/UA-1 and PDF/A-2a: a structure tree
+/// from the runs' [`Tag`]s (`tagged.rs`), footers and rules as artifacts, the
+/// document language, its title shown as the window title, XMP metadata
+/// matching the Info dictionary (`xmp.rs`), an sRGB output intent, an
+/// outline of the headings, embedded fonts with ToUnicode maps.
 pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u8> {
     let mut sets: BTreeMap<FontId, GlyphSet> = BTreeMap::new();
     for page in pages {
@@ -147,26 +172,25 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .collect();
 
     let mut alloc = Ref::new(1);
-    let mut next = || alloc.bump();
-    let catalog_id = next();
-    let tree_id = next();
-    let info_id = next();
-    // Object 4 once held an outline; it stays a free entry so that output
-    // is byte-identical to earlier versions (pinned hashes downstream).
-    let _free = next();
-    let page_ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (next(), next())).collect();
+    let catalog_id = alloc.bump();
+    let tree_id = alloc.bump();
+    let info_id = alloc.bump();
+    let outline_id = alloc.bump();
+    let page_ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (alloc.bump(), alloc.bump())).collect();
     let font_ids: BTreeMap<FontId, [Ref; 5]> = used
         .keys()
-        .map(|&f| (f, [next(), next(), next(), next(), next()]))
+        .map(|&f| {
+            (
+                f,
+                [alloc.bump(), alloc.bump(), alloc.bump(), alloc.bump(), alloc.bump()],
+            )
+        })
         .collect();
+    let struct_root_id = alloc.bump();
+    let metadata_id = alloc.bump();
+    let icc_id = alloc.bump();
 
-    let mut pdf = Pdf::new();
-    let mut cat = pdf.catalog(catalog_id);
-    cat.pages(tree_id);
-    cat.lang(TextStr(&options.language));
-    cat.viewer_preferences().display_doc_title(true);
-    cat.finish();
-
+    let mut pdf = Pdf::with_settings(Settings { pretty: false });
     pdf.pages(tree_id)
         .kids(page_ids.iter().map(|p| p.0))
         .count(pages.len() as i32);
@@ -180,22 +204,25 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .second(t.second)
         .utc_offset_hour(0)
         .utc_offset_minute(0);
+    let producer = concat!("letterkit ", env!("CARGO_PKG_VERSION"));
     pdf.document_info(info_id)
         .title(TextStr(&options.title))
         .author(TextStr(&options.author))
         .subject(TextStr(&options.subject))
         .creator(TextStr("letterkit"))
-        .producer(TextStr(concat!("letterkit ", env!("CARGO_PKG_VERSION"))))
+        .producer(TextStr(producer))
         .creation_date(date)
         .modified_date(date);
     let id = Sha256::digest(options.ident.as_bytes())[..16].to_vec();
     pdf.set_file_id((id.clone(), id));
 
-    for (page, (page_id, content_id)) in pages.iter().zip(&page_ids) {
+    let mut structure = tagged::Structure::new(pages.len());
+    for (n, (page, (page_id, content_id))) in pages.iter().zip(&page_ids).enumerate() {
         let mut p = pdf.page(*page_id);
         p.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
         p.parent(tree_id);
         p.contents(*content_id);
+        p.struct_parents(n as i32);
         let mut res = p.resources();
         let mut fdict = res.fonts();
         for (f, ids) in &font_ids {
@@ -205,7 +232,7 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         res.finish();
         p.finish();
 
-        let content = page_content(page, fonts, &used);
+        let content = page_content(page, n, fonts, &used, &mut structure);
         let compressed = deflate(&content);
         pdf.stream(*content_id, &compressed)
             .filter(Filter::FlateDecode);
@@ -216,8 +243,105 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         write_font(&mut pdf, fonts, *font, u, ids);
     }
 
+    let page_refs: Vec<Ref> = page_ids.iter().map(|p| p.0).collect();
+    let has_outline = !structure.headings.is_empty();
+    if has_outline {
+        write_outline(
+            &mut pdf,
+            outline_id,
+            &structure.headings,
+            &page_refs,
+            &mut alloc,
+        );
+    }
+    structure.write(&mut pdf, struct_root_id, &page_refs, &mut || alloc.bump());
+
+    let xmp = xmp::packet(options, producer);
+    pdf.metadata(metadata_id, xmp.as_bytes());
+    pdf.icc_profile(icc_id, srgb_profile())
+        .n(3)
+        .range([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+        .filter(Filter::FlateDecode);
+
+    let mut cat = pdf.catalog(catalog_id);
+    cat.pages(tree_id);
+    cat.lang(TextStr(&options.language));
+    cat.viewer_preferences().display_doc_title(true);
+    cat.mark_info().marked(true);
+    cat.pair(Name(b"StructTreeRoot"), struct_root_id);
+    cat.metadata(metadata_id);
+    if has_outline {
+        cat.outlines(outline_id);
+    }
+    cat.output_intents()
+        .push()
+        .subtype(OutputIntentSubtype::PDFA)
+        .output_condition_identifier(TextStr(SRGB))
+        .info(TextStr(SRGB))
+        .dest_output_profile(icc_id);
+    cat.finish();
+
     pdf.finish()
 }
+
+/// The outline: each level-1 heading with the level-2 headings after it
+/// below it (a level-2 heading before any level-1 one stands at the top),
+/// all open, each going to the top of its heading.
+fn write_outline(
+    pdf: &mut Pdf,
+    outline_id: Ref,
+    headings: &[tagged::Heading],
+    pages: &[Ref],
+    alloc: &mut Ref,
+) {
+    let ids: Vec<Ref> = headings.iter().map(|_| alloc.bump()).collect();
+    // parent[i]: index of the heading it sits under, None at the top.
+    let mut parent: Vec<Option<usize>> = Vec::with_capacity(headings.len());
+    let mut last_top = None;
+    for (i, h) in headings.iter().enumerate() {
+        if h.level == 1 {
+            parent.push(None);
+            last_top = Some(i);
+        } else {
+            parent.push(last_top);
+        }
+    }
+    let kids = |of: Option<usize>| -> Vec<usize> {
+        (0..headings.len()).filter(|&i| parent[i] == of).collect()
+    };
+    for (i, h) in headings.iter().enumerate() {
+        let siblings = kids(parent[i]);
+        let pos = siblings.iter().position(|&s| s == i).unwrap_or(0);
+        let children = kids(Some(i));
+        let mut item = pdf.outline_item(ids[i]);
+        item.title(TextStr(&h.title));
+        item.parent(parent[i].map_or(outline_id, |p| ids[p]));
+        if pos > 0 {
+            item.prev(ids[siblings[pos - 1]]);
+        }
+        if let Some(&next) = siblings.get(pos + 1) {
+            item.next(ids[next]);
+        }
+        if let (Some(&first), Some(&last)) = (children.first(), children.last()) {
+            item.first(ids[first]);
+            item.last(ids[last]);
+            item.count(children.len() as i32);
+        }
+        if let Some(page) = pages.get(h.page) {
+            item.dest().page(*page).xyz(LEFT_EDGE, h.top, None);
+        }
+    }
+    let top = kids(None);
+    let mut outline = pdf.outline(outline_id);
+    if let (Some(&first), Some(&last)) = (top.first(), top.last()) {
+        outline.first(ids[first]);
+        outline.last(ids[last]);
+    }
+    outline.count(headings.len() as i32);
+}
+
+/// Where an outline entry puts the page's left edge: the page's own.
+const LEFT_EDGE: f32 = 0.0;
 
 fn font_name(f: FontId) -> Name<'static> {
     match f {
@@ -226,19 +350,64 @@ fn font_name(f: FontId) -> Name<'static> {
     }
 }
 
+/// What a drawn item is marked as: a structure element's content (its
+/// tag), the footer (a pagination artifact) or a table rule (a layout
+/// artifact, `None`).
+fn mark_of(item: &Item) -> Option<Tag> {
+    match item {
+        Item::Text(run) => Some(run.tag),
+        Item::Rule { .. } => None,
+    }
+}
+
 fn page_content(
     page: &Page,
+    page_index: usize,
     fonts: &FontSet,
     used: &BTreeMap<FontId, Arc<FontObjects>>,
+    structure: &mut tagged::Structure,
 ) -> Vec<u8> {
     let mut c = Content::new();
     let mut stroke_set = false;
+    // The mark of the open marked-content sequence, if one is open.
+    let mut open: Option<Option<Tag>> = None;
     for item in &page.items {
+        let mark = mark_of(item);
+        if open != Some(mark) {
+            if open.is_some() {
+                c.end_marked_content();
+            }
+            match mark {
+                None => {
+                    c.begin_marked_content(Name(b"Artifact"));
+                }
+                Some(Tag::Artifact) => {
+                    c.begin_marked_content_with_properties(Name(b"Artifact"))
+                        .properties()
+                        .artifact()
+                        .kind(ArtifactType::Pagination)
+                        .subtype(ArtifactSubtype::Footer);
+                }
+                Some(tag) => match structure.open(page_index, tag) {
+                    Some((mcid, name)) => {
+                        c.begin_marked_content_with_properties(name)
+                            .properties()
+                            .identify(mcid);
+                    }
+                    // Only artifacts have no element, and they are handled above.
+                    None => {
+                        c.begin_marked_content(Name(b"Artifact"));
+                    }
+                },
+            }
+            open = Some(mark);
+        }
         match item {
             Item::Text(run) => {
                 let Some(u) = used.get(&run.font) else {
                     continue;
                 };
+                structure.heading_text(run.tag, page_index, PAGE_H - run.y + run.size, &run.text);
                 let face = fonts.get(run.font);
                 let upm = f32::from(face.units_per_em);
                 c.begin_text();
@@ -281,6 +450,9 @@ fn page_content(
                 c.stroke();
             }
         }
+    }
+    if open.is_some() {
+        c.end_marked_content();
     }
     c.finish().into_vec()
 }
