@@ -22,11 +22,11 @@ fn escape(s: &str) -> String {
     out
 }
 
-/// `2026-03-02T00:00:00+00:00`: the XMP form of the Info dictionary's
-/// `D:20260302000000+00'00'`.
+/// `2026-03-02T00:00:00Z`: the XMP form of the Info dictionary's
+/// `D:20260302000000Z` (both UTC).
 pub(super) fn date(t: Timestamp) -> String {
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year, t.month, t.day, t.hour, t.minute, t.second
     )
 }
@@ -113,7 +113,7 @@ mod tests {
         };
         let x = packet(&options, "letterkit 0.1.0");
         assert!(x.contains(">A &amp; B &lt;c&gt; &quot;d&quot; </rdf:li>"), "{x}");
-        assert!(x.contains("<xmp:CreateDate>2026-03-02T09:05:07+00:00</xmp:CreateDate>"));
+        assert!(x.contains("<xmp:CreateDate>2026-03-02T09:05:07Z</xmp:CreateDate>"));
         assert!(x.contains("<rdf:li>cy-GB</rdf:li>"));
         assert!(x.contains("<pdfuaid:part>1</pdfuaid:part>"));
         assert!(x.contains("<pdfaid:conformance>A</pdfaid:conformance>"));
