@@ -22,7 +22,8 @@ use std::sync::{Arc, OnceLock};
 use pdf_writer::types::{
     ArtifactSubtype, ArtifactType, CidFontType, FontFlags, OutputIntentSubtype, SystemInfo,
 };
-use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Settings, Str, TextStr};
+use pdf_writer::writers::{Catalog, DocumentInfo};
+use pdf_writer::{Chunk, Content, Filter, Finish, Name, Rect, Ref, Settings, Str, TextStr};
 use sha2::{Digest, Sha256};
 
 use crate::fonts::{FontId, FontSet};
@@ -190,7 +191,15 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
     let metadata_id = alloc.bump();
     let icc_id = alloc.bump();
 
-    let mut pdf = Pdf::with_settings(Settings { pretty: false });
+    // Streams go into `streams` (their offsets noted as they are written),
+    // every dictionary into `dicts`, packed into one compressed object
+    // stream at the end (`assemble`).
+    let settings = Settings { pretty: false };
+    let mut streams = Streams {
+        chunk: Chunk::with_settings(settings),
+        offsets: Vec::new(),
+    };
+    let mut pdf = Chunk::with_settings(settings);
     pdf.pages(tree_id)
         .kids(page_ids.iter().map(|p| p.0))
         .count(pages.len() as i32);
@@ -205,7 +214,8 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .utc_offset_hour(0)
         .utc_offset_minute(0);
     let producer = concat!("letterkit ", env!("CARGO_PKG_VERSION"));
-    pdf.document_info(info_id)
+    pdf.indirect(info_id)
+        .start::<DocumentInfo>()
         .title(TextStr(&options.title))
         .author(TextStr(&options.author))
         .subject(TextStr(&options.subject))
@@ -213,8 +223,7 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .producer(TextStr(producer))
         .creation_date(date)
         .modified_date(date);
-    let id = Sha256::digest(options.ident.as_bytes())[..16].to_vec();
-    pdf.set_file_id((id.clone(), id));
+    let file_id = Sha256::digest(options.ident.as_bytes());
 
     let mut structure = tagged::Structure::new(pages.len());
     for (n, (page, (page_id, content_id))) in pages.iter().zip(&page_ids).enumerate() {
@@ -234,13 +243,14 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
 
         let content = page_content(page, n, fonts, &used, &mut structure);
         let compressed = deflate(&content);
-        pdf.stream(*content_id, &compressed)
+        streams
+            .start(*content_id, &compressed)
             .filter(Filter::FlateDecode);
     }
 
     for (font, ids) in &font_ids {
         let Some(u) = used.get(font) else { continue };
-        write_font(&mut pdf, fonts, *font, u, ids);
+        write_font(&mut pdf, &mut streams, fonts, *font, u, ids);
     }
 
     let page_refs: Vec<Ref> = page_ids.iter().map(|p| p.0).collect();
@@ -257,13 +267,17 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
     structure.write(&mut pdf, struct_root_id, &page_refs, &mut || alloc.bump());
 
     let xmp = xmp::packet(options, producer);
-    pdf.metadata(metadata_id, xmp.as_bytes());
-    pdf.icc_profile(icc_id, srgb_profile())
+    streams.note(metadata_id);
+    streams.chunk.metadata(metadata_id, xmp.as_bytes());
+    streams.note(icc_id);
+    streams
+        .chunk
+        .icc_profile(icc_id, srgb_profile())
         .n(3)
         .range([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
         .filter(Filter::FlateDecode);
 
-    let mut cat = pdf.catalog(catalog_id);
+    let mut cat = pdf.indirect(catalog_id).start::<Catalog>();
     cat.pages(tree_id);
     cat.lang(TextStr(&options.language));
     cat.viewer_preferences().display_doc_title(true);
@@ -281,14 +295,155 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .dest_output_profile(icc_id);
     cat.finish();
 
-    pdf.finish()
+    let objstm_id = alloc.bump();
+    let xref_id = alloc.bump();
+    assemble(
+        streams,
+        &pdf,
+        [objstm_id, xref_id, catalog_id, info_id],
+        &file_id[..16],
+    )
+}
+
+/// The stream objects of a file and where each starts in `chunk`.
+struct Streams {
+    chunk: Chunk,
+    offsets: Vec<(Ref, usize)>,
+}
+
+impl Streams {
+    /// Notes that object `id` starts here (call just before writing it).
+    fn note(&mut self, id: Ref) {
+        self.offsets.push((id, self.chunk.len()));
+    }
+
+    /// Starts writing stream object `id`.
+    fn start<'a>(&'a mut self, id: Ref, data: &'a [u8]) -> pdf_writer::Stream<'a> {
+        self.note(id);
+        self.chunk.stream(id, data)
+    }
+}
+
+/// The header: version, then a comment of four bytes above 127 (PDF/A).
+const HEADER: &[u8] = b"%PDF-1.7\n%\x80\x80\x80\x80\n";
+
+/// Puts the file together: the header, the streams, every dictionary of
+/// `dicts` in one compressed object stream, and a compressed
+/// cross-reference stream (PDF 1.5+, allowed by PDF/A-2) whose trailer
+/// names the catalog, the Info dictionary and the file ID. Small
+/// dictionaries (the structure elements, outline items, pages, fonts) are
+/// most of a tagged letter's objects: packed and compressed, they take a
+/// fifth of the bytes they take as plain objects with a classic xref table.
+/// `ids`: the object stream, the xref stream, the catalog, the Info.
+fn assemble(streams: Streams, dicts: &Chunk, ids: [Ref; 4], file_id: &[u8]) -> Vec<u8> {
+    let [objstm_id, xref_id, catalog_id, info_id] = ids;
+    // Each dictionary object is `N 0 obj\n<body>\nendobj\n`; bodies never
+    // hold a raw newline (pdf-writer escapes it in strings, and the compact
+    // settings put no line breaks in dictionaries).
+    let bytes = dicts.as_bytes();
+    let mut packed: Vec<(Ref, &[u8])> = Vec::with_capacity(dicts.refs().len());
+    let mut at = 0;
+    for id in dicts.refs() {
+        let body_start = bytes[at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |p| at + p + 1);
+        let body_len = bytes[body_start..]
+            .windows(8)
+            .position(|w| w == b"\nendobj\n")
+            .unwrap_or(bytes.len() - body_start);
+        packed.push((id, &bytes[body_start..body_start + body_len]));
+        at = body_start + body_len + 8;
+    }
+    let mut index = String::with_capacity(packed.len() * 10);
+    let mut body: Vec<u8> = Vec::with_capacity(bytes.len());
+    for (id, obj) in &packed {
+        index.push_str(&format!("{} {} ", id.get(), body.len()));
+        body.extend_from_slice(obj);
+        body.push(b'\n');
+    }
+    let first = index.len();
+    let mut data = index.into_bytes();
+    data.extend_from_slice(&body);
+    let data = deflate(&data);
+
+    let mut out = Vec::with_capacity(HEADER.len() + streams.chunk.len() + data.len() + 1024);
+    out.extend_from_slice(HEADER);
+    let base = out.len();
+    out.extend_from_slice(streams.chunk.as_bytes());
+    let mut offsets: Vec<(i32, usize)> = streams
+        .offsets
+        .iter()
+        .map(|(id, off)| (id.get(), base + off))
+        .collect();
+
+    let mut tail = Chunk::with_settings(Settings { pretty: false });
+    offsets.push((objstm_id.get(), out.len()));
+    let mut objstm = tail.stream(objstm_id, &data);
+    objstm.filter(Filter::FlateDecode);
+    objstm.pair(Name(b"Type"), Name(b"ObjStm"));
+    objstm.pair(Name(b"N"), packed.len() as i32);
+    objstm.pair(Name(b"First"), first as i32);
+    objstm.finish();
+    let xref_at = out.len() + tail.len();
+    offsets.push((xref_id.get(), xref_at));
+
+    // One entry per object number: 0 free, 1 at an offset, 2 in the object stream.
+    let size = offsets
+        .iter()
+        .map(|o| o.0)
+        .chain(packed.iter().map(|p| p.0.get()))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut entries = vec![(0u8, 0usize, 0u16); size as usize];
+    entries[0] = (0, 0, 0xFFFF);
+    for (id, off) in &offsets {
+        entries[*id as usize] = (1, *off, 0);
+    }
+    for (i, (id, _)) in packed.iter().enumerate() {
+        entries[id.get() as usize] = (2, objstm_id.get() as usize, i as u16);
+    }
+    // The free entries form a list from object 0.
+    let free: Vec<usize> = (1..entries.len()).filter(|&i| entries[i].0 == 0).collect();
+    let mut prev = 0;
+    for &f in &free {
+        entries[prev].1 = f;
+        prev = f;
+    }
+    entries[prev].1 = 0;
+    let width = if xref_at < 1 << 24 { 3 } else { 4 };
+    let mut xref = Vec::with_capacity(entries.len() * (3 + width));
+    for (kind, field, generation) in &entries {
+        xref.push(*kind);
+        xref.extend_from_slice(&(*field as u32).to_be_bytes()[4 - width..]);
+        xref.extend_from_slice(&generation.to_be_bytes());
+    }
+    let xref = deflate(&xref);
+    let mut x = tail.stream(xref_id, &xref);
+    x.pair(Name(b"Type"), Name(b"XRef"));
+    x.pair(Name(b"Size"), size);
+    x.insert(Name(b"W"))
+        .array()
+        .items([1, width as i32, 2]);
+    x.pair(Name(b"Root"), catalog_id);
+    x.pair(Name(b"Info"), info_id);
+    x.insert(Name(b"ID"))
+        .array()
+        .items([Str(file_id), Str(file_id)]);
+    x.filter(Filter::FlateDecode);
+    x.finish();
+
+    out.extend_from_slice(tail.as_bytes());
+    out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF").as_bytes());
+    out
 }
 
 /// The outline: each level-1 heading with the level-2 headings after it
 /// below it (a level-2 heading before any level-1 one stands at the top),
 /// all open, each going to the top of its heading.
 fn write_outline(
-    pdf: &mut Pdf,
+    pdf: &mut Chunk,
     outline_id: Ref,
     headings: &[tagged::Heading],
     pages: &[Ref],
@@ -516,7 +671,14 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
     }
 }
 
-fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &FontObjects, ids: &[Ref; 5]) {
+fn write_font(
+    pdf: &mut Chunk,
+    streams: &mut Streams,
+    fonts: &FontSet,
+    font: FontId,
+    u: &FontObjects,
+    ids: &[Ref; 5],
+) {
     let [type0_id, cid_id, descriptor_id, cmap_id, file_id] = *ids;
     let face = fonts.get(font);
     let scale = 1000.0 / f32::from(face.units_per_em);
@@ -565,8 +727,13 @@ fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &FontObjects, ids
         .stem_v(if face.weight >= 600 { 140.0 } else { 80.0 })
         .font_file2(file_id);
 
-    pdf.cmap(cmap_id, &u.cmap).filter(Filter::FlateDecode);
-    pdf.stream(file_id, &u.file)
+    streams.note(cmap_id);
+    streams
+        .chunk
+        .cmap(cmap_id, &u.cmap)
+        .filter(Filter::FlateDecode);
+    streams
+        .start(file_id, &u.file)
         .filter(Filter::FlateDecode)
         .pair(Name(b"Length1"), u.file_len as i32);
 }

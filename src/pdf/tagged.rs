@@ -11,9 +11,9 @@
 
 use std::collections::HashMap;
 
-use pdf_writer::types::{StructRole, TableHeaderScope};
 use pdf_writer::{Chunk, Finish, Name, Ref};
 
+use crate::fonts::FastBuild;
 use crate::layout::Tag;
 
 /// A structure element's kind.
@@ -34,24 +34,7 @@ enum Role {
 }
 
 impl Role {
-    fn struct_role(self) -> StructRole {
-        match self {
-            Role::Document => StructRole::Document,
-            Role::H1 => StructRole::H1,
-            Role::H2 => StructRole::H2,
-            Role::P => StructRole::P,
-            Role::L => StructRole::L,
-            Role::LI => StructRole::LI,
-            Role::Lbl => StructRole::Lbl,
-            Role::LBody => StructRole::LBody,
-            Role::Table => StructRole::Table,
-            Role::TR => StructRole::TR,
-            Role::TH => StructRole::TH,
-            Role::TD => StructRole::TD,
-        }
-    }
-
-    /// The tag of a marked-content sequence of this element.
+    /// The structure type (`/S`), also the tag of its marked content.
     pub(super) fn name(self) -> Name<'static> {
         Name(match self {
             Role::Document => b"Document",
@@ -106,8 +89,8 @@ pub(super) struct Structure {
     /// Per page: the element of each MCID.
     parents: Vec<Vec<usize>>,
     /// Leaf elements by tag; lists, items, tables and rows by id.
-    leaves: HashMap<Tag, usize>,
-    groups: HashMap<(u8, u32, u32), usize>,
+    leaves: HashMap<Tag, usize, FastBuild>,
+    groups: HashMap<(u8, u32, u32), usize, FastBuild>,
     /// Headings in reading order, and the tag of each.
     pub headings: Vec<Heading>,
     heading_tags: Vec<Tag>,
@@ -124,8 +107,8 @@ impl Structure {
                 kids: Vec::new(),
             }],
             parents: vec![Vec::new(); pages],
-            leaves: HashMap::new(),
-            groups: HashMap::new(),
+            leaves: HashMap::default(),
+            groups: HashMap::default(),
             headings: Vec::new(),
             heading_tags: Vec::new(),
         }
@@ -258,40 +241,44 @@ impl Structure {
         self.complete_rows();
         let refs: Vec<Ref> = self.elems.iter().map(|_| alloc()).collect();
         for (i, e) in self.elems.iter().enumerate() {
-            let mut el = chunk.struct_element(refs[i]);
-            el.kind(e.role.struct_role());
-            el.parent(e.parent.map_or(root, |p| refs[p]));
+            // Written by hand rather than with pdf-writer's StructElement,
+            // to leave out the optional `/Type /StructElem` (every byte is
+            // hashed and written once per letter in a batch).
+            let mut el = chunk.indirect(refs[i]).dict();
+            el.pair(Name(b"S"), e.role.name());
+            el.pair(Name(b"P"), e.parent.map_or(root, |p| refs[p]));
             let first_page = e.kids.iter().find_map(|k| match k {
                 Kid::Content { page, .. } => Some(*page),
                 Kid::Elem(_) => None,
             });
             if let Some(p) = first_page.and_then(|p| pages.get(p)) {
-                el.page(*p);
+                el.pair(Name(b"Pg"), *p);
             }
             match e.kids.as_slice() {
                 [] => {}
                 [Kid::Elem(c)] => {
-                    el.child(refs[*c]);
+                    el.pair(Name(b"K"), refs[*c]);
                 }
                 [Kid::Content { mcid, .. }] => {
                     el.pair(Name(b"K"), *mcid);
                 }
                 kids => {
-                    let mut k = el.children();
+                    let mut k = el.insert(Name(b"K")).array();
                     for kid in kids {
                         match *kid {
                             Kid::Elem(c) => {
-                                k.struct_element(refs[c]);
+                                k.item(refs[c]);
                             }
                             Kid::Content { page, mcid } if Some(page) == first_page => {
-                                k.marked_content_id(mcid);
+                                k.item(mcid);
                             }
                             Kid::Content { page, mcid } => {
-                                let mut r = k.marked_content_ref();
+                                let mut r = k.push().dict();
+                                r.pair(Name(b"Type"), Name(b"MCR"));
                                 if let Some(p) = pages.get(page) {
-                                    r.page(*p);
+                                    r.pair(Name(b"Pg"), *p);
                                 }
-                                r.marked_content_id(mcid);
+                                r.pair(Name(b"MCID"), mcid);
                             }
                         }
                     }
@@ -299,10 +286,10 @@ impl Structure {
                 }
             }
             if e.role == Role::TH {
-                el.attributes()
-                    .push()
-                    .table()
-                    .scope(TableHeaderScope::Row);
+                el.insert(Name(b"A"))
+                    .dict()
+                    .pair(Name(b"O"), Name(b"Table"))
+                    .pair(Name(b"Scope"), Name(b"Row"));
             }
         }
 
