@@ -18,8 +18,7 @@ use letterkit::RenderOptions;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use crate::common::{
-    case_dirs, case_name, engine, need_poppler, pdf_fonts, pdf_text, read_text, request_file,
-    root,
+    case_dirs, case_name, engine, need_poppler, pdf_fonts, pdf_text, read_text, request_file, root,
 };
 
 /// What a test says when the validator is missing.
@@ -407,9 +406,10 @@ fn every_mcid_has_its_element_and_the_footer_is_an_artifact() {
                 "{name} page {}: MCIDs in order",
                 n + 1
             );
-            let parents = tree.parent_tree.get(&key).unwrap_or_else(|| {
-                panic!("{name} page {}: no parent tree entry {key}", n + 1)
-            });
+            let parents = tree
+                .parent_tree
+                .get(&key)
+                .unwrap_or_else(|| panic!("{name} page {}: no parent tree entry {key}", n + 1));
             assert_eq!(parents.len(), mcids.len(), "{name} page {}", n + 1);
             for (mcid, elem) in parents.iter().enumerate() {
                 let held = tree.content.get(elem).cloned().unwrap_or_default();
@@ -430,7 +430,10 @@ fn every_mcid_has_its_element_and_the_footer_is_an_artifact() {
                 "{name} page {}: no footer artifact",
                 n + 1
             );
-            assert!(marks.iter().all(|m| m.text_outside == 0), "{name}: untagged text");
+            assert!(
+                marks.iter().all(|m| m.text_outside == 0),
+                "{name}: untagged text"
+            );
         }
         // Every element is reached once, every MCID held once.
         let mut seen = HashMap::new();
@@ -481,7 +484,10 @@ fn the_structure_tree_reads_in_the_order_pdftotext_gives() {
         );
         let mut rest = extracted[..extracted.len() - body.len()].to_owned();
         for block in &head {
-            assert!(rest.contains(block.as_str()), "{name}: {block} not in the head");
+            assert!(
+                rest.contains(block.as_str()),
+                "{name}: {block} not in the head"
+            );
             rest = rest.replacen(block.as_str(), "", 1);
         }
         assert_eq!(rest, "", "{name}: head text outside the structure tree");
@@ -542,7 +548,11 @@ fn the_outline_lists_the_title_and_the_headings() {
         .collect();
     assert_eq!(titles, h2, "{name}: outline vs H2 elements");
     assert_eq!(titles[0], "What we'll talk about");
-    assert_eq!(under.last().map(|u| u.2), Some(1), "the last heading is on page 2");
+    assert_eq!(
+        under.last().map(|u| u.2),
+        Some(1),
+        "the last heading is on page 2"
+    );
     assert_eq!(
         outlines.get(b"Count").and_then(Object::as_i64).ok(),
         Some(1 + under.len() as i64)
@@ -569,13 +579,43 @@ fn xmp_matches_the_info_dictionary_and_the_output_intent_is_srgb() {
     let title = text_of(&doc, info, b"Title");
     assert_eq!(title, options.title);
     for (key, xmp_form) in [
-        ("Title", format!("<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{title}</rdf:li>")),
-        ("Author", format!("<dc:creator><rdf:Seq><rdf:li>{}</rdf:li>", text_of(&doc, info, b"Author"))),
-        ("Subject", format!("<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li>", text_of(&doc, info, b"Subject"))),
-        ("Creator", format!("<xmp:CreatorTool>{}</xmp:CreatorTool>", text_of(&doc, info, b"Creator"))),
-        ("Producer", format!("<pdf:Producer>{}</pdf:Producer>", text_of(&doc, info, b"Producer"))),
+        (
+            "Title",
+            format!("<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{title}</rdf:li>"),
+        ),
+        (
+            "Author",
+            format!(
+                "<dc:creator><rdf:Seq><rdf:li>{}</rdf:li>",
+                text_of(&doc, info, b"Author")
+            ),
+        ),
+        (
+            "Subject",
+            format!(
+                "<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li>",
+                text_of(&doc, info, b"Subject")
+            ),
+        ),
+        (
+            "Creator",
+            format!(
+                "<xmp:CreatorTool>{}</xmp:CreatorTool>",
+                text_of(&doc, info, b"Creator")
+            ),
+        ),
+        (
+            "Producer",
+            format!(
+                "<pdf:Producer>{}</pdf:Producer>",
+                text_of(&doc, info, b"Producer")
+            ),
+        ),
     ] {
-        assert!(x.contains(&xmp_form), "XMP lacks the Info {key}: {xmp_form}\n{x}");
+        assert!(
+            x.contains(&xmp_form),
+            "XMP lacks the Info {key}: {xmp_form}\n{x}"
+        );
     }
     assert_eq!(text_of(&doc, info, b"CreationDate"), "D:20261130093007Z");
     assert_eq!(text_of(&doc, info, b"ModDate"), "D:20261130093007Z");
@@ -615,10 +655,17 @@ fn xmp_matches_the_info_dictionary_and_the_output_intent_is_srgb() {
         .and_then(|id| doc.get_object(id))
         .and_then(Object::as_stream)
         .expect("the profile stream");
-    assert_eq!(profile.dict.get(b"N").and_then(Object::as_i64).ok(), Some(3));
+    assert_eq!(
+        profile.dict.get(b"N").and_then(Object::as_i64).ok(),
+        Some(3)
+    );
     let icc = std::fs::read(root().join("data/icc/sRGB.icc")).expect("the vendored profile");
     assert_eq!(profile.decompressed_content().expect("inflates"), icc);
-    let id = doc.trailer.get(b"ID").and_then(Object::as_array).expect("/ID");
+    let id = doc
+        .trailer
+        .get(b"ID")
+        .and_then(Object::as_array)
+        .expect("/ID");
     assert_eq!(id.len(), 2);
 }
 
@@ -780,7 +827,11 @@ impl StructTree {
         }
         let mut stack: Vec<ObjectId> = match root.get(b"K") {
             Ok(Object::Reference(r)) => vec![*r],
-            Ok(Object::Array(a)) => a.iter().rev().filter_map(|o| o.as_reference().ok()).collect(),
+            Ok(Object::Array(a)) => a
+                .iter()
+                .rev()
+                .filter_map(|o| o.as_reference().ok())
+                .collect(),
             _ => panic!("the root has no /K"),
         };
         while let Some(id) = stack.pop() {
@@ -802,7 +853,10 @@ impl StructTree {
                         .push((pg.expect("/Pg for an MCID"), mcid)),
                     Object::Reference(r) => children.push(r),
                     Object::Dictionary(d) => {
-                        let page = d.get(b"Pg").and_then(Object::as_reference).expect("MCR /Pg");
+                        let page = d
+                            .get(b"Pg")
+                            .and_then(Object::as_reference)
+                            .expect("MCR /Pg");
                         let mcid = d.get(b"MCID").and_then(Object::as_i64).expect("MCR /MCID");
                         tree.content.entry(id).or_default().push((page, mcid));
                     }
@@ -843,8 +897,7 @@ fn page_marks(doc: &Document, page: ObjectId) -> Vec<Mark> {
                 marks.push(Mark {
                     mcid: props.and_then(|p| p.get(b"MCID").and_then(Object::as_i64).ok()),
                     artifact,
-                    pagination: props
-                        .and_then(|p| p.get(b"Type").and_then(Object::as_name).ok())
+                    pagination: props.and_then(|p| p.get(b"Type").and_then(Object::as_name).ok())
                         == Some(&b"Pagination"[..]),
                     shows_text: false,
                     text_outside: std::mem::take(&mut outside),

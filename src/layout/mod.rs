@@ -299,8 +299,7 @@ impl Layouter<'_> {
                         text: text.clone(),
                         bold: true,
                     }];
-                    let mut lines =
-                        breaking::break_lines(self.fonts, &inl, size, width, LEFT, 0.0);
+                    let mut lines = breaking::break_lines(self.fonts, &inl, size, width, LEFT, 0.0);
                     let tag = Tag::Heading {
                         level: if *level == 1 { 1 } else { 2 },
                         id: self.id(),
@@ -622,15 +621,13 @@ impl Layouter<'_> {
                 FOOTER_BASELINE,
             );
             let page = &mut self.pages[n];
-            page.items.extend(
-                left_runs
-                    .into_iter()
-                    .chain(right_runs)
-                    .map(|run| Item::Text(TextRun {
+            page.items
+                .extend(left_runs.into_iter().chain(right_runs).map(|run| {
+                    Item::Text(TextRun {
                         tag: Tag::Artifact,
                         ..run
-                    })),
-            );
+                    })
+                }));
         }
     }
 }

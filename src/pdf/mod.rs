@@ -183,7 +183,13 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .map(|&f| {
             (
                 f,
-                [alloc.bump(), alloc.bump(), alloc.bump(), alloc.bump(), alloc.bump()],
+                [
+                    alloc.bump(),
+                    alloc.bump(),
+                    alloc.bump(),
+                    alloc.bump(),
+                    alloc.bump(),
+                ],
             )
         })
         .collect();
@@ -191,16 +197,17 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
     let metadata_id = alloc.bump();
     let icc_id = alloc.bump();
 
-    // Streams go into `streams` (their offsets noted as they are written),
-    // every dictionary into `dicts`, packed into one compressed object
-    // stream at the end (`assemble`).
-    let settings = Settings { pretty: false };
-    let mut streams = Streams {
-        chunk: Chunk::with_settings(settings),
-        offsets: Vec::new(),
+    // Every object goes through `out`, which notes where it starts, so that
+    // `finish` can write the cross-reference table without pdf-writer's
+    // formatting of each entry.
+    let mut out = Out {
+        chunk: Chunk::with_settings(Settings { pretty: false }),
+        offsets: Vec::with_capacity(128),
+        raw: Vec::with_capacity(4096),
+        raw_offsets: Vec::with_capacity(96),
     };
-    let mut pdf = Chunk::with_settings(settings);
-    pdf.pages(tree_id)
+    out.at(tree_id)
+        .pages(tree_id)
         .kids(page_ids.iter().map(|p| p.0))
         .count(pages.len() as i32);
 
@@ -214,7 +221,8 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .utc_offset_hour(0)
         .utc_offset_minute(0);
     let producer = concat!("letterkit ", env!("CARGO_PKG_VERSION"));
-    pdf.indirect(info_id)
+    out.at(info_id)
+        .indirect(info_id)
         .start::<DocumentInfo>()
         .title(TextStr(&options.title))
         .author(TextStr(&options.author))
@@ -227,7 +235,7 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
 
     let mut structure = tagged::Structure::new(pages.len());
     for (n, (page, (page_id, content_id))) in pages.iter().zip(&page_ids).enumerate() {
-        let mut p = pdf.page(*page_id);
+        let mut p = out.at(*page_id).page(*page_id);
         p.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
         p.parent(tree_id);
         p.contents(*content_id);
@@ -243,41 +251,38 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
 
         let content = page_content(page, n, fonts, &used, &mut structure);
         let compressed = deflate(&content);
-        streams
-            .start(*content_id, &compressed)
+        out.at(*content_id)
+            .stream(*content_id, &compressed)
             .filter(Filter::FlateDecode);
     }
 
     for (font, ids) in &font_ids {
         let Some(u) = used.get(font) else { continue };
-        write_font(&mut pdf, &mut streams, fonts, *font, u, ids);
+        write_font(&mut out, fonts, *font, u, ids);
     }
 
     let page_refs: Vec<Ref> = page_ids.iter().map(|p| p.0).collect();
     let has_outline = !structure.headings.is_empty();
     if has_outline {
         write_outline(
-            &mut pdf,
+            &mut out,
             outline_id,
             &structure.headings,
             &page_refs,
             &mut alloc,
         );
     }
-    structure.write(&mut pdf, struct_root_id, &page_refs, &mut || alloc.bump());
+    structure.write(&mut out, struct_root_id, &page_refs, &mut || alloc.bump());
 
     let xmp = xmp::packet(options, producer);
-    streams.note(metadata_id);
-    streams.chunk.metadata(metadata_id, xmp.as_bytes());
-    streams.note(icc_id);
-    streams
-        .chunk
+    out.at(metadata_id).metadata(metadata_id, xmp.as_bytes());
+    out.at(icc_id)
         .icc_profile(icc_id, srgb_profile())
         .n(3)
         .range([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
         .filter(Filter::FlateDecode);
 
-    let mut cat = pdf.indirect(catalog_id).start::<Catalog>();
+    let mut cat = out.at(catalog_id).indirect(catalog_id).start::<Catalog>();
     cat.pages(tree_id);
     cat.lang(TextStr(&options.language));
     cat.viewer_preferences().display_doc_title(true);
@@ -295,155 +300,152 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .dest_output_profile(icc_id);
     cat.finish();
 
-    let objstm_id = alloc.bump();
-    let xref_id = alloc.bump();
-    assemble(
-        streams,
-        &pdf,
-        [objstm_id, xref_id, catalog_id, info_id],
-        &file_id[..16],
-    )
+    out.finish(catalog_id, info_id, &file_id[..16])
 }
 
-/// The stream objects of a file and where each starts in `chunk`.
-struct Streams {
+/// The objects of a file as they are written: pdf-writer's, and those
+/// written by hand (the structure elements, many and simple), each with
+/// where it starts.
+pub(crate) struct Out {
     chunk: Chunk,
     offsets: Vec<(Ref, usize)>,
+    raw: Vec<u8>,
+    raw_offsets: Vec<(Ref, usize)>,
 }
 
-impl Streams {
-    /// Notes that object `id` starts here (call just before writing it).
-    fn note(&mut self, id: Ref) {
+impl Out {
+    /// The chunk to write object `id` into next (its start is noted).
+    fn at(&mut self, id: Ref) -> &mut Chunk {
         self.offsets.push((id, self.chunk.len()));
+        &mut self.chunk
     }
 
-    /// Starts writing stream object `id`.
-    fn start<'a>(&'a mut self, id: Ref, data: &'a [u8]) -> pdf_writer::Stream<'a> {
-        self.note(id);
-        self.chunk.stream(id, data)
+    /// Starts object `id` written by hand: push its body to [`Out::raw`],
+    /// then call [`Out::end_raw`].
+    pub(crate) fn begin_raw(&mut self, id: Ref) -> &mut Vec<u8> {
+        self.raw_offsets.push((id, self.raw.len()));
+        push_int(&mut self.raw, id.get());
+        self.raw.extend_from_slice(b" 0 obj\n");
+        &mut self.raw
+    }
+
+    /// Ends the object begun by [`Out::begin_raw`].
+    pub(crate) fn end_raw(&mut self) {
+        self.raw.extend_from_slice(b"\nendobj\n");
+    }
+
+    /// The file: header, objects, the cross-reference table and trailer.
+    fn finish(self, root: Ref, info: Ref, file_id: &[u8]) -> Vec<u8> {
+        const HEADER: &[u8] = b"%PDF-1.7\n%\x80\x80\x80\x80\n";
+        let Out {
+            chunk,
+            offsets,
+            raw,
+            raw_offsets,
+        } = self;
+        let mut file = Vec::with_capacity(HEADER.len() + chunk.len() + raw.len() + 2048);
+        file.extend_from_slice(HEADER);
+        let base = file.len();
+        file.extend_from_slice(chunk.as_bytes());
+        let raw_base = file.len();
+        file.extend_from_slice(&raw);
+        let size = offsets
+            .iter()
+            .chain(&raw_offsets)
+            .map(|(id, _)| id.get())
+            .max()
+            .unwrap_or(0) as usize
+            + 1;
+        // Offset of each object number; None for a free entry.
+        let mut at: Vec<Option<usize>> = vec![None; size];
+        for (id, off) in &offsets {
+            at[id.get() as usize] = Some(base + off);
+        }
+        for (id, off) in &raw_offsets {
+            at[id.get() as usize] = Some(raw_base + off);
+        }
+        let xref_at = file.len();
+        file.extend_from_slice(b"xref\n0 ");
+        push_int(&mut file, size as i32);
+        file.push(b'\n');
+        // Free entries form a list from object 0, each naming the next.
+        let next_free = |from: usize| (from + 1..size).find(|&i| at[i].is_none()).unwrap_or(0);
+        for (i, entry) in at.iter().enumerate() {
+            let (field, generation, kind) = match entry {
+                Some(off) => (*off, 0, b'n'),
+                None if i == 0 => (next_free(0), 65535, b'f'),
+                None => (next_free(i), 0, b'f'),
+            };
+            let mut e = *b"0000000000 00000 n\r\n";
+            put_digits(&mut e[..10], field);
+            put_digits(&mut e[11..16], generation);
+            e[17] = kind;
+            file.extend_from_slice(&e);
+        }
+        file.extend_from_slice(b"trailer\n<</Size ");
+        push_int(&mut file, size as i32);
+        file.extend_from_slice(b"/Root ");
+        push_ref(&mut file, root);
+        file.extend_from_slice(b"/Info ");
+        push_ref(&mut file, info);
+        file.extend_from_slice(b"/ID[");
+        for _ in 0..2 {
+            file.push(b'<');
+            for b in file_id {
+                file.extend_from_slice(&hex_byte(*b));
+            }
+            file.push(b'>');
+        }
+        file.extend_from_slice(b"]>>\nstartxref\n");
+        push_int(&mut file, xref_at as i32);
+        file.extend_from_slice(b"\n%%EOF");
+        file
     }
 }
 
-/// The header: version, then a comment of four bytes above 127 (PDF/A).
-const HEADER: &[u8] = b"%PDF-1.7\n%\x80\x80\x80\x80\n";
+/// Writes `n` in decimal.
+pub(crate) fn push_int(buf: &mut Vec<u8>, n: i32) {
+    let mut digits = [0u8; 11];
+    let mut i = digits.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        buf.push(b'-');
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
 
-/// Puts the file together: the header, the streams, every dictionary of
-/// `dicts` in one compressed object stream, and a compressed
-/// cross-reference stream (PDF 1.5+, allowed by PDF/A-2) whose trailer
-/// names the catalog, the Info dictionary and the file ID. Small
-/// dictionaries (the structure elements, outline items, pages, fonts) are
-/// most of a tagged letter's objects: packed and compressed, they take a
-/// fifth of the bytes they take as plain objects with a classic xref table.
-/// `ids`: the object stream, the xref stream, the catalog, the Info.
-fn assemble(streams: Streams, dicts: &Chunk, ids: [Ref; 4], file_id: &[u8]) -> Vec<u8> {
-    let [objstm_id, xref_id, catalog_id, info_id] = ids;
-    // Each dictionary object is `N 0 obj\n<body>\nendobj\n`; bodies never
-    // hold a raw newline (pdf-writer escapes it in strings, and the compact
-    // settings put no line breaks in dictionaries).
-    let bytes = dicts.as_bytes();
-    let mut packed: Vec<(Ref, &[u8])> = Vec::with_capacity(dicts.refs().len());
-    let mut at = 0;
-    for id in dicts.refs() {
-        let body_start = bytes[at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |p| at + p + 1);
-        let body_len = bytes[body_start..]
-            .windows(8)
-            .position(|w| w == b"\nendobj\n")
-            .unwrap_or(bytes.len() - body_start);
-        packed.push((id, &bytes[body_start..body_start + body_len]));
-        at = body_start + body_len + 8;
-    }
-    let mut index = String::with_capacity(packed.len() * 10);
-    let mut body: Vec<u8> = Vec::with_capacity(bytes.len());
-    for (id, obj) in &packed {
-        index.push_str(&format!("{} {} ", id.get(), body.len()));
-        body.extend_from_slice(obj);
-        body.push(b'\n');
-    }
-    let first = index.len();
-    let mut data = index.into_bytes();
-    data.extend_from_slice(&body);
-    let data = deflate(&data);
+/// Writes a reference `N 0 R`.
+pub(crate) fn push_ref(buf: &mut Vec<u8>, r: Ref) {
+    push_int(buf, r.get());
+    buf.extend_from_slice(b" 0 R");
+}
 
-    let mut out = Vec::with_capacity(HEADER.len() + streams.chunk.len() + data.len() + 1024);
-    out.extend_from_slice(HEADER);
-    let base = out.len();
-    out.extend_from_slice(streams.chunk.as_bytes());
-    let mut offsets: Vec<(i32, usize)> = streams
-        .offsets
-        .iter()
-        .map(|(id, off)| (id.get(), base + off))
-        .collect();
+/// Fills `out` with `n` in decimal, zero-padded on the left.
+fn put_digits(out: &mut [u8], mut n: usize) {
+    for d in out.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
 
-    let mut tail = Chunk::with_settings(Settings { pretty: false });
-    offsets.push((objstm_id.get(), out.len()));
-    let mut objstm = tail.stream(objstm_id, &data);
-    objstm.filter(Filter::FlateDecode);
-    objstm.pair(Name(b"Type"), Name(b"ObjStm"));
-    objstm.pair(Name(b"N"), packed.len() as i32);
-    objstm.pair(Name(b"First"), first as i32);
-    objstm.finish();
-    let xref_at = out.len() + tail.len();
-    offsets.push((xref_id.get(), xref_at));
-
-    // One entry per object number: 0 free, 1 at an offset, 2 in the object stream.
-    let size = offsets
-        .iter()
-        .map(|o| o.0)
-        .chain(packed.iter().map(|p| p.0.get()))
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let mut entries = vec![(0u8, 0usize, 0u16); size as usize];
-    entries[0] = (0, 0, 0xFFFF);
-    for (id, off) in &offsets {
-        entries[*id as usize] = (1, *off, 0);
-    }
-    for (i, (id, _)) in packed.iter().enumerate() {
-        entries[id.get() as usize] = (2, objstm_id.get() as usize, i as u16);
-    }
-    // The free entries form a list from object 0.
-    let free: Vec<usize> = (1..entries.len()).filter(|&i| entries[i].0 == 0).collect();
-    let mut prev = 0;
-    for &f in &free {
-        entries[prev].1 = f;
-        prev = f;
-    }
-    entries[prev].1 = 0;
-    let width = if xref_at < 1 << 24 { 3 } else { 4 };
-    let mut xref = Vec::with_capacity(entries.len() * (3 + width));
-    for (kind, field, generation) in &entries {
-        xref.push(*kind);
-        xref.extend_from_slice(&(*field as u32).to_be_bytes()[4 - width..]);
-        xref.extend_from_slice(&generation.to_be_bytes());
-    }
-    let xref = deflate(&xref);
-    let mut x = tail.stream(xref_id, &xref);
-    x.pair(Name(b"Type"), Name(b"XRef"));
-    x.pair(Name(b"Size"), size);
-    x.insert(Name(b"W"))
-        .array()
-        .items([1, width as i32, 2]);
-    x.pair(Name(b"Root"), catalog_id);
-    x.pair(Name(b"Info"), info_id);
-    x.insert(Name(b"ID"))
-        .array()
-        .items([Str(file_id), Str(file_id)]);
-    x.filter(Filter::FlateDecode);
-    x.finish();
-
-    out.extend_from_slice(tail.as_bytes());
-    out.extend_from_slice(format!("startxref\n{xref_at}\n%%EOF").as_bytes());
-    out
+fn hex_byte(b: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]
 }
 
 /// The outline: each level-1 heading with the level-2 headings after it
 /// below it (a level-2 heading before any level-1 one stands at the top),
 /// all open, each going to the top of its heading.
 fn write_outline(
-    pdf: &mut Chunk,
+    out: &mut Out,
     outline_id: Ref,
     headings: &[tagged::Heading],
     pages: &[Ref],
@@ -468,7 +470,7 @@ fn write_outline(
         let siblings = kids(parent[i]);
         let pos = siblings.iter().position(|&s| s == i).unwrap_or(0);
         let children = kids(Some(i));
-        let mut item = pdf.outline_item(ids[i]);
+        let mut item = out.at(ids[i]).outline_item(ids[i]);
         item.title(TextStr(&h.title));
         item.parent(parent[i].map_or(outline_id, |p| ids[p]));
         if pos > 0 {
@@ -487,7 +489,7 @@ fn write_outline(
         }
     }
     let top = kids(None);
-    let mut outline = pdf.outline(outline_id);
+    let mut outline = out.at(outline_id).outline(outline_id);
     if let (Some(&first), Some(&last)) = (top.first(), top.last()) {
         outline.first(ids[first]);
         outline.last(ids[last]);
@@ -671,26 +673,20 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
     }
 }
 
-fn write_font(
-    pdf: &mut Chunk,
-    streams: &mut Streams,
-    fonts: &FontSet,
-    font: FontId,
-    u: &FontObjects,
-    ids: &[Ref; 5],
-) {
+fn write_font(out: &mut Out, fonts: &FontSet, font: FontId, u: &FontObjects, ids: &[Ref; 5]) {
     let [type0_id, cid_id, descriptor_id, cmap_id, file_id] = *ids;
     let face = fonts.get(font);
     let scale = 1000.0 / f32::from(face.units_per_em);
     let base_name = Name(u.base_name.as_bytes());
 
-    pdf.type0_font(type0_id)
+    out.at(type0_id)
+        .type0_font(type0_id)
         .base_font(base_name)
         .encoding_predefined(Name(b"Identity-H"))
         .descendant_font(cid_id)
         .to_unicode(cmap_id);
 
-    let mut cid = pdf.cid_font(cid_id);
+    let mut cid = out.at(cid_id).cid_font(cid_id);
     cid.subtype(CidFontType::Type2)
         .base_font(base_name)
         .system_info(SystemInfo {
@@ -711,7 +707,8 @@ fn write_font(
     if face.weight >= 600 {
         flags |= FontFlags::FORCE_BOLD;
     }
-    pdf.font_descriptor(descriptor_id)
+    out.at(descriptor_id)
+        .font_descriptor(descriptor_id)
         .name(base_name)
         .flags(flags)
         .bbox(Rect::new(
@@ -727,13 +724,11 @@ fn write_font(
         .stem_v(if face.weight >= 600 { 140.0 } else { 80.0 })
         .font_file2(file_id);
 
-    streams.note(cmap_id);
-    streams
-        .chunk
+    out.at(cmap_id)
         .cmap(cmap_id, &u.cmap)
         .filter(Filter::FlateDecode);
-    streams
-        .start(file_id, &u.file)
+    out.at(file_id)
+        .stream(file_id, &u.file)
         .filter(Filter::FlateDecode)
         .pair(Name(b"Length1"), u.file_len as i32);
 }

@@ -11,7 +11,9 @@
 
 use std::collections::HashMap;
 
-use pdf_writer::{Chunk, Finish, Name, Ref};
+use pdf_writer::{Finish, Name, Ref};
+
+use super::{Out, push_int, push_ref};
 
 use crate::fonts::FastBuild;
 use crate::layout::Tag;
@@ -58,7 +60,10 @@ impl Role {
 enum Kid {
     Elem(usize),
     /// Marked content `mcid` on page `page` (index).
-    Content { page: usize, mcid: i32 },
+    Content {
+        page: usize,
+        mcid: i32,
+    },
 }
 
 #[derive(Debug)]
@@ -100,15 +105,19 @@ const DOCUMENT: usize = 0;
 
 impl Structure {
     pub(super) fn new(pages: usize) -> Structure {
+        // Sized for a two-page letter (about 60 elements), so that building
+        // the tree rarely reallocates.
+        let mut elems = Vec::with_capacity(96);
+        elems.push(Elem {
+            role: Role::Document,
+            parent: None,
+            kids: Vec::with_capacity(48),
+        });
         Structure {
-            elems: vec![Elem {
-                role: Role::Document,
-                parent: None,
-                kids: Vec::new(),
-            }],
-            parents: vec![Vec::new(); pages],
-            leaves: HashMap::default(),
-            groups: HashMap::default(),
+            elems,
+            parents: vec![Vec::with_capacity(48); pages],
+            leaves: HashMap::with_capacity_and_hasher(96, FastBuild::default()),
+            groups: HashMap::with_capacity_and_hasher(16, FastBuild::default()),
             headings: Vec::new(),
             heading_tags: Vec::new(),
         }
@@ -233,7 +242,7 @@ impl Structure {
     /// `pages` are the page objects.
     pub(super) fn write(
         mut self,
-        chunk: &mut Chunk,
+        out: &mut Out,
         root: Ref,
         pages: &[Ref],
         alloc: &mut impl FnMut() -> Ref,
@@ -241,59 +250,68 @@ impl Structure {
         self.complete_rows();
         let refs: Vec<Ref> = self.elems.iter().map(|_| alloc()).collect();
         for (i, e) in self.elems.iter().enumerate() {
-            // Written by hand rather than with pdf-writer's StructElement,
-            // to leave out the optional `/Type /StructElem` (every byte is
-            // hashed and written once per letter in a batch).
-            let mut el = chunk.indirect(refs[i]).dict();
-            el.pair(Name(b"S"), e.role.name());
-            el.pair(Name(b"P"), e.parent.map_or(root, |p| refs[p]));
+            // Written by hand: dozens of these small dictionaries per letter,
+            // without the optional `/Type /StructElem`.
+            let b = out.begin_raw(refs[i]);
+            b.extend_from_slice(b"<</S/");
+            b.extend_from_slice(e.role.name().0);
+            b.extend_from_slice(b"/P ");
+            push_ref(b, e.parent.map_or(root, |p| refs[p]));
             let first_page = e.kids.iter().find_map(|k| match k {
                 Kid::Content { page, .. } => Some(*page),
                 Kid::Elem(_) => None,
             });
-            if let Some(p) = first_page.and_then(|p| pages.get(p)) {
-                el.pair(Name(b"Pg"), *p);
+            let page_ref = first_page.and_then(|p| pages.get(p));
+            if let Some(p) = page_ref {
+                b.extend_from_slice(b"/Pg ");
+                push_ref(b, *p);
             }
             match e.kids.as_slice() {
                 [] => {}
                 [Kid::Elem(c)] => {
-                    el.pair(Name(b"K"), refs[*c]);
+                    b.extend_from_slice(b"/K ");
+                    push_ref(b, refs[*c]);
                 }
-                [Kid::Content { mcid, .. }] => {
-                    el.pair(Name(b"K"), *mcid);
+                [Kid::Content { mcid, .. }] if page_ref.is_some() => {
+                    b.extend_from_slice(b"/K ");
+                    push_int(b, *mcid);
                 }
                 kids => {
-                    let mut k = el.insert(Name(b"K")).array();
-                    for kid in kids {
+                    b.extend_from_slice(b"/K[");
+                    for (n, kid) in kids.iter().enumerate() {
+                        if n > 0 {
+                            b.push(b' ');
+                        }
                         match *kid {
-                            Kid::Elem(c) => {
-                                k.item(refs[c]);
-                            }
+                            Kid::Elem(c) => push_ref(b, refs[c]),
                             Kid::Content { page, mcid } if Some(page) == first_page => {
-                                k.item(mcid);
+                                push_int(b, mcid);
                             }
                             Kid::Content { page, mcid } => {
-                                let mut r = k.push().dict();
-                                r.pair(Name(b"Type"), Name(b"MCR"));
+                                b.extend_from_slice(b"<</Type/MCR/Pg ");
                                 if let Some(p) = pages.get(page) {
-                                    r.pair(Name(b"Pg"), *p);
+                                    push_ref(b, *p);
                                 }
-                                r.pair(Name(b"MCID"), mcid);
+                                b.extend_from_slice(b"/MCID ");
+                                push_int(b, mcid);
+                                b.extend_from_slice(b">>");
                             }
                         }
                     }
-                    k.finish();
+                    b.push(b']');
                 }
             }
             if e.role == Role::TH {
-                el.insert(Name(b"A"))
-                    .dict()
-                    .pair(Name(b"O"), Name(b"Table"))
-                    .pair(Name(b"Scope"), Name(b"Row"));
+                b.extend_from_slice(b"/A<</O/Table/Scope/Row>>");
             }
+            b.extend_from_slice(b">>");
+            out.end_raw();
         }
 
-        let mut tree = chunk.indirect(root).start::<pdf_writer::writers::StructTreeRoot>();
+        let mut tree = out
+            .at(root)
+            .indirect(root)
+            .start::<pdf_writer::writers::StructTreeRoot>();
         tree.child(refs[DOCUMENT]);
         let mut parent_tree = tree.insert(Name(b"ParentTree")).dict();
         let mut nums = parent_tree.insert(Name(b"Nums")).array();
@@ -320,7 +338,14 @@ mod tests {
         s.open(0, Tag::ListBody { list: 2, item: 3 });
         s.open(0, Tag::ListLabel { list: 2, item: 4 });
         s.open(1, Tag::ListBody { list: 2, item: 4 });
-        s.open(1, Tag::Cell { table: 5, row: 0, header: false });
+        s.open(
+            1,
+            Tag::Cell {
+                table: 5,
+                row: 0,
+                header: false,
+            },
+        );
         assert_eq!(s.open(1, Tag::Artifact), None);
         s.open(1, p);
         s.complete_rows();
@@ -340,9 +365,17 @@ mod tests {
         let l = s.leaves[&Tag::ListBody { list: 2, item: 3 }];
         let l = s.elems[s.elems[l].parent.unwrap_or(0)].parent.unwrap_or(0);
         assert_eq!(roles(l), [Role::LI, Role::LI]);
-        let td = s.leaves[&Tag::Cell { table: 5, row: 0, header: false }];
+        let td = s.leaves[&Tag::Cell {
+            table: 5,
+            row: 0,
+            header: false,
+        }];
         let tr = s.elems[td].parent.unwrap_or(0);
-        assert_eq!(roles(tr), [Role::TH, Role::TD], "the missing header is added first");
+        assert_eq!(
+            roles(tr),
+            [Role::TH, Role::TD],
+            "the missing header is added first"
+        );
         // The paragraph continues on page 2: one element, two sequences.
         let p = s.leaves[&p];
         assert_eq!(s.elems[p].kids.len(), 2);

@@ -112,7 +112,10 @@ mod tests {
             ident: "x".into(),
         };
         let x = packet(&options, "letterkit 0.1.0");
-        assert!(x.contains(">A &amp; B &lt;c&gt; &quot;d&quot; </rdf:li>"), "{x}");
+        assert!(
+            x.contains(">A &amp; B &lt;c&gt; &quot;d&quot; </rdf:li>"),
+            "{x}"
+        );
         assert!(x.contains("<xmp:CreateDate>2026-03-02T09:05:07Z</xmp:CreateDate>"));
         assert!(x.contains("<rdf:li>cy-GB</rdf:li>"));
         assert!(x.contains("<pdfuaid:part>1</pdfuaid:part>"));
