@@ -692,6 +692,58 @@ fn every_font_is_embedded_with_a_unicode_map() {
     }
 }
 
+/// The writer puts the cross-reference table together itself: every entry
+/// is 20 bytes, every in-use entry points at its `N 0 obj`, the free list
+/// starts at object 0, and `startxref` points at the table (checked on the
+/// bytes, since lopdf would quietly rebuild a broken table).
+#[test]
+fn the_cross_reference_table_points_at_every_object() {
+    for (name, pdf) in fixture_pdfs() {
+        let text = String::from_utf8_lossy(&pdf);
+        let start = text.rfind("startxref\n").expect("startxref") + 10;
+        let at: usize = text[start..]
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse().ok())
+            .expect("an offset");
+        assert_eq!(&pdf[at..at + 5], b"xref\n", "{name}: startxref");
+        let header_end = at
+            + 5
+            + pdf[at + 5..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .expect("line");
+        let header = String::from_utf8_lossy(&pdf[at + 5..header_end]).into_owned();
+        let (first, count) = header.split_once(' ').expect("0 N");
+        assert_eq!(first, "0");
+        let count: usize = count.parse().expect("a count");
+        let table = &pdf[header_end + 1..header_end + 1 + 20 * count];
+        assert_eq!(&pdf[header_end + 1 + 20 * count..][..8], b"trailer\n");
+        let mut in_use = 0;
+        for (n, entry) in table.chunks(20).enumerate() {
+            assert_eq!(&entry[18..], b"\r\n", "{name}: entry {n} is 20 bytes");
+            let field: usize = String::from_utf8_lossy(&entry[..10])
+                .parse()
+                .expect("digits");
+            match entry[17] {
+                b'n' => {
+                    in_use += 1;
+                    let head = format!("{n} 0 obj\n");
+                    assert_eq!(
+                        &pdf[field..field + head.len()],
+                        head.as_bytes(),
+                        "{name}: object {n}"
+                    );
+                }
+                b'f' => assert!(field == 0 || field > n, "{name}: free list at {n}"),
+                other => panic!("{name}: entry {n} kind {other}"),
+            }
+        }
+        let doc = Document::load_mem(&pdf).expect("lopdf");
+        assert_eq!(in_use, doc.objects.len(), "{name}: every object is listed");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Helpers.
 
