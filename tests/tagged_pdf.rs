@@ -447,6 +447,44 @@ fn every_mcid_has_its_element_and_the_footer_is_an_artifact() {
     }
 }
 
+/// Layout places every run of every fixture in the structure (a run it
+/// forgets would still be read, as a paragraph of its own, but out of its
+/// heading, list or table); the footer runs alone are artifacts.
+#[test]
+fn layout_tags_every_run_of_every_fixture() {
+    use letterkit::layout::{Item, MM, Tag};
+    for dir in case_dirs("requests/valid") {
+        let file = request_file(&dir);
+        let request = engine()
+            .parse_request(&read_text(&file), "request.yaml")
+            .expect("parses");
+        let pages = engine().layout(&request).expect("layout");
+        for (n, page) in pages.iter().enumerate() {
+            for item in &page.items {
+                let Item::Text(run) = item else { continue };
+                assert_ne!(
+                    run.tag,
+                    Tag::Unassigned,
+                    "{} page {}: {:?} has no tag",
+                    case_name(&dir),
+                    n + 1,
+                    run.text
+                );
+                let footer = run.y > 280.0 * MM;
+                assert_eq!(
+                    run.tag == Tag::Artifact,
+                    footer,
+                    "{} page {}: {:?} is {:?}",
+                    case_name(&dir),
+                    n + 1,
+                    run.text,
+                    run.tag
+                );
+            }
+        }
+    }
+}
+
 /// The structure tree reads like the page: its text, element by element,
 /// is `pdftotext`'s text without the footers, except that page 1's blocks
 /// above the title (service name, window address, return address, date,

@@ -80,6 +80,10 @@ pub enum Item {
 /// Table rules are always artifacts and carry no tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Tag {
+    /// Not given a place yet: what line breaking makes, before layout tags
+    /// it. The PDF writer makes each stretch of such runs a paragraph, so
+    /// text that layout forgets to tag is still read, never hidden.
+    Unassigned,
     /// Page furniture, not content: the footer's letter code and page number.
     Artifact,
     /// A heading: level 1 is the title, 2 a sub-heading.

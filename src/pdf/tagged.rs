@@ -152,6 +152,8 @@ impl Structure {
         }
         let e = match tag {
             Tag::Artifact => return None,
+            // Each stretch is a paragraph of its own (never looked up again).
+            Tag::Unassigned => return Some(self.push(Role::P, DOCUMENT)),
             Tag::Heading { level, .. } => {
                 self.push(if level == 1 { Role::H1 } else { Role::H2 }, DOCUMENT)
             }
@@ -379,5 +381,21 @@ mod tests {
         // The paragraph continues on page 2: one element, two sequences.
         let p = s.leaves[&p];
         assert_eq!(s.elems[p].kids.len(), 2);
+    }
+
+    #[test]
+    fn each_stretch_of_untagged_text_is_a_paragraph_of_its_own() {
+        let mut s = Structure::new(1);
+        assert_eq!(s.open(0, Tag::Unassigned).map(|m| m.0), Some(0));
+        assert_eq!(s.open(0, Tag::Unassigned).map(|m| m.0), Some(1));
+        let kids: Vec<(Role, usize)> = s.elems[DOCUMENT]
+            .kids
+            .iter()
+            .filter_map(|k| match k {
+                Kid::Elem(c) => Some((s.elems[*c].role, s.elems[*c].kids.len())),
+                Kid::Content { .. } => None,
+            })
+            .collect();
+        assert_eq!(kids, [(Role::P, 1), (Role::P, 1)]);
     }
 }
