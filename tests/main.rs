@@ -15,6 +15,7 @@ mod pack;
 mod pack_procedure;
 mod pack_safety;
 mod request_inputs;
+mod tagged_pdf;
 
 #[test]
 fn no_forgotten_test_files() {

@@ -77,6 +77,8 @@ pub fn line(fonts: &FontSet, font: FontId, size: f32, x: f32, y: f32, text: &str
         y,
         glyphs,
         text: text.to_owned(),
+        // A proof's bands and margin codes are read as paragraphs of their own.
+        tag: crate::layout::Tag::Unassigned,
     }
 }
 

@@ -347,6 +347,8 @@ fn runs_of(
                 y,
                 glyphs: Vec::with_capacity(64),
                 text: String::with_capacity(64),
+                // Layout gives every run its place in the structure.
+                tag: super::Tag::Unassigned,
             });
         }
         let Some(run) = runs.last_mut() else { continue };

@@ -15,6 +15,10 @@
 //! name and address repeated at the large size (the window address stays at
 //! the standard size, as the post reads it), tables as label then value,
 //! and "Page N of M" starting at the same place on every page.
+//!
+//! Every text run carries its place in the document's structure ([`Tag`]):
+//! the PDF writer turns those into a tagged PDF's structure tree, so the
+//! structure is decided once, here, where the blocks are still known.
 
 mod breaking;
 
@@ -156,6 +160,57 @@ pub enum Item {
     },
 }
 
+/// Where a text run sits in the document's structure (tagged PDF).
+///
+/// The ids are numbers given out in reading order by one layout; they only
+/// tell elements apart (two runs with the same tag belong to one element).
+/// Table rules are always artifacts and carry no tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tag {
+    /// Not given a place yet: what line breaking makes, before layout tags
+    /// it. The PDF writer makes each stretch of such runs a paragraph, so
+    /// text that layout forgets to tag is still read, never hidden.
+    Unassigned,
+    /// Page furniture, not content: the footer's letter code and page number.
+    Artifact,
+    /// A heading: level 1 is the title, 2 a sub-heading.
+    Heading {
+        /// 1 or 2.
+        level: u8,
+        /// Element id.
+        id: u32,
+    },
+    /// A paragraph, or lines read as one (the service name, the return
+    /// address, a date or reference with its label, the window address).
+    Paragraph {
+        /// Element id.
+        id: u32,
+    },
+    /// The bullet of a list item.
+    ListLabel {
+        /// Id of the list (consecutive bullets make one list).
+        list: u32,
+        /// Id of the item.
+        item: u32,
+    },
+    /// The text of a list item.
+    ListBody {
+        /// Id of the list.
+        list: u32,
+        /// Id of the item.
+        item: u32,
+    },
+    /// A cell of a two-column table: the label is the row's header.
+    Cell {
+        /// Id of the table.
+        table: u32,
+        /// Row, from 0.
+        row: u32,
+        /// The label column (a row header) rather than the value.
+        header: bool,
+    },
+}
+
 /// Glyphs in one font and size, starting at a baseline point.
 #[derive(Debug, Clone)]
 pub struct TextRun {
@@ -171,6 +226,8 @@ pub struct TextRun {
     pub glyphs: Vec<Glyph>,
     /// The text the glyphs show.
     pub text: String,
+    /// Its place in the document's structure.
+    pub tag: Tag,
 }
 
 /// Address font size and leading for a block of `lines` lines (letter-spec).
@@ -196,6 +253,7 @@ pub fn layout_with(doc: &Composed, fonts: &FontSet, profile: &Profile) -> Vec<Pa
         pages: vec![Page::default()],
         y: 0.0,
         body_top: 0.0,
+        next_id: 0,
     };
     l.first_page(doc);
     if profile.large {
@@ -247,6 +305,15 @@ struct Layouter<'a> {
     /// Where the body starts on the current page: the cursor is "at the top
     /// of the page" while nothing of the body has been placed below it.
     body_top: f32,
+    /// The next structure element id ([`Tag`]).
+    next_id: u32,
+}
+
+/// Gives every run of `lines` the tag `tag`.
+fn tag_lines(lines: &mut [Vec<TextRun>], tag: Tag) {
+    for run in lines.iter_mut().flatten() {
+        run.tag = tag;
+    }
 }
 
 /// A unit of vertical flow after line breaking.
@@ -279,7 +346,13 @@ impl Layouter<'_> {
         &mut self.pages[last]
     }
 
-    fn text(&mut self, font: FontId, size: f32, x: f32, y: f32, text: &str) {
+    /// A fresh structure element id.
+    fn id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn text(&mut self, font: FontId, size: f32, x: f32, y: f32, text: &str, tag: Tag) {
         let runs = breaking::line_runs(
             self.fonts,
             &[Inline {
@@ -290,7 +363,8 @@ impl Layouter<'_> {
             x,
             y,
         );
-        for run in runs {
+        for mut run in runs {
+            run.tag = tag;
             self.page().items.push(Item::Text(run));
         }
     }
@@ -301,24 +375,28 @@ impl Layouter<'_> {
             return;
         }
         // Logo zone (x 15–125, y 5–30): the service name.
+        let tag = Tag::Paragraph { id: self.id() };
         self.text(
             FontId::Bold,
             14.0,
             LEFT,
             17.0 * MM,
             "Child Maintenance Service",
+            tag,
         );
         // Sender zone (x 125–195, y 5–95): return address, then date and reference.
         let sx = 130.0 * MM;
         let mut y = 20.0 * MM;
+        let tag = Tag::Paragraph { id: self.id() };
         for line in &doc.sender {
-            self.text(FontId::Regular, 10.0, sx, y, line);
+            self.text(FontId::Regular, 10.0, sx, y, line, tag);
             y += 12.5;
         }
         let mut y = y.max(54.0 * MM) + 6.0;
         for (label, value) in &doc.meta {
-            self.text(FontId::Bold, 10.0, sx, y, label);
-            self.text(FontId::Regular, 10.0, sx, y + 12.0, value);
+            let tag = Tag::Paragraph { id: self.id() };
+            self.text(FontId::Bold, 10.0, sx, y, label, tag);
+            self.text(FontId::Regular, 10.0, sx, y + 12.0, value, tag);
             y += 27.0;
         }
         match doc.kind {
@@ -327,8 +405,9 @@ impl Layouter<'_> {
                 let ascent = self.fonts.get(FontId::Regular).ascender as f32
                     / f32::from(self.fonts.get(FontId::Regular).units_per_em);
                 let mut y = ADDRESS_TOP_MM * MM + ascent * size;
+                let tag = Tag::Paragraph { id: self.id() };
                 for line in &doc.address {
-                    self.text(FontId::Regular, size, ADDRESS_X_MM * MM, y, line);
+                    self.text(FontId::Regular, size, ADDRESS_X_MM * MM, y, line, tag);
                     y += leading;
                 }
                 self.y = FIRST_BODY_TOP;
@@ -361,9 +440,11 @@ impl Layouter<'_> {
             0.0,
         );
         let mut base = 6.0 * MM + ascent;
+        let tag = Tag::Paragraph { id: self.id() };
         for line in lines {
             for mut run in line {
                 run.y = base;
+                run.tag = tag;
                 self.page().items.push(Item::Text(run));
             }
             base += self.p.leading;
@@ -384,19 +465,25 @@ impl Layouter<'_> {
         let ascent = self.fonts.get(FontId::Regular).ascender as f32
             / f32::from(self.fonts.get(FontId::Regular).units_per_em);
         let mut y = ADDRESS_TOP_MM * MM + ascent * size;
+        let tag = Tag::Paragraph { id: self.id() };
         for line in &doc.address {
-            self.text(FontId::Regular, size, ADDRESS_X_MM * MM, y, line);
+            self.text(FontId::Regular, size, ADDRESS_X_MM * MM, y, line, tag);
             y += leading;
         }
     }
 
-    fn pieces(&self, blocks: &[Block]) -> Vec<Piece> {
+    fn pieces(&mut self, blocks: &[Block]) -> Vec<Piece> {
         let body = self.p.body_size;
         let leading = self.p.leading;
         let width = RIGHT - LEFT;
         let mut out = Vec::new();
+        // The list the previous bullet belonged to: consecutive bullets make one list.
+        let mut list = None;
         for (k, block) in blocks.iter().enumerate() {
             let before_sign_off = blocks.get(k + 1).is_some_and(is_sign_off);
+            if !matches!(block, Block::Bullet(_)) {
+                list = None;
+            }
             match block {
                 Block::Heading { level, text } => {
                     let size = if *level == 1 {
@@ -414,7 +501,12 @@ impl Layouter<'_> {
                         text: text.clone(),
                         bold: true,
                     }];
-                    let lines = breaking::break_lines(self.fonts, &inl, size, width, LEFT, 0.0);
+                    let mut lines = breaking::break_lines(self.fonts, &inl, size, width, LEFT, 0.0);
+                    let tag = Tag::Heading {
+                        level: if *level == 1 { 1 } else { 2 },
+                        id: self.id(),
+                    };
+                    tag_lines(&mut lines, tag);
                     out.push(Piece::Lines {
                         lines,
                         leading: size * 1.25,
@@ -426,7 +518,9 @@ impl Layouter<'_> {
                     });
                 }
                 Block::Paragraph(inlines) => {
-                    let lines = breaking::break_lines(self.fonts, inlines, body, width, LEFT, 0.0);
+                    let mut lines =
+                        breaking::break_lines(self.fonts, inlines, body, width, LEFT, 0.0);
+                    tag_lines(&mut lines, Tag::Paragraph { id: self.id() });
                     out.push(Piece::Lines {
                         lines,
                         leading,
@@ -447,8 +541,11 @@ impl Layouter<'_> {
                         LEFT + indent,
                         0.0,
                     );
+                    let list = *list.get_or_insert_with(|| self.id());
+                    let item = self.id();
+                    tag_lines(&mut lines, Tag::ListBody { list, item });
                     if let Some(first) = lines.first_mut() {
-                        let bullet = breaking::line_runs(
+                        let mut bullet = breaking::line_runs(
                             self.fonts,
                             &[Inline {
                                 text: "•".into(),
@@ -458,6 +555,9 @@ impl Layouter<'_> {
                             LEFT + 1.5 * MM,
                             0.0,
                         );
+                        for run in &mut bullet {
+                            run.tag = Tag::ListLabel { list, item };
+                        }
                         first.splice(0..0, bullet);
                     }
                     out.push(Piece::Lines {
@@ -484,9 +584,11 @@ impl Layouter<'_> {
                             LEFT,
                             0.0,
                         );
-                        lines.extend(breaking::break_lines(
-                            self.fonts, value, body, width, LEFT, 0.0,
-                        ));
+                        tag_lines(&mut lines, Tag::Paragraph { id: self.id() });
+                        let mut value_lines =
+                            breaking::break_lines(self.fonts, value, body, width, LEFT, 0.0);
+                        tag_lines(&mut value_lines, Tag::Paragraph { id: self.id() });
+                        lines.extend(value_lines);
                         out.push(Piece::Lines {
                             lines,
                             leading,
@@ -500,10 +602,11 @@ impl Layouter<'_> {
                 }
                 Block::Table(rows) => {
                     let n = rows.len();
+                    let table = self.id();
                     for (i, (label, value)) in rows.iter().enumerate() {
                         let lx = LEFT + CELL_PAD;
                         let vx = LEFT + LABEL_COL + CELL_PAD;
-                        let label = breaking::break_lines(
+                        let mut label = breaking::break_lines(
                             self.fonts,
                             &[Inline {
                                 text: label.clone(),
@@ -514,7 +617,7 @@ impl Layouter<'_> {
                             lx,
                             0.0,
                         );
-                        let value = breaking::break_lines(
+                        let mut value = breaking::break_lines(
                             self.fonts,
                             value,
                             BODY_SIZE,
@@ -522,6 +625,10 @@ impl Layouter<'_> {
                             vx,
                             0.0,
                         );
+                        let row = i as u32;
+                        let cell = |header| Tag::Cell { table, row, header };
+                        tag_lines(&mut label, cell(true));
+                        tag_lines(&mut value, cell(false));
                         out.push(Piece::Row {
                             label,
                             value,
@@ -761,7 +868,12 @@ impl Layouter<'_> {
             );
             let page = &mut self.pages[n];
             page.items
-                .extend(left_runs.into_iter().chain(right_runs).map(Item::Text));
+                .extend(left_runs.into_iter().chain(right_runs).map(|run| {
+                    Item::Text(TextRun {
+                        tag: Tag::Artifact,
+                        ..run
+                    })
+                }));
         }
     }
 }

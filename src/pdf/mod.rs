@@ -5,19 +5,29 @@
 //! Identity-H, with a ToUnicode map so text extracts in reading order). The
 //! subset tag, the file ID and the dates all derive from the inputs, so the
 //! same pages and options always give the same bytes.
+//!
+//! Every PDF is tagged and claims PDF/UA-1 and PDF/A-2a at once: the
+//! structure tree comes from layout's [`Tag`]s (`tagged.rs`), the XMP
+//! metadata from the same options as the Info dictionary (`xmp.rs`), the
+//! output intent is the vendored sRGB profile (`data/icc/`).
 
+mod tagged;
 mod truetype;
+mod xmp;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use pdf_writer::types::{CidFontType, FontFlags, SystemInfo};
-use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use pdf_writer::types::{
+    ArtifactSubtype, ArtifactType, CidFontType, FontFlags, OutputIntentSubtype, SystemInfo,
+};
+use pdf_writer::writers::{Catalog, DocumentInfo};
+use pdf_writer::{Chunk, Content, Filter, Finish, Name, Rect, Ref, Settings, Str, TextStr};
 use sha2::{Digest, Sha256};
 
 use crate::fonts::{FontId, FontSet};
-use crate::layout::{Item, PAGE_H, PAGE_W, Page};
+use crate::layout::{Item, PAGE_H, PAGE_W, Page, Tag};
 
 /// A point in time given to the writer (never read from the clock).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -121,7 +131,23 @@ fn font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> Arc<FontObject
     })
 }
 
+/// The sRGB profile of the output intent (`data/icc/README.md` says where
+/// it comes from), compressed once.
+fn srgb_profile() -> &'static [u8] {
+    static ICC: OnceLock<Vec<u8>> = OnceLock::new();
+    ICC.get_or_init(|| deflate_best(include_bytes!("../../data/icc/sRGB.icc")))
+}
+
+/// The output intent's condition: what the colours mean.
+const SRGB: &str = "sRGB IEC61966-2.1";
+
 /// Writes `pages` as a PDF.
+///
+/// The file is a tagged PDF meeting PDF/UA-1 and PDF/A-2a: a structure tree
+/// from the runs' [`Tag`]s (`tagged.rs`), footers and rules as artifacts, the
+/// document language, its title shown as the window title, XMP metadata
+/// matching the Info dictionary (`xmp.rs`), an sRGB output intent, an
+/// outline of the headings, embedded fonts with ToUnicode maps.
 pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u8> {
     let mut sets: BTreeMap<FontId, GlyphSet> = BTreeMap::new();
     for page in pages {
@@ -147,27 +173,41 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .collect();
 
     let mut alloc = Ref::new(1);
-    let mut next = || alloc.bump();
-    let catalog_id = next();
-    let tree_id = next();
-    let info_id = next();
-    // Object 4 once held an outline; it stays a free entry so that output
-    // is byte-identical to earlier versions (pinned hashes downstream).
-    let _free = next();
-    let page_ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (next(), next())).collect();
+    let catalog_id = alloc.bump();
+    let tree_id = alloc.bump();
+    let info_id = alloc.bump();
+    let outline_id = alloc.bump();
+    let page_ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (alloc.bump(), alloc.bump())).collect();
     let font_ids: BTreeMap<FontId, [Ref; 5]> = used
         .keys()
-        .map(|&f| (f, [next(), next(), next(), next(), next()]))
+        .map(|&f| {
+            (
+                f,
+                [
+                    alloc.bump(),
+                    alloc.bump(),
+                    alloc.bump(),
+                    alloc.bump(),
+                    alloc.bump(),
+                ],
+            )
+        })
         .collect();
+    let struct_root_id = alloc.bump();
+    let metadata_id = alloc.bump();
+    let icc_id = alloc.bump();
 
-    let mut pdf = Pdf::new();
-    let mut cat = pdf.catalog(catalog_id);
-    cat.pages(tree_id);
-    cat.lang(TextStr(&options.language));
-    cat.viewer_preferences().display_doc_title(true);
-    cat.finish();
-
-    pdf.pages(tree_id)
+    // Every object goes through `out`, which notes where it starts, so that
+    // `finish` can write the cross-reference table without pdf-writer's
+    // formatting of each entry.
+    let mut out = Out {
+        chunk: Chunk::with_settings(Settings { pretty: false }),
+        offsets: Vec::with_capacity(128),
+        raw: Vec::with_capacity(4096),
+        raw_offsets: Vec::with_capacity(96),
+    };
+    out.at(tree_id)
+        .pages(tree_id)
         .kids(page_ids.iter().map(|p| p.0))
         .count(pages.len() as i32);
 
@@ -180,22 +220,26 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .second(t.second)
         .utc_offset_hour(0)
         .utc_offset_minute(0);
-    pdf.document_info(info_id)
+    let producer = concat!("letterkit ", env!("CARGO_PKG_VERSION"));
+    out.at(info_id)
+        .indirect(info_id)
+        .start::<DocumentInfo>()
         .title(TextStr(&options.title))
         .author(TextStr(&options.author))
         .subject(TextStr(&options.subject))
         .creator(TextStr("letterkit"))
-        .producer(TextStr(concat!("letterkit ", env!("CARGO_PKG_VERSION"))))
+        .producer(TextStr(producer))
         .creation_date(date)
         .modified_date(date);
-    let id = Sha256::digest(options.ident.as_bytes())[..16].to_vec();
-    pdf.set_file_id((id.clone(), id));
+    let file_id = Sha256::digest(options.ident.as_bytes());
 
-    for (page, (page_id, content_id)) in pages.iter().zip(&page_ids) {
-        let mut p = pdf.page(*page_id);
+    let mut structure = tagged::Structure::new(pages.len());
+    for (n, (page, (page_id, content_id))) in pages.iter().zip(&page_ids).enumerate() {
+        let mut p = out.at(*page_id).page(*page_id);
         p.media_box(Rect::new(0.0, 0.0, PAGE_W, PAGE_H));
         p.parent(tree_id);
         p.contents(*content_id);
+        p.struct_parents(n as i32);
         let mut res = p.resources();
         let mut fdict = res.fonts();
         for (f, ids) in &font_ids {
@@ -205,19 +249,256 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         res.finish();
         p.finish();
 
-        let content = page_content(page, fonts, &used);
+        let content = page_content(page, n, fonts, &used, &mut structure);
         let compressed = deflate(&content);
-        pdf.stream(*content_id, &compressed)
+        out.at(*content_id)
+            .stream(*content_id, &compressed)
             .filter(Filter::FlateDecode);
     }
 
     for (font, ids) in &font_ids {
         let Some(u) = used.get(font) else { continue };
-        write_font(&mut pdf, fonts, *font, u, ids);
+        write_font(&mut out, fonts, *font, u, ids);
     }
 
-    pdf.finish()
+    let page_refs: Vec<Ref> = page_ids.iter().map(|p| p.0).collect();
+    let has_outline = !structure.headings.is_empty();
+    if has_outline {
+        write_outline(
+            &mut out,
+            outline_id,
+            &structure.headings,
+            &page_refs,
+            &mut alloc,
+        );
+    }
+    structure.write(&mut out, struct_root_id, &page_refs, &mut || alloc.bump());
+
+    let xmp = xmp::packet(options, producer);
+    out.at(metadata_id).metadata(metadata_id, xmp.as_bytes());
+    out.at(icc_id)
+        .icc_profile(icc_id, srgb_profile())
+        .n(3)
+        .range([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+        .filter(Filter::FlateDecode);
+
+    let mut cat = out.at(catalog_id).indirect(catalog_id).start::<Catalog>();
+    cat.pages(tree_id);
+    cat.lang(TextStr(&options.language));
+    cat.viewer_preferences().display_doc_title(true);
+    cat.mark_info().marked(true);
+    cat.pair(Name(b"StructTreeRoot"), struct_root_id);
+    cat.metadata(metadata_id);
+    if has_outline {
+        cat.outlines(outline_id);
+    }
+    cat.output_intents()
+        .push()
+        .subtype(OutputIntentSubtype::PDFA)
+        .output_condition_identifier(TextStr(SRGB))
+        .info(TextStr(SRGB))
+        .dest_output_profile(icc_id);
+    cat.finish();
+
+    out.finish(catalog_id, info_id, &file_id[..16])
 }
+
+/// The objects of a file as they are written: pdf-writer's, and those
+/// written by hand (the structure elements, many and simple), each with
+/// where it starts.
+pub(crate) struct Out {
+    chunk: Chunk,
+    offsets: Vec<(Ref, usize)>,
+    raw: Vec<u8>,
+    raw_offsets: Vec<(Ref, usize)>,
+}
+
+impl Out {
+    /// The chunk to write object `id` into next (its start is noted).
+    fn at(&mut self, id: Ref) -> &mut Chunk {
+        self.offsets.push((id, self.chunk.len()));
+        &mut self.chunk
+    }
+
+    /// Starts object `id` written by hand: push its body to [`Out::raw`],
+    /// then call [`Out::end_raw`].
+    pub(crate) fn begin_raw(&mut self, id: Ref) -> &mut Vec<u8> {
+        self.raw_offsets.push((id, self.raw.len()));
+        push_int(&mut self.raw, id.get());
+        self.raw.extend_from_slice(b" 0 obj\n");
+        &mut self.raw
+    }
+
+    /// Ends the object begun by [`Out::begin_raw`].
+    pub(crate) fn end_raw(&mut self) {
+        self.raw.extend_from_slice(b"\nendobj\n");
+    }
+
+    /// The file: header, objects, the cross-reference table and trailer.
+    fn finish(self, root: Ref, info: Ref, file_id: &[u8]) -> Vec<u8> {
+        const HEADER: &[u8] = b"%PDF-1.7\n%\x80\x80\x80\x80\n";
+        let Out {
+            chunk,
+            offsets,
+            raw,
+            raw_offsets,
+        } = self;
+        let mut file = Vec::with_capacity(HEADER.len() + chunk.len() + raw.len() + 2048);
+        file.extend_from_slice(HEADER);
+        let base = file.len();
+        file.extend_from_slice(chunk.as_bytes());
+        let raw_base = file.len();
+        file.extend_from_slice(&raw);
+        let size = offsets
+            .iter()
+            .chain(&raw_offsets)
+            .map(|(id, _)| id.get())
+            .max()
+            .unwrap_or(0) as usize
+            + 1;
+        // Offset of each object number; None for a free entry.
+        let mut at: Vec<Option<usize>> = vec![None; size];
+        for (id, off) in &offsets {
+            at[id.get() as usize] = Some(base + off);
+        }
+        for (id, off) in &raw_offsets {
+            at[id.get() as usize] = Some(raw_base + off);
+        }
+        let xref_at = file.len();
+        file.extend_from_slice(b"xref\n0 ");
+        push_int(&mut file, size as i32);
+        file.push(b'\n');
+        // Free entries form a list from object 0, each naming the next.
+        let next_free = |from: usize| (from + 1..size).find(|&i| at[i].is_none()).unwrap_or(0);
+        for (i, entry) in at.iter().enumerate() {
+            let (field, generation, kind) = match entry {
+                Some(off) => (*off, 0, b'n'),
+                None if i == 0 => (next_free(0), 65535, b'f'),
+                None => (next_free(i), 0, b'f'),
+            };
+            let mut e = *b"0000000000 00000 n\r\n";
+            put_digits(&mut e[..10], field);
+            put_digits(&mut e[11..16], generation);
+            e[17] = kind;
+            file.extend_from_slice(&e);
+        }
+        file.extend_from_slice(b"trailer\n<</Size ");
+        push_int(&mut file, size as i32);
+        file.extend_from_slice(b"/Root ");
+        push_ref(&mut file, root);
+        file.extend_from_slice(b"/Info ");
+        push_ref(&mut file, info);
+        file.extend_from_slice(b"/ID[");
+        for _ in 0..2 {
+            file.push(b'<');
+            for b in file_id {
+                file.extend_from_slice(&hex_byte(*b));
+            }
+            file.push(b'>');
+        }
+        file.extend_from_slice(b"]>>\nstartxref\n");
+        push_int(&mut file, xref_at as i32);
+        file.extend_from_slice(b"\n%%EOF");
+        file
+    }
+}
+
+/// Writes `n` in decimal.
+pub(crate) fn push_int(buf: &mut Vec<u8>, n: i32) {
+    let mut digits = [0u8; 11];
+    let mut i = digits.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        buf.push(b'-');
+    }
+    buf.extend_from_slice(&digits[i..]);
+}
+
+/// Writes a reference `N 0 R`.
+pub(crate) fn push_ref(buf: &mut Vec<u8>, r: Ref) {
+    push_int(buf, r.get());
+    buf.extend_from_slice(b" 0 R");
+}
+
+/// Fills `out` with `n` in decimal, zero-padded on the left.
+fn put_digits(out: &mut [u8], mut n: usize) {
+    for d in out.iter_mut().rev() {
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+fn hex_byte(b: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]
+}
+
+/// The outline: each level-1 heading with the level-2 headings after it
+/// below it (a level-2 heading before any level-1 one stands at the top),
+/// all open, each going to the top of its heading.
+fn write_outline(
+    out: &mut Out,
+    outline_id: Ref,
+    headings: &[tagged::Heading],
+    pages: &[Ref],
+    alloc: &mut Ref,
+) {
+    let ids: Vec<Ref> = headings.iter().map(|_| alloc.bump()).collect();
+    // parent[i]: index of the heading it sits under, None at the top.
+    let mut parent: Vec<Option<usize>> = Vec::with_capacity(headings.len());
+    let mut last_top = None;
+    for (i, h) in headings.iter().enumerate() {
+        if h.level == 1 {
+            parent.push(None);
+            last_top = Some(i);
+        } else {
+            parent.push(last_top);
+        }
+    }
+    let kids = |of: Option<usize>| -> Vec<usize> {
+        (0..headings.len()).filter(|&i| parent[i] == of).collect()
+    };
+    for (i, h) in headings.iter().enumerate() {
+        let siblings = kids(parent[i]);
+        let pos = siblings.iter().position(|&s| s == i).unwrap_or(0);
+        let children = kids(Some(i));
+        let mut item = out.at(ids[i]).outline_item(ids[i]);
+        item.title(TextStr(&h.title));
+        item.parent(parent[i].map_or(outline_id, |p| ids[p]));
+        if pos > 0 {
+            item.prev(ids[siblings[pos - 1]]);
+        }
+        if let Some(&next) = siblings.get(pos + 1) {
+            item.next(ids[next]);
+        }
+        if let (Some(&first), Some(&last)) = (children.first(), children.last()) {
+            item.first(ids[first]);
+            item.last(ids[last]);
+            item.count(children.len() as i32);
+        }
+        if let Some(page) = pages.get(h.page) {
+            item.dest().page(*page).xyz(LEFT_EDGE, h.top, None);
+        }
+    }
+    let top = kids(None);
+    let mut outline = out.at(outline_id).outline(outline_id);
+    if let (Some(&first), Some(&last)) = (top.first(), top.last()) {
+        outline.first(ids[first]);
+        outline.last(ids[last]);
+    }
+    outline.count(headings.len() as i32);
+}
+
+/// Where an outline entry puts the page's left edge: the page's own.
+const LEFT_EDGE: f32 = 0.0;
 
 fn font_name(f: FontId) -> Name<'static> {
     match f {
@@ -226,19 +507,64 @@ fn font_name(f: FontId) -> Name<'static> {
     }
 }
 
+/// What a drawn item is marked as: a structure element's content (its
+/// tag), the footer (a pagination artifact) or a table rule (a layout
+/// artifact, `None`).
+fn mark_of(item: &Item) -> Option<Tag> {
+    match item {
+        Item::Text(run) => Some(run.tag),
+        Item::Rule { .. } => None,
+    }
+}
+
 fn page_content(
     page: &Page,
+    page_index: usize,
     fonts: &FontSet,
     used: &BTreeMap<FontId, Arc<FontObjects>>,
+    structure: &mut tagged::Structure,
 ) -> Vec<u8> {
     let mut c = Content::new();
     let mut stroke_set = false;
+    // The mark of the open marked-content sequence, if one is open.
+    let mut open: Option<Option<Tag>> = None;
     for item in &page.items {
+        let mark = mark_of(item);
+        if open != Some(mark) {
+            if open.is_some() {
+                c.end_marked_content();
+            }
+            match mark {
+                None => {
+                    c.begin_marked_content(Name(b"Artifact"));
+                }
+                Some(Tag::Artifact) => {
+                    c.begin_marked_content_with_properties(Name(b"Artifact"))
+                        .properties()
+                        .artifact()
+                        .kind(ArtifactType::Pagination)
+                        .subtype(ArtifactSubtype::Footer);
+                }
+                Some(tag) => match structure.open(page_index, tag) {
+                    Some((mcid, name)) => {
+                        c.begin_marked_content_with_properties(name)
+                            .properties()
+                            .identify(mcid);
+                    }
+                    // Only artifacts have no element, and they are handled above.
+                    None => {
+                        c.begin_marked_content(Name(b"Artifact"));
+                    }
+                },
+            }
+            open = Some(mark);
+        }
         match item {
             Item::Text(run) => {
                 let Some(u) = used.get(&run.font) else {
                     continue;
                 };
+                structure.heading_text(run.tag, page_index, PAGE_H - run.y + run.size, &run.text);
                 let face = fonts.get(run.font);
                 let upm = f32::from(face.units_per_em);
                 c.begin_text();
@@ -281,6 +607,9 @@ fn page_content(
                 c.stroke();
             }
         }
+    }
+    if open.is_some() {
+        c.end_marked_content();
     }
     c.finish().into_vec()
 }
@@ -344,19 +673,20 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
     }
 }
 
-fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &FontObjects, ids: &[Ref; 5]) {
+fn write_font(out: &mut Out, fonts: &FontSet, font: FontId, u: &FontObjects, ids: &[Ref; 5]) {
     let [type0_id, cid_id, descriptor_id, cmap_id, file_id] = *ids;
     let face = fonts.get(font);
     let scale = 1000.0 / f32::from(face.units_per_em);
     let base_name = Name(u.base_name.as_bytes());
 
-    pdf.type0_font(type0_id)
+    out.at(type0_id)
+        .type0_font(type0_id)
         .base_font(base_name)
         .encoding_predefined(Name(b"Identity-H"))
         .descendant_font(cid_id)
         .to_unicode(cmap_id);
 
-    let mut cid = pdf.cid_font(cid_id);
+    let mut cid = out.at(cid_id).cid_font(cid_id);
     cid.subtype(CidFontType::Type2)
         .base_font(base_name)
         .system_info(SystemInfo {
@@ -377,7 +707,8 @@ fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &FontObjects, ids
     if face.weight >= 600 {
         flags |= FontFlags::FORCE_BOLD;
     }
-    pdf.font_descriptor(descriptor_id)
+    out.at(descriptor_id)
+        .font_descriptor(descriptor_id)
         .name(base_name)
         .flags(flags)
         .bbox(Rect::new(
@@ -393,8 +724,11 @@ fn write_font(pdf: &mut Pdf, fonts: &FontSet, font: FontId, u: &FontObjects, ids
         .stem_v(if face.weight >= 600 { 140.0 } else { 80.0 })
         .font_file2(file_id);
 
-    pdf.cmap(cmap_id, &u.cmap).filter(Filter::FlateDecode);
-    pdf.stream(file_id, &u.file)
+    out.at(cmap_id)
+        .cmap(cmap_id, &u.cmap)
+        .filter(Filter::FlateDecode);
+    out.at(file_id)
+        .stream(file_id, &u.file)
         .filter(Filter::FlateDecode)
         .pair(Name(b"Length1"), u.file_len as i32);
 }
