@@ -198,6 +198,42 @@ fn every_fixture_letter_passes_pdf_ua_1_and_pdf_a_2a() {
 }
 
 #[test]
+fn large_print_letters_and_the_braille_carrier_pass_pdf_ua_1_and_pdf_a_2a() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = read_text(&root().join("fixtures/requests/valid/cmsl5502-payments/request.yaml"));
+    let mut pdfs = Vec::new();
+    for size in [16, 24, 28] {
+        let request = engine()
+            .parse_request(
+                &format!("{base}format: large-print\nsize: {size}\n"),
+                "lp.yaml",
+            )
+            .expect("large print request");
+        let pdf = engine()
+            .render(&request, &RenderOptions::default())
+            .expect("renders")
+            .pdf;
+        pdfs.push((format!("large-print-{size}"), pdf));
+    }
+    let request = engine()
+        .parse_request(&format!("{base}format: braille\n"), "br.yaml")
+        .expect("braille request");
+    let carrier = engine()
+        .render_braille(
+            &request,
+            &letterkit::braille::Liblouis::default(),
+            &RenderOptions::default(),
+        )
+        .expect("braille (liblouis: apt-get install liblouis-bin liblouis-data)")
+        .carrier
+        .pdf;
+    pdfs.push(("braille-carrier".into(), carrier));
+    let verdicts = validate(&write_all(dir.path(), &pdfs));
+    assert_eq!(verdicts.len(), 8, "4 files, 2 profiles");
+    assert_conforms(&verdicts);
+}
+
+#[test]
 fn every_letter_and_form_of_the_catalog_passes_pdf_ua_1_and_pdf_a_2a() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pdfs = catalog_pdfs();
