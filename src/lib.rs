@@ -137,11 +137,25 @@ pub struct RenderOptions {
 
 /// A rendered document.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Rendered {
     /// The PDF bytes.
     pub pdf: Vec<u8>,
     /// Number of pages.
     pub pages: usize,
+    /// SHA-256 of the PDF, hex.
+    pub sha256: String,
+    /// The document's title (letter code and title), as the PDF gives it.
+    pub title: String,
+    /// The digest of the catalog that rendered it ([`Catalog::digest`]).
+    pub catalog_digest: String,
+}
+
+impl Rendered {
+    /// Size of the PDF in bytes.
+    pub fn size(&self) -> usize {
+        self.pdf.len()
+    }
 }
 
 /// A letter rendered in braille: the braille in two encodings from one page
@@ -361,8 +375,9 @@ impl Engine {
             .ident
             .clone()
             .unwrap_or_else(|| request_ident(request));
+        let title = format!("{} {}", letter.code, letter.title);
         let opts = pdf::PdfOptions {
-            title: format!("{} {}", letter.code, letter.title),
+            title: title.clone(),
             language: request.language.tag().to_owned(),
             author: self.catalog.settings.author.clone(),
             subject: letter.code.clone(),
@@ -371,8 +386,11 @@ impl Engine {
         };
         let bytes = pdf::write_pdf(pages, &self.fonts, &opts);
         Ok(Rendered {
+            sha256: hex(&Sha256::digest(&bytes)),
             pdf: bytes,
             pages: pages.len(),
+            title,
+            catalog_digest: self.catalog.digest().to_owned(),
         })
     }
 }
@@ -407,20 +425,50 @@ fn carrier_doc(doc: &compose::Composed, letter: &catalog::Letter) -> compose::Co
 
 /// A stable identity for a request: a hash of its content.
 pub fn request_ident(request: &Request) -> String {
-    let mut text = format!("{request:?}");
-    // A standard-print request hashes as it did before requests had a
-    // format, so its PDF (whose file ID this is) keeps its bytes.
-    if request.format == request::LetterFormat::Standard
-        && let Some(t) = text.strip_suffix(", format: Standard }")
-    {
-        text = format!("{t} }}");
+    // The canonical request, not `Debug` output (which may change with a
+    // Rust release): the same request keeps its file ID on any build.
+    request::canonical::canonical_sha256(request)[..32].to_owned()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
     }
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    s
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_identity_of_a_request_is_the_hash_of_its_canonical_form() {
+        let engine = super::Engine::builtin().expect("catalog");
+        let r = engine
+            .parse_request(
+                "letter: CMSL5503\ndate: 2026-03-02\nreference: \"1234 5678 9012\"\nrecipient:\n  name: Ms Priya Patel\n  address: [\"14 Church Lane\", \"Leeds\"]\n  postcode: LS6 1AB\nfields:\n  meeting-date: 2026-03-16\n  meeting-time: \"10:30\"\n  meeting-location: Leeds\n",
+                "r.yaml",
+            )
+            .expect("valid");
+        use sha2::Digest as _;
+        let canonical = crate::request::canonical::canonical_json(&r);
+        let expected = super::hex(&sha2::Sha256::digest(canonical.as_bytes()));
+        assert_eq!(super::request_ident(&r), expected[..32]);
+        let rendered = engine
+            .render(&r, &super::RenderOptions::default())
+            .expect("renders");
+        assert_eq!(
+            rendered.sha256,
+            super::hex(&sha2::Sha256::digest(&rendered.pdf))
+        );
+        assert_eq!(rendered.catalog_digest, engine.catalog().digest());
+        assert_eq!(
+            rendered.title,
+            "CMSL5503 Your face to face meeting with us has been cancelled"
+        );
+        assert_eq!(rendered.size(), rendered.pdf.len());
+    }
+
     #[test]
     fn the_engine_is_shared_across_threads() {
         fn assert_sync<T: Sync + Send>() {}

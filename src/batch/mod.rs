@@ -346,7 +346,7 @@ fn render_item(
             Box::new(Sunk {
                 seq: item.seq,
                 request,
-                pdf_sha256: hex(&Sha256::digest(&rendered.pdf)),
+                pdf_sha256: rendered.sha256,
                 pdf: rendered.pdf,
                 pages: rendered.pages,
             }),
@@ -354,13 +354,14 @@ fn render_item(
     }
     let name = output_name(request.id.as_deref(), item.seq);
     // The PDF, then for braille the BRF and the PEF (named from the same stem).
-    let (pages, files) = if request.format.is_braille() {
+    let (pages, pdf_sha256, files) = if request.format.is_braille() {
         let translator = crate::braille::Liblouis::default();
         match engine.render_braille(&request, &translator, &RenderOptions::default()) {
             Ok(r) => {
                 let stem = name.trim_end_matches(".pdf");
                 (
                     r.carrier.pages,
+                    r.carrier.sha256,
                     vec![
                         (name.clone(), r.carrier.pdf),
                         (format!("{stem}.brf"), r.brf),
@@ -372,7 +373,7 @@ fn render_item(
         }
     } else {
         match engine.render(&request, &RenderOptions::default()) {
-            Ok(r) => (r.pages, vec![(name.clone(), r.pdf)]),
+            Ok(r) => (r.pages, r.sha256, vec![(name.clone(), r.pdf)]),
             Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
         }
     };
@@ -402,7 +403,7 @@ fn render_item(
             letter,
             pages: Some(pages as u32),
             bytes: Some(pdf.len() as u64),
-            sha256: Some(hex(&Sha256::digest(pdf))),
+            sha256: Some(pdf_sha256),
             request_sha256: Some(hex(&item.digest)),
             queued: None,
             status: Status::Rendered,

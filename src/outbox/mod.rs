@@ -181,7 +181,7 @@ pub fn prepare(
     batch: Option<&str>,
 ) -> Result<Prepared, crate::Error> {
     let rendered = engine.render(request, &RenderOptions::default())?;
-    let sha = hex(&Sha256::digest(&rendered.pdf));
+    let sha = rendered.sha256;
     prepared_from(
         engine,
         request,
@@ -1108,7 +1108,7 @@ impl Outbox {
             .as_ref()
             .ok()
             .and_then(|r| engine.render(r, &RenderOptions::default()).ok())
-            .filter(|r| hex(&Sha256::digest(&r.pdf)) == original.pdf_sha256);
+            .filter(|r| r.sha256 == original.pdf_sha256);
         let (copy, source) = match (rerendered, pdf) {
             (Some(r), _) => (r.pdf, CopySource::Rendered),
             (None, Some(stored)) => (stored, CopySource::Stored),
