@@ -14,6 +14,7 @@ mod outbox;
 mod pack;
 mod pack_procedure;
 mod pack_safety;
+mod perf;
 mod request_inputs;
 mod tagged_pdf;
 

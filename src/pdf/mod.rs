@@ -637,8 +637,12 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
         .collect();
     let base_name = format!("{tag}+{}", face.postscript_name);
 
+    // Widths to a tenth of a PDF unit: `277.8` where the exact value prints
+    // as `277.83203`. A glyph moves by at most 0.05 / 1000 em (0.0006 pt at
+    // 11 pt), and the `/W` arrays shrink by about a third.
+    let width = |gid: u16| (face.default_advance(gid) as f32 * scale * 10.0).round() / 10.0;
     let mut widths = vec![0.0; usize::from(remapper.num_gids())];
-    widths[0] = face.default_advance(0) as f32 * scale;
+    widths[0] = width(0);
     let mut cmap = pdf_writer::types::UnicodeCmap::new(
         Name(b"Custom"),
         SystemInfo {
@@ -650,7 +654,7 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
     for &old in &gids {
         let new = remap[usize::from(old)];
         if let Some(w) = widths.get_mut(usize::from(new)) {
-            *w = face.default_advance(old) as f32 * scale;
+            *w = width(old);
         }
         if let Some(c) = face.unicode(old) {
             cmap.pair(new, c);
