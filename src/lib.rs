@@ -225,6 +225,33 @@ impl Engine {
         request::parse_request_as(text, origin, 0, format, &self.catalog, &self.fonts)
     }
 
+    /// Validates a request a program holds as JSON, through the same checks
+    /// as [`Engine::parse_request`]. Diagnostics have no line and column
+    /// (`origin:0:0:`); their JSON Pointer says where the problem is.
+    ///
+    /// # Errors
+    /// Every problem in the request.
+    pub fn request_from_value(
+        &self,
+        value: &serde_json::Value,
+        origin: &str,
+    ) -> Result<Request, RequestError> {
+        request::validate(
+            &request::from_json(value),
+            origin,
+            &self.catalog,
+            &self.fonts,
+        )
+    }
+
+    /// The JSON Schema (2020-12) of a request for the letter `code`, built
+    /// from its definition; `None` when the catalog has no such letter.
+    pub fn schema(&self, code: &str) -> Option<serde_json::Value> {
+        self.catalog
+            .letter(code)
+            .map(|l| request::schema::letter_schema(&self.catalog, l))
+    }
+
     /// Validates an already parsed tree (e.g. built from a CSV row).
     pub fn validate(&self, tree: &request::Node, origin: &str) -> Result<Request, RequestError> {
         request::validate(tree, origin, &self.catalog, &self.fonts)
