@@ -10,10 +10,12 @@ mod formats;
 mod fuzz;
 mod letters;
 mod outbox;
+mod outbox_store;
 mod pack;
 mod pack_procedure;
 mod pack_safety;
 mod request_inputs;
+mod serve;
 
 #[test]
 fn no_forgotten_test_files() {
