@@ -22,8 +22,10 @@
 //!    through cancel, suppress and supersede to the end-of-day transmission's
 //!    zips, the provider's reports and reissues.
 //!
-//! Only [`batch`], [`files`], the [`outbox`]'s store (its SQLite file) and
-//! the binary touch the filesystem; everything else is pure. Nothing in the
+//! Only [`batch`], [`files`], the [`outbox`]'s stores (its SQLite file, or a
+//! PostgreSQL database over the network) and the binary touch the
+//! filesystem or the network; everything else is pure. The library has no
+//! async runtime: `letterkit serve` (the binary) runs it on a blocking pool. Nothing in the
 //! library reads the clock: the outbox takes the time as an input.
 //! Time and identity are inputs: the same request gives the same bytes.
 //!

@@ -185,6 +185,14 @@ pub fn letter_schema(catalog: &Catalog, letter: &Letter) -> Value {
         "required": required,
         "properties": properties,
     });
+    // `size` only with large print; `grade` and `profile` only with braille.
+    let only =
+        |format: &str| json!({"required": ["format"], "properties": {"format": {"const": format}}});
+    doc["dependentSchemas"] = json!({
+        "size": only("large-print"),
+        "grade": only("braille"),
+        "profile": only("braille"),
+    });
     if let Some(d) = &letter.description {
         doc["description"] = json!(d);
     }
@@ -227,6 +235,10 @@ mod tests {
             s["required"]
                 .as_array()
                 .is_some_and(|r| r.iter().any(|v| v == "recipient"))
+        );
+        assert_eq!(
+            s["dependentSchemas"]["size"]["properties"]["format"]["const"],
+            "large-print"
         );
     }
 }

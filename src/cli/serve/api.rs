@@ -426,25 +426,24 @@ fn param_problem(param: &str, code: &str, message: String) -> Response {
 }
 
 /// A letter id as the outbox makes them (the request's id rules).
-fn valid_id(id: &str) -> Result<(), Response> {
-    let ok = !id.is_empty()
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= 120
         && id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(Problem::not_found("no letter has this id").into_response())
-    }
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+fn no_such_letter() -> Response {
+    Problem::not_found("no letter has this id").into_response()
 }
 
 async fn show(State(st): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>) -> Response {
     if let Err(p) = caller.require_any(&[Role::Queue, Role::Cancel]) {
         return p.into_response();
     }
-    if let Err(r) = valid_id(&id) {
-        return r;
+    if !valid_id(&id) {
+        return no_such_letter();
     }
     match with_outbox(&st, move |o| o.show(&id)).await {
         Ok(Ok((l, h))) => {
@@ -461,8 +460,8 @@ async fn pdf(State(st): State<Arc<AppState>>, caller: Caller, Path(id): Path<Str
     if let Err(p) = caller.require_any(&[Role::Queue, Role::Cancel]) {
         return p.into_response();
     }
-    if let Err(r) = valid_id(&id) {
-        return r;
+    if !valid_id(&id) {
+        return no_such_letter();
     }
     match with_outbox(&st, move |o| o.pdf(&id)).await {
         Ok(Ok(bytes)) => (
@@ -573,8 +572,8 @@ async fn cancel(
     if let Err(p) = check_json(&headers) {
         return p.into_response();
     }
-    if let Err(r) = valid_id(&id) {
-        return r;
+    if !valid_id(&id) {
+        return no_such_letter();
     }
     let what = format!("POST /v1/letters/{id}/cancel");
     let st2 = st.clone();
@@ -621,8 +620,8 @@ async fn reissue(
     if let Err(p) = check_json(&headers) {
         return p.into_response();
     }
-    if let Err(r) = valid_id(&id) {
-        return r;
+    if !valid_id(&id) {
+        return no_such_letter();
     }
     let what = format!("POST /v1/letters/{id}/reissue");
     let st2 = st.clone();

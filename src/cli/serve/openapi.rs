@@ -156,7 +156,7 @@ pub fn spec(engine: &Engine) -> Value {
         "security": security,
         "parameters": [idempotency_header()],
         "requestBody": body,
-        "responses": with(problems(&[400, 401, 403, 413, 415, 422, 429, 503]), json!({"200": {
+        "responses": with(problems(&[400, 401, 403, 409, 413, 415, 422, 429, 503]), json!({"200": {
             "description": "The letter",
             "content": {
                 "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}},
