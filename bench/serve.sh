@@ -5,8 +5,8 @@
 #
 # Starts `letterkit serve` (release build) on a loopback port with one
 # render client and no rate limit, then for each connection count runs
-# `wrk -c C -d S --latency` posting the same CMSL5502 request (the first of
-# bench/requests.py's letters) and prints letters/s, p50, p99, non-2xx and
+# `wrk -c C -d S --latency` posting bench/requests.py's N letters in turn
+# (the same letters the batch renders) and prints letters/s, p50, p99, non-2xx and
 # socket errors, and the server's RSS before and after each run. Then it
 # times `letterkit batch REQUESTS --jobs 2` on N letters (default 1000) for
 # the rate the service is compared with.
@@ -38,17 +38,19 @@ letterkit_ready serve || exit 2
 work="$ROOT/target/bench-serve"
 rm -rf "$work"; mkdir -p "$work"
 py=$(bench_python)
-"$py" bench/requests.py --one --index 0 --out "$work/request.json"
 "$py" bench/requests.py --n "$N" --seed 1 --out "$work/requests.jsonl"
 token="lkt_bench_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 echo "bench render sha256:$(printf %s "$token" | sha256sum | cut -d' ' -f1)" >"$work/tokens.txt"
 cat >"$work/post.lua" <<LUA
-wrk.method = "POST"
-local f = io.open("$work/request.json", "rb")
-wrk.body = f:read("*a")
-f:close()
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $token"
+-- Every request in turn (the same N letters as the batch), one per call.
+local bodies = {}
+for line in io.lines("$work/requests.jsonl") do bodies[#bodies + 1] = line end
+local i = 0
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $token"}
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", nil, headers, bodies[i])
+end
 LUA
 port=18097
 "$LETTERKIT_BIN" serve --tokens "$work/tokens.txt" --outbox "$work/outbox.sqlite" \

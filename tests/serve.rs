@@ -676,7 +676,14 @@ fn logs_are_json_lines_with_request_ids_and_no_personal_data() {
 fn bodies_past_the_limit_are_refused_and_insecure_mode_is_loopback_only() {
     let s = start(&["--max-body", "300"]);
     let r = s.post("/v1/render", Some(RENDER_TOKEN), &[], &request());
-    assert_eq!(r.status, 413, "{}", r.text());
+    let v = assert_problem(&r, 413, "body-too-large");
+    assert_eq!(
+        v["detail"],
+        "the body is larger than this service takes (--max-body)"
+    );
+    let r = s.call("DELETE", "/v1/render", Some(RENDER_TOKEN), &[], None);
+    assert_problem(&r, 405, "method-not-allowed");
+    assert_eq!(r.header("allow"), Some("POST"));
     let dir = tempfile::tempdir().expect("temp");
     let o = letterkit(dir.path())
         .args(["serve", "--insecure-local-dev", "--bind", "0.0.0.0:0"])

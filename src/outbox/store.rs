@@ -896,11 +896,57 @@ mod tests {
         let e = SqliteStore::open(&path).err().expect("refused");
         assert!(matches!(e, StoreError::Newer { found: 99, .. }), "{e}");
         assert!(
-            e.to_string().contains(
-                "has schema version 99, newer than this letterkit understands (version 1)"
-            ),
+            e.to_string().contains(&format!(
+                "has schema version 99, newer than this letterkit understands (version {SCHEMA_VERSION})"
+            )),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_version_1_outbox_gains_the_idempotency_table() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("o.sqlite");
+        {
+            // An outbox as the first release made it: schema 1 only.
+            let c = Connection::open(&path).expect("open");
+            c.execute_batch(MIGRATIONS[0]).expect("schema 1");
+            c.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema_version', '1');
+                 INSERT INTO settings VALUES ('region', 'scotland');",
+            )
+            .expect("meta");
+        }
+        let mut s = SqliteStore::open(&path).expect("migrated");
+        let r = Idempotent {
+            key: "c:k".into(),
+            fingerprint: "f".into(),
+            status: 201,
+            content_type: "application/json".into(),
+            body: b"{}".to_vec(),
+            created_at: Timestamp::UNIX_EPOCH,
+        };
+        let mut got = None;
+        let mut region = None;
+        s.transaction(&mut |tx| {
+            tx.put_idempotent(&r)?;
+            got = tx.idempotent("c:k")?;
+            region = tx.setting("region")?;
+            Ok(())
+        })
+        .expect("works");
+        assert_eq!(got, Some(r));
+        assert_eq!(region.as_deref(), Some("scotland"), "data kept");
+        let c = Connection::open(&path).expect("open");
+        let v: String = c
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("version");
+        assert_eq!(v, "2");
     }
 
     #[test]

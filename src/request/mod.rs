@@ -1598,3 +1598,75 @@ pub fn parse_request_as(
     let root = parse_tree_as(text, origin, line_offset, format)?;
     validate(&root, origin, catalog, fonts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_json_pointers() {
+        for (path, want) in [
+            ("", ""),
+            ("date", "/date"),
+            ("fields.meeting-date", "/fields/meeting-date"),
+            ("recipient.address[1]", "/recipient/address/0"),
+            ("recipient.address[3]", "/recipient/address/2"),
+            ("optional[2]", "/optional/1"),
+            ("fields.a~b/c", "/fields/a~0b~1c"),
+        ] {
+            assert_eq!(pointer(path), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_request_from_json_data_goes_through_the_same_checks_with_pointers() {
+        let engine = crate::Engine::builtin().expect("built-in catalog");
+        let v = serde_json::json!({
+            "letter": "CMSL5501",
+            "date": "2026-03-02",
+            "reference": "1234 5678 9012",
+            "recipient": {"name": "Ms A Person", "address": ["1 Road", "Town"], "postcode": "LS6 1AB"},
+            "fields": {"meeting-date": "2026-03-16", "meeting-time": "10:30",
+                       "meeting-location": "Jobcentre Plus, Leeds", "reason": "informaton",
+                       "colour": "red"}
+        });
+        let e = engine
+            .request_from_value(&v, "service")
+            .expect_err("two problems");
+        let got: Vec<(String, &str, Option<&str>)> = e
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.pointer.as_str(), d.suggestion.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("unknown-field".to_owned(), "/fields", None),
+                (
+                    "unknown-choice".to_owned(),
+                    "/fields/reason",
+                    Some("information")
+                ),
+            ]
+        );
+        // As data: the serialised form has the code, pointer and allowed values.
+        let j = serde_json::to_value(&e.diagnostics[1]).expect("serialises");
+        assert_eq!(j["code"], "unknown-choice");
+        assert_eq!(j["pointer"], "/fields/reason");
+        assert_eq!(j["line"], 0);
+        assert!(j["allowed"].as_array().is_some_and(|a| a.len() > 5));
+        // The fixed request renders.
+        let mut v = v;
+        v["fields"]["reason"] = "information".into();
+        v["fields"].as_object_mut().expect("map").remove("colour");
+        let r = engine.request_from_value(&v, "service").expect("valid");
+        assert_eq!(r.letter, "CMSL5501");
+        assert_eq!(
+            Some(r),
+            engine
+                .parse_request_as(&v.to_string(), "x.json", Format::Json)
+                .ok(),
+            "the same request as from text"
+        );
+    }
+}

@@ -300,7 +300,7 @@ async fn observe(State(st): State<Arc<AppState>>, mut req: Request, next: Next) 
     let slot = LogSlot::default();
     req.extensions_mut().insert(slot.clone());
     st.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-    let mut resp = next.run(req).await;
+    let mut resp = as_problem(next.run(req).await);
     st.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     let secs = started.elapsed().as_secs_f64();
     let status = resp.status().as_u16();
@@ -327,6 +327,40 @@ async fn observe(State(st): State<Arc<AppState>>, mut req: Request, next: Next) 
         }),
     );
     resp
+}
+
+/// axum's own refusals (a body over the limit, a method a route does not
+/// have, a path it cannot read) as problem+json like every other error.
+fn as_problem(resp: Response) -> Response {
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(problem::PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return resp;
+    }
+    let (slug, detail) = match status.as_u16() {
+        413 => (
+            "body-too-large",
+            "the body is larger than this service takes (--max-body)".to_owned(),
+        ),
+        405 => (
+            "method-not-allowed",
+            "this path does not take that method; /openapi.json lists the methods".to_owned(),
+        ),
+        n => (
+            "bad-request",
+            format!("the request could not be read (HTTP {n})"),
+        ),
+    };
+    let title = status.canonical_reason().unwrap_or("Error");
+    let allow = resp.headers().get(header::ALLOW).cloned();
+    let mut p = Problem::new(status.as_u16(), slug, title, detail).into_response();
+    if let Some(a) = allow {
+        p.headers_mut().insert(header::ALLOW, a);
+    }
+    p
 }
 
 /// Answers `f` once per idempotency key: a request with the same
@@ -665,8 +699,12 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         now,
         in_flight: Mutex::new(HashSet::new()),
     });
+    // Renders run on the blocking pool: a few threads per core keep the
+    // cores busy without a thread (and its font caches) per connection.
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads((cores * 2).max(4))
         .build()
     {
         Ok(r) => r,
