@@ -524,3 +524,32 @@ fn a_postgres_outbox_from_a_newer_letterkit_is_refused() {
         "the outbox (PostgreSQL) has schema version 9, newer than this letterkit understands (version 2); use the letterkit that made it, or a newer one"
     );
 }
+
+#[test]
+fn a_postgres_store_connects_again_after_the_server_drops_it() {
+    let Some(Place::Pg(url)) = pg("a_postgres_store_connects_again") else {
+        return;
+    };
+    let mut s = PgStore::connect(&url).expect("connects");
+    tx(&mut s, |t| t.set_setting("prefix", "cms"));
+    let db = url.rsplit('/').next().expect("database").to_owned();
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("admin");
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&db],
+        )
+        .expect("terminate");
+    assert_eq!(killed.len(), 1, "the store's connection was dropped");
+    // The call that finds the connection gone fails (the caller answers
+    // 503 and retries); the next one connects again and sees the data.
+    let _first = s.transaction(&mut |t| t.setting("prefix").map(|_| ()));
+    let mut seen = None;
+    let second = s.transaction(&mut |t| {
+        seen = t.setting("prefix")?;
+        Ok(())
+    });
+    second.expect("connected again");
+    assert_eq!(seen.as_deref(), Some("cms"));
+}

@@ -32,6 +32,7 @@ pub fn is_postgres_url(location: &str) -> bool {
 /// The outbox in a PostgreSQL database.
 pub struct PgStore {
     client: Client,
+    url: String,
 }
 
 impl From<postgres::Error> for StoreError {
@@ -72,7 +73,10 @@ impl PgStore {
             message: StoreError::from(e).to_string(),
         };
         let client = Client::connect(url, NoTls).map_err(open_err)?;
-        let mut store = PgStore { client };
+        let mut store = PgStore {
+            client,
+            url: url.to_owned(),
+        };
         store.migrate().map_err(|e| match e {
             StoreError::Backend(m) => StoreError::Open {
                 path: place.clone(),
@@ -126,6 +130,11 @@ impl Store for PgStore {
         &mut self,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
+        // A connection the server closed (a restart, a failover) is made
+        // again; the schema was checked when the store was opened.
+        if self.client.is_closed() {
+            self.client = Client::connect(&self.url, NoTls)?;
+        }
         let mut tx = self.client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])?;
         let mut t = PgTx { tx };
