@@ -23,8 +23,9 @@ fi
 token="lkt_schemathesis_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 echo "schemathesis admin sha256:$(printf %s "$token" | sha256sum | cut -d' ' -f1)" >"$work/tokens.txt"
 port="${SCHEMATHESIS_PORT:-18099}"
+mkdir -p "$work/packs"
 "$bin" serve --tokens "$work/tokens.txt" --outbox "$work/outbox.sqlite" \
-  --bind "127.0.0.1:$port" --rate-limit 0 2>"$work/serve.log" &
+  --packs "$work/packs" --bind "127.0.0.1:$port" --rate-limit 0 2>"$work/serve.log" &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do

@@ -810,3 +810,220 @@ fn two_servers_share_a_postgres_outbox() {
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(again.body, first.body);
 }
+
+fn referral() -> Value {
+    serde_json::json!({
+        "reference": "1234 5678 9012",
+        "region": "North East",
+        "sr-number": "SR-1-2345678",
+        "paying-parent-name": "Mr Sam Taylor",
+        "paying-parent-address": ["22 Grey Street", "Newcastle upon Tyne"],
+        "paying-parent-postcode": "NE1 6AE",
+        "court": "Newcastle Magistrates' Court",
+        "amount-owed": "2450.00",
+        "pv-checked-by": "J Officer",
+        "pv-result": "no-marking",
+        "referral-notes": "Liability order made on 12 January 2026; no payments since."
+    })
+}
+
+#[test]
+fn a_commitment_pack_is_created_stepped_shown_verified_downloaded_and_bundled_over_http() {
+    let dir = tempfile::tempdir().expect("temp");
+    let packs = dir.path().join("packs");
+    std::fs::create_dir(&packs).expect("packs folder");
+    let packs_arg = packs.display().to_string();
+    let s = start_in(None, dir.path(), &["--packs", &packs_arg]);
+    const PACKS_TOKEN: &str = ADMIN_TOKEN;
+    let body = serde_json::json!({
+        "name": "sr-1-2345678", "kind": "commitment", "date": "2026-03-02", "data": referral()
+    });
+    // Only the packs role (or admin) may.
+    assert_problem(
+        &s.post(
+            "/v1/packs",
+            Some(QUEUE_TOKEN),
+            &[],
+            body.to_string().as_bytes(),
+        ),
+        403,
+        "forbidden",
+    );
+    let r = s.post(
+        "/v1/packs",
+        Some(PACKS_TOKEN),
+        &[],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v = r.json();
+    assert_eq!(v["schema"], "letterkit.pack-step.v1");
+    assert_eq!(
+        v["added"],
+        serde_json::json!([
+            "01-CMEL7211-v1.pdf",
+            "02-pv-check-record-v1.pdf",
+            "03-ssst-referral-form-v1.pdf"
+        ])
+    );
+    assert_eq!(v["next"], serde_json::json!(["hearing"]));
+    assert!(packs.join("sr-1-2345678.zip").is_file());
+    // Created once.
+    let again = s.post(
+        "/v1/packs",
+        Some(PACKS_TOKEN),
+        &[],
+        body.to_string().as_bytes(),
+    );
+    assert_problem(&again, 409, "pack-exists");
+
+    let hearing = serde_json::json!({"date": "2026-03-09", "data": {
+        "cpo-name": "Alex Morgan", "hearing-date": "2026-04-14", "hearing-time": "10:00",
+        "court-address": ["The Law Courts", "Quayside", "Newcastle upon Tyne"],
+        "court-postcode": "NE1 3LA"
+    }});
+    let r = s.post(
+        "/v1/packs/sr-1-2345678/steps/hearing",
+        Some(PACKS_TOKEN),
+        &[],
+        hearing.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["superseded"],
+        serde_json::json!(["01-CMEL7211-v1.pdf"])
+    );
+
+    // A refused step: the library's message, as the CLI prints it.
+    let r = s.post(
+        "/v1/packs/sr-1-2345678/steps/hearin",
+        Some(PACKS_TOKEN),
+        &[],
+        br#"{"date": "2026-03-10"}"#,
+    );
+    let v = assert_problem(&r, 422, "pack-refused");
+    let msg = v["errors"][0]["message"]
+        .as_str()
+        .expect("message")
+        .to_owned();
+    assert!(
+        msg.starts_with("a commitment pack has no step `hearin` (did you mean `hearing`?)"),
+        "{msg}"
+    );
+    let cli = letterkit(dir.path())
+        .args(["pack", "step"])
+        .arg(packs.join("sr-1-2345678.zip"))
+        .args(["hearin", "--date", "2026-03-10"])
+        .output()
+        .expect("runs");
+    // The CLI says the same after its unsigned-pack warning.
+    assert_eq!(
+        String::from_utf8_lossy(&cli.stderr).lines().last(),
+        Some(format!("error: {msg}").as_str())
+    );
+
+    let shown = s.get("/v1/packs/sr-1-2345678", Some(PACKS_TOKEN));
+    let v = shown.json();
+    assert_eq!(v["stages"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["next"], serde_json::json!(["paying-parent-letter"]));
+    assert!(
+        !shown.text().contains("Sam Taylor"),
+        "no step data: {}",
+        shown.text()
+    );
+    let ver = s
+        .get("/v1/packs/sr-1-2345678/verify", Some(PACKS_TOKEN))
+        .json();
+    assert_eq!(ver["ok"], true, "{ver}");
+    assert_eq!(ver["signature"], "unsigned");
+
+    let zip = s.get("/v1/packs/sr-1-2345678/zip", Some(PACKS_TOKEN));
+    assert_eq!(zip.header("content-type"), Some("application/zip"));
+    assert_eq!(
+        zip.body,
+        std::fs::read(packs.join("sr-1-2345678.zip")).expect("pack")
+    );
+    // The CLI verifies what the server wrote.
+    let out = letterkit(dir.path())
+        .args(["pack", "verify"])
+        .arg(packs.join("sr-1-2345678.zip"))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let b = s.get("/v1/packs/sr-1-2345678/bundle", Some(PACKS_TOKEN));
+    assert_eq!(b.header("content-type"), Some("application/pdf"));
+    let text = squash(&pdf_text(&b.body));
+    assert!(text.contains("Newcastle Magistrates"), "{text}");
+    assert_problem(
+        &s.get("/v1/packs/nope/verify", Some(PACKS_TOKEN)),
+        404,
+        "not-found",
+    );
+    assert_problem(
+        &s.get("/v1/packs/..%2Fx/zip", Some(PACKS_TOKEN)),
+        404,
+        "not-found",
+    );
+}
+
+#[test]
+fn a_pack_step_takes_attachments_in_base64_checked_as_the_cli_checks_them() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().expect("temp");
+    let packs = dir.path().join("packs");
+    std::fs::create_dir(&packs).expect("packs folder");
+    let packs_arg = packs.display().to_string();
+    let s = start_in(None, dir.path(), &["--packs", &packs_arg]);
+    let yaml = std::fs::read_to_string(root().join("fixtures/packs/county-court/create.yaml"))
+        .expect("fixture");
+    let data: Value = serde_saphyr::from_str(&yaml).expect("yaml");
+    let make = |attachments: Value| {
+        serde_json::json!({"name": "cc-1", "kind": "county-court", "date": "2026-03-02",
+                           "data": data, "attachments": attachments})
+        .to_string()
+    };
+    let r = s.post(
+        "/v1/packs",
+        Some(ADMIN_TOKEN),
+        &[],
+        make(serde_json::json!([])).as_bytes(),
+    );
+    let v = assert_problem(&r, 422, "pack-refused");
+    assert!(
+        v["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("needs at least one supporting document")),
+        "{v}"
+    );
+    let bad = serde_json::json!([{"name": "x.pdf", "content_base64": "not base64!"}]);
+    let v = assert_problem(
+        &s.post("/v1/packs", Some(ADMIN_TOKEN), &[], make(bad).as_bytes()),
+        422,
+        "invalid-body",
+    );
+    assert_eq!(v["errors"][0]["pointer"], "/attachments/0/content_base64");
+    let pdf = std::fs::read(root().join("fixtures/packs/attachments/statement.pdf")).expect("pdf");
+    let good = serde_json::json!([{"name": "statement.pdf",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(&pdf)}]);
+    let r = s.post("/v1/packs", Some(ADMIN_TOKEN), &[], make(good).as_bytes());
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(
+        r.json()["added"].as_array().is_some_and(|a| a
+            .iter()
+            .any(|f| f.as_str().is_some_and(|f| f.ends_with("attachment-1.pdf")))),
+        "{}",
+        r.text()
+    );
+    // Kept byte for byte.
+    let shown = s.get("/v1/packs/cc-1", Some(ADMIN_TOKEN)).json();
+    let entry = shown["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["code"] == "attachment"))
+        .expect("the attachment");
+    assert_eq!(entry["sha256"], sha256_hex(&pdf));
+}

@@ -42,7 +42,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/catalog/{code}", get(catalog_letter))
 }
 
-fn json_response(status: StatusCode, v: &impl Serialize) -> Response {
+pub(super) fn json_response(status: StatusCode, v: &impl Serialize) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -52,7 +52,7 @@ fn json_response(status: StatusCode, v: &impl Serialize) -> Response {
 }
 
 /// Refuses a body that says it is not JSON (no Content-Type is taken as JSON).
-fn check_json(headers: &HeaderMap) -> Result<(), Problem> {
+pub(super) fn check_json(headers: &HeaderMap) -> Result<(), Problem> {
     match headers.get(header::CONTENT_TYPE).map(|v| v.to_str()) {
         None => Ok(()),
         Some(Ok(t))
@@ -524,7 +524,10 @@ async fn list(
 }
 
 /// Reads a small JSON body of known keys, every problem as a problem.
-fn small_body<T: for<'de> Deserialize<'de>>(body: &[u8], keys: &str) -> Result<T, Problem> {
+pub(super) fn small_body<T: for<'de> Deserialize<'de>>(
+    body: &[u8],
+    keys: &str,
+) -> Result<T, Problem> {
     serde_json::from_slice(body).map_err(|e| {
         let m = format!("the body must be a JSON object with {keys}: {e}");
         Problem::new(422, "invalid-body", "The body is not valid", m.clone()).with_errors(vec![

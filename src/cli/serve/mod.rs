@@ -7,7 +7,7 @@
 //!
 //! - [`auth`]: bearer tokens per client (hashed at rest), roles, rate limit.
 //! - [`problem`]: RFC 9457 problem details with every diagnostic.
-//! - [`api`]: the routes under `/v1`.
+//! - [`api`]: the routes under `/v1`; [`packs`]: `/v1/packs`.
 //! - [`openapi`]: `/openapi.json`, built at start-up from the catalog.
 //! - this file: arguments, state, request ids and JSON-lines logs, metrics,
 //!   idempotency keys, health, graceful shutdown.
@@ -15,6 +15,7 @@
 pub mod api;
 pub mod auth;
 pub mod openapi;
+pub mod packs;
 pub mod problem;
 
 use std::collections::{BTreeMap, HashSet};
@@ -77,6 +78,11 @@ pub struct Args {
         default_value = "render"
     )]
     roles: String,
+    /// Keep court packs in DIR (one NAME.zip a pack) and serve /v1/packs.
+    #[arg(long, value_name = "DIR")]
+    packs: Option<PathBuf>,
+    #[command(flatten)]
+    key: super::pack::KeyArgs,
     /// Take this instant as now for every request (tests and replays).
     #[arg(long, hide = true, value_name = "TIME")]
     now: Option<String>,
@@ -104,6 +110,8 @@ pub struct AppState {
     pub now: Option<Timestamp>,
     /// Idempotency keys being answered now.
     pub in_flight: Mutex<HashSet<String>>,
+    /// The packs folder (`--packs`).
+    pub packs: Option<letterkit::pack::folder::PackFolder>,
 }
 
 impl AppState {
@@ -554,6 +562,7 @@ pub fn router(state: Arc<AppState>, max_body: usize) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_json))
         .merge(api::routes())
+        .merge(packs::routes())
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -669,6 +678,23 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             return CONFIG_ERROR;
         }
     };
+    let packs = match &args.packs {
+        None => None,
+        Some(dir) if !dir.is_dir() => {
+            err(&format!(
+                "error: --packs {} is not a folder; create it first",
+                dir.display()
+            ));
+            return CONFIG_ERROR;
+        }
+        Some(dir) => match args.key.key() {
+            Ok(key) => Some(letterkit::pack::folder::PackFolder::new(dir, key)),
+            Err(m) => {
+                err(&format!("error: {m}"));
+                return CONFIG_ERROR;
+            }
+        },
+    };
     let engine = match super::load(catalog) {
         Ok(e) => Arc::new(e),
         Err(code) => return code,
@@ -698,6 +724,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         metrics: Metrics::default(),
         now,
         in_flight: Mutex::new(HashSet::new()),
+        packs,
     });
     // Renders run on the blocking pool: a few threads per core keep the
     // cores busy without a thread (and its font caches) per connection.

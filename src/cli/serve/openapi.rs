@@ -285,6 +285,105 @@ pub fn spec(engine: &Engine) -> Value {
             }}}
         }}))
     }}));
+    let pack_name = json!({
+        "name": "name", "in": "path", "required": true,
+        "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}
+    });
+    let attachments = json!({
+        "type": "array", "maxItems": 20,
+        "items": {
+            "type": "object", "additionalProperties": false, "required": ["name", "content_base64"],
+            "properties": {
+                "name": {"type": "string"},
+                "content_base64": {"type": "string", "contentEncoding": "base64"}
+            }
+        }
+    });
+    let step_ok = |d: &str| {
+        json!({"description": d, "content": {"application/json": {"schema": {
+            "type": "object",
+            "required": ["schema", "pack", "kind", "step", "date", "added", "entries", "status", "next", "signed"],
+            "properties": {
+                "schema": {"const": "letterkit.pack-step.v1"},
+                "pack": {"type": "string"}, "kind": {"type": "string"}, "step": {"type": "string"},
+                "date": {"type": "string"}, "added": {"type": "array", "items": {"type": "string"}},
+                "superseded": {"type": "array", "items": {"type": "string"}},
+                "warnings": {"type": "array", "items": {"type": "string"}},
+                "entries": {"type": "integer"}, "status": {"type": "string"},
+                "next": {"type": "array", "items": {"type": "string"}}, "signed": {"type": "boolean"}
+            }
+        }}}})
+    };
+    paths.insert("/v1/packs".into(), json!({"post": {
+        "summary": "Create a court pack with its first step (the --packs folder)",
+        "operationId": "createPack",
+        "security": security,
+        "parameters": [idempotency_header()],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": false, "required": ["name", "kind", "date"],
+            "properties": {
+                "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"},
+                "kind": {"enum": letterkit::pack::PackKind::ALL.map(letterkit::pack::PackKind::name)},
+                "date": {"type": "string", "format": "date"},
+                "data": {"type": "object", "description": "the step's keys, as letterkit pack steps lists them"},
+                "attachments": attachments
+            }
+        }}}},
+        "responses": with(problems(&[400, 401, 403, 404, 409, 413, 415, 422, 429, 503]), json!({"201": step_ok("Created")}))
+    }}));
+    paths.insert("/v1/packs/{name}/steps/{step}".into(), json!({"post": {
+        "summary": "Take a step of a pack, with its data and attachments",
+        "operationId": "stepPack",
+        "security": security,
+        "parameters": [pack_name, {"name": "step", "in": "path", "required": true, "schema": {"type": "string"}}, idempotency_header()],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": false, "required": ["date"],
+            "properties": {
+                "date": {"type": "string", "format": "date"},
+                "data": {"type": "object"},
+                "attachments": attachments
+            }
+        }}}},
+        "responses": with(problems(&[400, 401, 403, 404, 409, 413, 415, 422, 429, 503]), json!({"200": step_ok("The step is recorded")}))
+    }}));
+    paths.insert("/v1/packs/{name}".into(), json!({"get": {
+        "summary": "A pack's stages and entries (never its step data)",
+        "operationId": "showPack",
+        "security": security,
+        "parameters": [pack_name],
+        "responses": with(problems(&[401, 403, 404, 422, 429, 503]), json!({"200": {"description": "The pack", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["schema", "pack", "kind", "status", "stages", "entries", "next", "signature"],
+            "properties": {"schema": {"const": "letterkit.pack.v1"}}
+        }}}}}))
+    }}));
+    paths.insert("/v1/packs/{name}/verify".into(), json!({"get": {
+        "summary": "Verify a pack against its manifest and signature",
+        "operationId": "verifyPack",
+        "security": security,
+        "parameters": [pack_name],
+        "responses": with(problems(&[401, 403, 404, 422, 429, 503]), json!({"200": {"description": "The result", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["schema", "pack", "ok", "signature", "problems"],
+            "properties": {
+                "schema": {"const": "letterkit.pack-verify.v1"},
+                "ok": {"type": "boolean"},
+                "problems": {"type": "array", "items": {"type": "string"}}
+            }
+        }}}}}))
+    }}));
+    paths.insert("/v1/packs/{name}/zip".into(), json!({"get": {
+        "summary": "Download the pack",
+        "operationId": "downloadPack",
+        "security": security,
+        "parameters": [pack_name],
+        "responses": with(problems(&[401, 403, 404, 429, 503]), json!({"200": {"description": "The pack", "content": {"application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}}}}))
+    }}));
+    paths.insert("/v1/packs/{name}/bundle".into(), json!({"get": {
+        "summary": "The court bundle PDF (the documents meant for the court)",
+        "operationId": "packBundle",
+        "security": security,
+        "parameters": [pack_name],
+        "responses": with(problems(&[401, 403, 404, 422, 429, 503]), json!({"200": {"description": "The bundle", "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}}}))
+    }}));
     let status_doc = |s: &str| json!({"type": "object", "required": ["status"], "properties": {"status": {"const": s}}});
     paths.insert("/healthz".into(), json!({"get": {
         "summary": "The process is up",
