@@ -6,6 +6,8 @@
 # Stop it with: pg_ctl -D "$dir" stop (the folder is printed on stderr).
 set -euo pipefail
 port="${PGPORT_TEST:-55432}"
+# The first free port from there (a server left from an earlier run keeps its own).
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -x "$bin/initdb" ] || { echo "PostgreSQL is not installed: apt-get install postgresql" >&2; exit 1; }
 dir=$(mktemp -d /tmp/letterkit-pg.XXXXXX)
