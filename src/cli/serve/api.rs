@@ -174,6 +174,9 @@ async fn render(
     let st2 = st.clone();
     let b = body.clone();
     idempotent(&st, &caller, &headers, &what, &body, move || async move {
+        let Ok(_slot) = st2.render_slots.acquire().await else {
+            return Problem::internal("the server is stopping").into_response();
+        };
         let req = match parse_body(&st2, b).await {
             Ok(r) => r,
             Err(p) => return p.into_response(),
@@ -368,6 +371,9 @@ async fn queue(
     let b = body.clone();
     let actor = st.actor(&caller);
     idempotent(&st, &caller, &headers, &what, &body, move || async move {
+        let Ok(_slot) = st2.render_slots.acquire().await else {
+            return Problem::internal("the server is stopping").into_response();
+        };
         let req = match parse_body(&st2, b).await {
             Ok(r) => r,
             Err(p) => return p.into_response(),

@@ -112,6 +112,10 @@ pub struct AppState {
     pub in_flight: Mutex<HashSet<String>>,
     /// The packs folder (`--packs`).
     pub packs: Option<letterkit::pack::folder::PackFolder>,
+    /// One permit per core: letters are parsed and rendered this many at a
+    /// time, the rest wait their turn in order (fair), which keeps the tail
+    /// latency close to the queue's length times a render.
+    pub render_slots: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -725,6 +729,9 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         now,
         in_flight: Mutex::new(HashSet::new()),
         packs,
+        render_slots: tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(2, usize::from),
+        ),
     });
     // Renders run on the blocking pool: a few threads per core keep the
     // cores busy without a thread (and its font caches) per connection.
