@@ -33,10 +33,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 status=0
-"$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
+# From the scratch folder: schemathesis keeps a cache in the current one.
+(cd "$work" && "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
   -H "Authorization: Bearer $token" \
   --checks all --exclude-checks positive_data_acceptance \
-  --max-examples "$examples" --seed 1 --no-color >"$work/st.log" 2>&1 || status=$?
+  --max-examples "$examples" --seed 1 --no-color >"$work/st.log" 2>&1) || status=$?
 tail -n 25 "$work/st.log"
 if [ "$status" -ne 0 ]; then
   echo "schemathesis FAILED (exit $status); the server's last log lines:"
