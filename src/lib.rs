@@ -25,8 +25,10 @@
 //! 8. [`admin`]: for the wording owners: proofs of every variant of a
 //!    letter, and what a wording change between two catalogs touches.
 //!
-//! Only [`batch`], [`files`], the [`outbox`]'s store (its SQLite file) and
-//! the binary touch the filesystem; everything else is pure. Nothing in the
+//! Only [`batch`], [`files`], the [`outbox`]'s stores (its SQLite file, or a
+//! PostgreSQL database over the network) and the binary touch the
+//! filesystem or the network; everything else is pure. The library has no
+//! async runtime: `letterkit serve` (the binary) runs it on a blocking pool. Nothing in the
 //! library reads the clock: the outbox takes the time as an input.
 //! Time and identity are inputs: the same request gives the same bytes.
 //!
@@ -241,6 +243,33 @@ impl Engine {
         format: request::Format,
     ) -> Result<Request, RequestError> {
         request::parse_request_as(text, origin, 0, format, &self.catalog, &self.fonts)
+    }
+
+    /// Validates a request a program holds as JSON, through the same checks
+    /// as [`Engine::parse_request`]. Diagnostics have no line and column
+    /// (`origin:0:0:`); their JSON Pointer says where the problem is.
+    ///
+    /// # Errors
+    /// Every problem in the request.
+    pub fn request_from_value(
+        &self,
+        value: &serde_json::Value,
+        origin: &str,
+    ) -> Result<Request, RequestError> {
+        request::validate(
+            &request::from_json(value),
+            origin,
+            &self.catalog,
+            &self.fonts,
+        )
+    }
+
+    /// The JSON Schema (2020-12) of a request for the letter `code`, built
+    /// from its definition; `None` when the catalog has no such letter.
+    pub fn schema(&self, code: &str) -> Option<serde_json::Value> {
+        self.catalog
+            .letter(code)
+            .map(|l| request::schema::letter_schema(&self.catalog, l))
     }
 
     /// Validates an already parsed tree (e.g. built from a CSV row).

@@ -302,6 +302,12 @@ fn keys_are_snake_case(v: &serde_json::Value, path: &str, bad: &mut Vec<String>)
     match v {
         serde_json::Value::Object(m) => {
             for (k, v) in m {
+                // An embedded JSON Schema is a standard document: its
+                // keywords (`additionalProperties`) and the request keys it
+                // describes (`meeting-date`) are not ours to name.
+                if path.is_empty() && k == "json_schema" {
+                    continue;
+                }
                 if !k
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')

@@ -11,11 +11,13 @@ mod formats;
 mod fuzz;
 mod letters;
 mod outbox;
+mod outbox_store;
 mod pack;
 mod pack_procedure;
 mod pack_safety;
 mod perf;
 mod request_inputs;
+mod serve;
 mod tagged_pdf;
 
 #[test]

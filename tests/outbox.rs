@@ -990,7 +990,7 @@ fn an_outbox_from_a_newer_letterkit_is_refused_with_a_clear_message() {
     assert_eq!(
         stderr(&out),
         format!(
-            "error: the outbox {} has schema version 7, newer than this letterkit understands (version 2); use the letterkit that made it, or a newer one\n",
+            "error: the outbox {} has schema version 7, newer than this letterkit understands (version 3); use the letterkit that made it, or a newer one\n",
             env.store().display()
         )
     );

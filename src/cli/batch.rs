@@ -132,7 +132,8 @@ fn to_outbox(args: &Args) -> Result<Option<ToOutbox>, String> {
     };
     letterkit::outbox::check_officer(&batch)
         .map_err(|_| "--batch-id: 1 to 64 letters, digits, `.`, `_`, `-` or `@`".to_owned())?;
-    let outbox = letterkit::outbox::Outbox::open(&path).map_err(|e| e.to_string())?;
+    let outbox = letterkit::outbox::Outbox::open_location(&path.to_string_lossy())
+        .map_err(|e| e.to_string())?;
     Ok(Some(ToOutbox {
         outbox,
         batch,

@@ -17,6 +17,8 @@ pub mod output;
 mod pack;
 mod proof;
 mod render;
+mod schema;
+mod serve;
 mod show;
 
 use std::ffi::OsString;
@@ -63,6 +65,8 @@ enum Verb {
     Check(check::Args),
     List(list::Args),
     Show(show::Args),
+    Schema(schema::Args),
+    Serve(serve::Args),
     New(new::Args),
     Batch(batch::Args),
     Pack(pack::Args),
@@ -307,6 +311,8 @@ pub fn run() -> i32 {
         Verb::Check(a) => check::run(a, catalog),
         Verb::List(a) => list::run(a, catalog),
         Verb::Show(a) => show::run(a, catalog),
+        Verb::Schema(a) => schema::run(a, catalog),
+        Verb::Serve(a) => serve::run(a, catalog),
         Verb::New(a) => new::run(a, catalog),
         Verb::Batch(a) => batch::run(a, catalog),
         Verb::Pack(a) => pack::run(a, catalog),

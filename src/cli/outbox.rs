@@ -25,7 +25,7 @@ pub const DEFAULT_FILE: &str = "outbox.sqlite";
 /// Where the outbox is and who acts when: shared by every outbox verb.
 #[derive(clap::Args, Clone)]
 pub struct Common {
-    /// The outbox file (default: $LETTERKIT_OUTBOX, else outbox.sqlite here).
+    /// The outbox: a SQLite file or postgres://... (default: $LETTERKIT_OUTBOX, else outbox.sqlite here).
     #[arg(long, global = true, value_name = "FILE")]
     outbox: Option<PathBuf>,
     /// The time to act at, e.g. 2026-03-02T16:05:00Z or 2026-03-02T16:05
@@ -375,9 +375,10 @@ impl Common {
     }
 }
 
-/// Opens (or makes) the outbox at `path`.
+/// Opens (or makes) the outbox at `path`: a SQLite file, or a PostgreSQL
+/// database when it is a `postgres://` URL.
 fn open_at(path: &Path) -> Result<Outbox, Fail> {
-    Outbox::open(path).map_err(|e| {
+    Outbox::open_location(&path.to_string_lossy()).map_err(|e| {
         print_error(&e);
         Fail(CONFIG_ERROR)
     })

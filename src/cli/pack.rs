@@ -92,7 +92,7 @@ const MIN_KEY_BYTES: usize = 16;
 /// Where the office key that signs the manifest comes from (never the
 /// command line itself).
 #[derive(clap::Args, Default)]
-struct KeyArgs {
+pub(super) struct KeyArgs {
     /// Read the office key that signs the manifest from FILE (its first line);
     /// otherwise from $LETTERKIT_PACK_KEY or the file named by $LETTERKIT_PACK_KEY_FILE.
     #[arg(long, value_name = "FILE")]
@@ -101,7 +101,7 @@ struct KeyArgs {
 
 impl KeyArgs {
     /// The office key, if one is configured; `Err` is a usage error message.
-    fn key(&self) -> Result<Option<Vec<u8>>, String> {
+    pub(super) fn key(&self) -> Result<Option<Vec<u8>>, String> {
         let from_file = |file: &Path, how: &str| -> Result<Vec<u8>, String> {
             let text = std::fs::read_to_string(file)
                 .map_err(|e| format!("cannot read the key file {} ({how}): {e}", file.display()))?;

@@ -195,6 +195,8 @@ struct ShowDoc<'a> {
     formats: Vec<FormatDoc>,
     fields: Vec<FieldDoc<'a>>,
     optional_paragraphs: Vec<OptionalDoc<'a>>,
+    /// The request's JSON Schema (2020-12), as `letterkit schema CODE` prints it.
+    json_schema: serde_json::Value,
 }
 
 #[derive(Serialize)]
@@ -346,6 +348,7 @@ fn json(cat: &Catalog, letter: &Letter) -> String {
                 }
             })
             .collect(),
+        json_schema: letterkit::request::schema::letter_schema(cat, letter),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
 }

@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod close;
 pub mod import;
 pub mod model;
+mod pg;
 pub mod reissue;
 pub mod store;
 
@@ -389,6 +390,20 @@ impl Outbox {
         Ok(Outbox::new(Box::new(SqliteStore::open(path)?)))
     }
 
+    /// The outbox at `location`: a PostgreSQL database when it starts
+    /// `postgres://` or `postgresql://` ([`store::PgStore`]), else the
+    /// SQLite file at that path.
+    ///
+    /// # Errors
+    /// When the store cannot be opened, is not an outbox, or is newer.
+    pub fn open_location(location: &str) -> Result<Outbox, OutboxError> {
+        if store::is_postgres_url(location) {
+            Ok(Outbox::new(Box::new(store::PgStore::connect(location)?)))
+        } else {
+            Outbox::open(Path::new(location))
+        }
+    }
+
     /// Runs `f` in one transaction; `commit: false` rolls back even on
     /// success (a dry run).
     fn run<T>(
@@ -425,6 +440,28 @@ impl Outbox {
         f: impl FnOnce(&mut dyn Tx) -> Result<T, OutboxError>,
     ) -> Result<T, OutboxError> {
         self.run(true, f)
+    }
+
+    /// The response first given to a request with this idempotency key.
+    ///
+    /// # Errors
+    /// The store's.
+    pub fn idempotent(&mut self, key: &str) -> Result<Option<store::Idempotent>, OutboxError> {
+        self.tx(|tx| Ok(tx.idempotent(key)?))
+    }
+
+    /// Keeps the first response to an idempotency key; returns the one kept
+    /// (an earlier one when another request took the key first).
+    ///
+    /// # Errors
+    /// The store's.
+    pub fn remember(&mut self, r: &store::Idempotent) -> Result<store::Idempotent, OutboxError> {
+        self.tx(|tx| {
+            if tx.put_idempotent(r)? {
+                return Ok(r.clone());
+            }
+            Ok(tx.idempotent(&r.key)?.unwrap_or_else(|| r.clone()))
+        })
     }
 
     /// The settings (region, cut-off).

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use super::pg::{PgStore, is_postgres_url};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::calendar::{Date, Timestamp};
@@ -25,7 +26,7 @@ use super::model::{
 };
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// What went wrong in a store.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +152,29 @@ pub trait Tx {
     fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError>;
     /// Changes a setting.
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
+    /// The response first given to a request with this idempotency key.
+    fn idempotent(&mut self, key: &str) -> Result<Option<Idempotent>, StoreError>;
+    /// Keeps the first response to a request with an idempotency key; false
+    /// (and nothing changed) when the key is already taken.
+    fn put_idempotent(&mut self, r: &Idempotent) -> Result<bool, StoreError>;
+}
+
+/// The first response to a request sent with an `Idempotency-Key` (the
+/// HTTP service keeps them so that a retried request gets the same answer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotent {
+    /// The client and its key (`client:key`).
+    pub key: String,
+    /// SHA-256 of the method, path and body the key was first used with.
+    pub fingerprint: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The response's content type.
+    pub content_type: String,
+    /// The response's body.
+    pub body: Vec<u8>,
+    /// When it was kept.
+    pub created_at: Timestamp,
 }
 
 /// A place that keeps the outbox.
@@ -168,7 +192,7 @@ pub trait Store: Send {
 
 /// Schema changes, in order: entry `n` takes the schema from version `n` to
 /// `n + 1`. Never edit one that has shipped; add another.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 0 → 1
     "CREATE TABLE letters (
         id TEXT PRIMARY KEY,
@@ -251,6 +275,15 @@ const MIGRATIONS: &[&str] = &[
         by_officer TEXT NOT NULL,
         format TEXT NOT NULL,
         reason TEXT NOT NULL
+    );",
+    // 2 → 3: the HTTP service's idempotency keys.
+    "CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        body BLOB NOT NULL,
+        created_at TEXT NOT NULL
     );",
 ];
 
@@ -365,46 +398,50 @@ struct SqliteTx<'c> {
     tx: rusqlite::Transaction<'c>,
 }
 
-fn ts(t: Timestamp) -> String {
+pub(super) fn ts(t: Timestamp) -> String {
     t.to_string()
 }
 
-fn parse<T: FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
+pub(super) fn parse<T: FromStr>(what: &str, s: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("{what} `{s}`")))
 }
 
-fn parse_opt<T: FromStr>(what: &str, s: Option<String>) -> Result<Option<T>, StoreError> {
+pub(super) fn parse_opt<T: FromStr>(
+    what: &str,
+    s: Option<String>,
+) -> Result<Option<T>, StoreError> {
     s.map(|s| parse(what, &s)).transpose()
 }
 
 /// Column list matching [`letter_from_row`].
-const LETTER_COLUMNS: &str = "id, code, reference, catalog_digest, version, request_sha256,
+pub(super) const LETTER_COLUMNS: &str =
+    "id, code, reference, catalog_digest, version, request_sha256,
     pages, sheets, postage, pdf_sha256, pdf_bytes, created_at, transmission, cancellable_until,
     state, state_at, batch, reissue_of, zip_name, zip_position, purged_at";
 
-struct RawLetter {
-    id: String,
-    code: String,
-    reference: Option<String>,
-    catalog_digest: String,
-    version: String,
-    request_sha256: String,
-    pages: u32,
-    sheets: u32,
-    postage: String,
-    pdf_sha256: String,
-    pdf_bytes: i64,
-    created_at: String,
-    transmission: String,
-    cancellable_until: String,
-    state: String,
-    state_at: String,
-    batch: Option<String>,
-    reissue_of: Option<String>,
-    zip_name: Option<String>,
-    zip_position: Option<u32>,
-    purged_at: Option<String>,
+pub(super) struct RawLetter {
+    pub(super) id: String,
+    pub(super) code: String,
+    pub(super) reference: Option<String>,
+    pub(super) catalog_digest: String,
+    pub(super) version: String,
+    pub(super) request_sha256: String,
+    pub(super) pages: u32,
+    pub(super) sheets: u32,
+    pub(super) postage: String,
+    pub(super) pdf_sha256: String,
+    pub(super) pdf_bytes: i64,
+    pub(super) created_at: String,
+    pub(super) transmission: String,
+    pub(super) cancellable_until: String,
+    pub(super) state: String,
+    pub(super) state_at: String,
+    pub(super) batch: Option<String>,
+    pub(super) reissue_of: Option<String>,
+    pub(super) zip_name: Option<String>,
+    pub(super) zip_position: Option<u32>,
+    pub(super) purged_at: Option<String>,
 }
 
 fn raw_letter(r: &Row<'_>) -> rusqlite::Result<RawLetter> {
@@ -433,7 +470,7 @@ fn raw_letter(r: &Row<'_>) -> rusqlite::Result<RawLetter> {
     })
 }
 
-fn letter_from_raw(r: RawLetter) -> Result<LetterRecord, StoreError> {
+pub(super) fn letter_from_raw(r: RawLetter) -> Result<LetterRecord, StoreError> {
     Ok(LetterRecord {
         id: r.id,
         code: r.code,
@@ -469,7 +506,7 @@ fn suppression_from_row(r: &Row<'_>) -> rusqlite::Result<[Option<String>; 6]> {
     ])
 }
 
-fn suppression_from_raw(v: [Option<String>; 6]) -> Result<Suppression, StoreError> {
+pub(super) fn suppression_from_raw(v: [Option<String>; 6]) -> Result<Suppression, StoreError> {
     let [reference, reason, since, until, by, active] = v;
     Ok(Suppression {
         reference: reference.unwrap_or_default(),
@@ -856,6 +893,53 @@ impl Tx for SqliteTx<'_> {
             .execute(params![key, value])?;
         Ok(())
     }
+
+    fn idempotent(&mut self, key: &str) -> Result<Option<Idempotent>, StoreError> {
+        let raw = self
+            .tx
+            .query_row(
+                "SELECT fingerprint, status, content_type, body, created_at FROM idempotency
+                 WHERE key = ?1",
+                params![key],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u16>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                },
+            )
+            .optional()?;
+        raw.map(|(fingerprint, status, content_type, body, at)| {
+            Ok(Idempotent {
+                key: key.to_owned(),
+                fingerprint,
+                status,
+                content_type,
+                body,
+                created_at: parse("time", &at)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn put_idempotent(&mut self, r: &Idempotent) -> Result<bool, StoreError> {
+        let n = self.tx.execute(
+            "INSERT INTO idempotency (key, fingerprint, status, content_type, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+            params![
+                r.key,
+                r.fingerprint,
+                r.status,
+                r.content_type,
+                r.body,
+                ts(r.created_at)
+            ],
+        )?;
+        Ok(n == 1)
+    }
 }
 
 #[cfg(test)]
@@ -886,9 +970,9 @@ mod tests {
         let e = SqliteStore::open(&path).err().expect("refused");
         assert!(matches!(e, StoreError::Newer { found: 99, .. }), "{e}");
         assert!(
-            e.to_string().contains(
-                "has schema version 99, newer than this letterkit understands (version 2)"
-            ),
+            e.to_string().contains(&format!(
+                "has schema version 99, newer than this letterkit understands (version {SCHEMA_VERSION})"
+            )),
             "{e}"
         );
     }
@@ -930,7 +1014,53 @@ mod tests {
                 |r| r.get(0),
             )
             .expect("version");
-        assert_eq!(v, "2");
+        assert_eq!(v, SCHEMA_VERSION.to_string());
+    }
+
+    #[test]
+    fn a_version_1_outbox_gains_the_idempotency_table() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("o.sqlite");
+        {
+            // An outbox as the first release made it: schema 1 only.
+            let c = Connection::open(&path).expect("open");
+            c.execute_batch(MIGRATIONS[0]).expect("schema 1");
+            c.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema_version', '1');
+                 INSERT INTO settings VALUES ('region', 'scotland');",
+            )
+            .expect("meta");
+        }
+        let mut s = SqliteStore::open(&path).expect("migrated");
+        let r = Idempotent {
+            key: "c:k".into(),
+            fingerprint: "f".into(),
+            status: 201,
+            content_type: "application/json".into(),
+            body: b"{}".to_vec(),
+            created_at: Timestamp::UNIX_EPOCH,
+        };
+        let mut got = None;
+        let mut region = None;
+        s.transaction(&mut |tx| {
+            tx.put_idempotent(&r)?;
+            got = tx.idempotent("c:k")?;
+            region = tx.setting("region")?;
+            Ok(())
+        })
+        .expect("works");
+        assert_eq!(got, Some(r));
+        assert_eq!(region.as_deref(), Some("scotland"), "data kept");
+        let c = Connection::open(&path).expect("open");
+        let v: String = c
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("version");
+        assert_eq!(v, SCHEMA_VERSION.to_string());
     }
 
     #[test]

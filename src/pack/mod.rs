@@ -65,6 +65,7 @@ mod archive;
 pub mod attachment;
 pub mod bundle;
 pub mod data;
+pub mod folder;
 pub mod kinds;
 pub mod procedure;
 

@@ -8,6 +8,7 @@ pub mod address;
 pub mod canonical;
 pub mod format;
 pub mod json;
+pub mod schema;
 pub mod tree;
 pub mod values;
 
@@ -18,7 +19,7 @@ use crate::catalog::{Catalog, DocKind, FieldType, Language, Letter, Selects};
 use crate::fonts::{FontId, FontSet};
 use crate::layout::{ADDRESS_WIDTH, address_size};
 pub use format::{BrailleProfile, Grade, LetterFormat};
-pub use tree::{Format, Key, Node, Pos, Value as TreeValue};
+pub use tree::{Format, Key, Node, Pos, Value as TreeValue, from_json};
 pub use values::{Date, Money, Time};
 
 /// A checked request.
@@ -89,16 +90,177 @@ pub enum FieldValue {
 }
 
 /// One problem in a request.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+///
+/// Its [`Display`](fmt::Display) is the CLI's line
+/// (`origin:line:column: path: message`); as data (`Serialize`) it also has
+/// a stable [`Code`] per kind of problem, the field as a JSON Pointer
+/// (`/fields/meeting-date`, `/recipient/address/1`), and the allowed values
+/// and suggestion where they are known.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// Where the request came from (file, or file and line for JSON Lines).
     pub origin: String,
     /// Position.
+    #[serde(flatten)]
     pub pos: Pos,
+    /// What kind of problem (stable: clients may branch on it).
+    pub code: Code,
     /// Field path, e.g. `fields.meeting-date` or `recipient.address[2]`.
     pub path: String,
+    /// The same field as a JSON Pointer (RFC 6901) into the request:
+    /// `/fields/meeting-date`, `/recipient/address/1` (0-based); empty for
+    /// the whole request.
+    pub pointer: String,
     /// What is wrong and what is allowed.
     pub message: String,
+    /// The allowed values, where the problem is a value or key outside a
+    /// known set.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<String>,
+    /// The allowed value closest to what was written ("did you mean").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with its pointer made from `path`.
+    pub fn new(
+        code: Code,
+        origin: impl Into<String>,
+        pos: Pos,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let path = path.into();
+        Diagnostic {
+            origin: origin.into(),
+            pos,
+            code,
+            pointer: pointer(&path),
+            path,
+            message: message.into(),
+            allowed: Vec::new(),
+            suggestion: None,
+        }
+    }
+}
+
+/// The kind of a request problem, as a stable kebab-case code
+/// (`unknown-field`, `missing-field`, `bad-date`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Code {
+    /// The text is not valid YAML or JSON, or holds more than one request.
+    Syntax,
+    /// A key written twice in one mapping.
+    DuplicateKey,
+    /// A key the request format does not have.
+    UnknownKey,
+    /// A required key is missing (`letter`, `date`, `recipient.postcode`, ...).
+    MissingKey,
+    /// A value of the wrong kind (a list where text is expected, ...).
+    WrongType,
+    /// An empty value.
+    Empty,
+    /// A control character (tab, line break) in one-line text.
+    ControlCharacter,
+    /// An invisible or right-to-left character.
+    MisleadingCharacter,
+    /// A character the letter font cannot print.
+    UnprintableCharacter,
+    /// Text longer than allowed.
+    TooLong,
+    /// An id with characters a file name cannot have, or a reserved one.
+    BadId,
+    /// A letter code the catalog does not have.
+    UnknownLetter,
+    /// Not a valid date.
+    BadDate,
+    /// Not a valid time.
+    BadTime,
+    /// Not a valid amount of money.
+    BadMoney,
+    /// Not a whole number.
+    BadNumber,
+    /// Not true or false.
+    BadBoolean,
+    /// Not a valid reference (SCIN).
+    BadReference,
+    /// A language letters are not written in.
+    UnknownLanguage,
+    /// The letter cannot be written in Welsh yet.
+    WelshUnavailable,
+    /// A format other than standard, large-print or braille.
+    UnknownFormat,
+    /// A format key (`size`, `grade`, `profile`) given for another format.
+    FormatMismatch,
+    /// A large-print size out of range.
+    BadSize,
+    /// A braille grade other than 1 or 2.
+    BadGrade,
+    /// A braille page profile other than a4 or book.
+    UnknownProfile,
+    /// Braille asked for in Welsh.
+    BrailleWelsh,
+    /// A recipient given for a form.
+    UnexpectedRecipient,
+    /// Not a UK postcode.
+    BadPostcode,
+    /// Too few or too many address lines.
+    AddressLines,
+    /// "No fixed abode" given as an address.
+    NoFixedAbode,
+    /// An address line that cannot be printed as it is.
+    BadAddressLine,
+    /// An address line too wide for the envelope window.
+    TooWide,
+    /// A field the letter does not have.
+    UnknownField,
+    /// A required field is missing.
+    MissingField,
+    /// A field given that only applies with another choice.
+    UnusedField,
+    /// A choice the field does not offer.
+    UnknownChoice,
+    /// An optional paragraph the letter does not have.
+    UnknownOptional,
+    /// The request could not be completed (internal).
+    Incomplete,
+}
+
+impl Code {
+    /// The code as written in JSON (`unknown-field`).
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
+/// A field path (`recipient.address[2]`, `fields.meeting-date`) as a JSON
+/// Pointer (`/recipient/address/1`, `/fields/meeting-date`): list positions
+/// in paths count from 1, in pointers from 0.
+pub fn pointer(path: &str) -> String {
+    let mut out = String::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => (
+                n,
+                rest.strip_suffix(']').and_then(|i| i.parse::<usize>().ok()),
+            ),
+            None => (part, None),
+        };
+        out.push('/');
+        out.push_str(&name.replace('~', "~0").replace('/', "~1"));
+        if let Some(i) = index {
+            out.push('/');
+            out.push_str(&i.saturating_sub(1).to_string());
+        }
+    }
+    out
 }
 
 impl fmt::Display for Diagnostic {
@@ -387,9 +549,14 @@ impl Checker<'_> {
                 } else {
                     format!("{parent}.{}", k.name)
                 };
-                self.err(k.pos, path, "is written twice; keep one");
-            } else {
                 self.err(
+                    Code::DuplicateKey,
+                    k.pos,
+                    path,
+                    "is written twice; keep one",
+                );
+            } else {
+                self.err(Code::DuplicateKey,
                     k.pos,
                     parent,
                     "a key is written twice in this mapping (not repeated here: it may be personal data); keep one",
@@ -398,13 +565,18 @@ impl Checker<'_> {
         }
     }
 
-    fn err(&mut self, pos: Pos, path: impl Into<String>, message: impl Into<String>) {
-        self.out.push(Diagnostic {
-            origin: self.origin.to_owned(),
-            pos,
-            path: path.into(),
-            message: message.into(),
-        });
+    fn err(&mut self, code: Code, pos: Pos, path: impl Into<String>, message: impl Into<String>) {
+        self.out
+            .push(Diagnostic::new(code, self.origin, pos, path, message));
+    }
+
+    /// Adds the allowed values (and the closest to `got`, if any) to the
+    /// last diagnostic.
+    fn allowed(&mut self, got: &str, allowed: &[&str]) {
+        if let Some(d) = self.out.last_mut() {
+            d.allowed = allowed.iter().map(|a| (*a).to_owned()).collect();
+            d.suggestion = near_miss(got, allowed).map(str::to_owned);
+        }
     }
 
     /// A printable single line of text.
@@ -417,11 +589,17 @@ impl Checker<'_> {
         let text = match &node.value {
             TreeValue::Scalar { text, .. } => text.trim().to_owned(),
             TreeValue::Null => {
-                self.err(node.pos, path, format!("is empty; expected {expected}"));
+                self.err(
+                    Code::Empty,
+                    node.pos,
+                    path,
+                    format!("is empty; expected {expected}"),
+                );
                 return None;
             }
             other => {
                 self.err(
+                    Code::WrongType,
                     node.pos,
                     path,
                     format!("expected {expected}, found {}", other.kind()),
@@ -430,11 +608,16 @@ impl Checker<'_> {
             }
         };
         if text.is_empty() {
-            self.err(node.pos, path, format!("is empty; expected {expected}"));
+            self.err(
+                Code::Empty,
+                node.pos,
+                path,
+                format!("is empty; expected {expected}"),
+            );
             return None;
         }
         if let Some(c) = text.chars().find(|c| c.is_control()) {
-            self.err(
+            self.err(Code::ControlCharacter,
                 node.pos,
                 path,
                 format!("contains a control character (U+{:04X}); write it on one line without tabs or line breaks", c as u32),
@@ -442,11 +625,12 @@ impl Checker<'_> {
             return None;
         }
         if let Some(m) = text.chars().find_map(misleading_char) {
-            self.err(node.pos, path, m);
+            self.err(Code::MisleadingCharacter, node.pos, path, m);
             return None;
         }
         if let Some(c) = self.fonts.unprintable(&text) {
             self.err(
+                Code::UnprintableCharacter,
                 node.pos,
                 path,
                 format!(
@@ -459,6 +643,7 @@ impl Checker<'_> {
         let n = text.chars().count();
         if n > max {
             self.err(
+                Code::TooLong,
                 node.pos,
                 path,
                 format!("is {n} characters long; at most {max} are allowed"),
@@ -474,6 +659,7 @@ impl Checker<'_> {
             other => {
                 let p = if path.is_empty() { "request" } else { path };
                 self.err(
+                    Code::WrongType,
                     node.pos,
                     path,
                     format!(
@@ -513,6 +699,7 @@ impl Checker<'_> {
                     }
                     other => {
                         self.err(
+                            Code::WrongType,
                             v.pos,
                             &path,
                             format!("expected a list of address lines, found {}", other.kind()),
@@ -524,17 +711,19 @@ impl Checker<'_> {
                     if let Some(t) = self.text(v, &path, 10) {
                         match address::normalise_postcode(&t) {
                             Ok(pc) => postcode = Some(pc),
-                            Err(m) => self.err(v.pos, &path, m),
+                            Err(m) => self.err(Code::BadPostcode, v.pos, &path, m),
                         }
                     }
                 }
                 other => {
                     let quote = quotable(other, RECIPIENT_KEYS, &[]);
                     self.err(
+                        Code::UnknownKey,
                         k.pos,
                         if quote { path.as_str() } else { "recipient" },
                         unknown_in("key", other, "", RECIPIENT_KEYS, quote),
                     );
+                    self.allowed(other, RECIPIENT_KEYS);
                 }
             }
         }
@@ -544,7 +733,12 @@ impl Checker<'_> {
             ("postcode", postcode.is_none()),
         ] {
             if missing && !entries.iter().any(|(k, _)| k.name == key) {
-                self.err(node.pos, format!("recipient.{key}"), "is required");
+                self.err(
+                    Code::MissingKey,
+                    node.pos,
+                    format!("recipient.{key}"),
+                    "is required",
+                );
             }
         }
         let (name_pos, name) = name?;
@@ -555,7 +749,7 @@ impl Checker<'_> {
         }
         let total = lines.len() + 2;
         if !(3..=7).contains(&total) {
-            self.err(
+            self.err(Code::AddressLines,
                 address_pos,
                 "recipient.address",
                 format!(
@@ -578,6 +772,7 @@ impl Checker<'_> {
         for (i, (path, p, t)) in all.iter().enumerate() {
             if address::is_no_fixed_abode(t) {
                 self.err(
+                    Code::NoFixedAbode,
                     *p,
                     path,
                     "\"no fixed abode\" is not an address; a letter cannot be posted without one",
@@ -586,6 +781,7 @@ impl Checker<'_> {
             }
             if let Some(c) = t.chars().next().filter(|c| address::BAD_FIRST.contains(c)) {
                 self.err(
+                    Code::BadAddressLine,
                     *p,
                     path,
                     format!("an address line may not start with `{c}`"),
@@ -594,6 +790,7 @@ impl Checker<'_> {
             }
             if i < 2 && !t.chars().any(char::is_alphanumeric) {
                 self.err(
+                    Code::BadAddressLine,
                     *p,
                     path,
                     "the first two lines of an address need a letter or digit",
@@ -602,7 +799,7 @@ impl Checker<'_> {
             }
             let w = self.fonts.measure(FontId::Regular, size, t);
             if w > ADDRESS_WIDTH {
-                self.err(
+                self.err(Code::TooWide,
                     *p,
                     path,
                     format!(
@@ -638,10 +835,12 @@ impl Checker<'_> {
                 if !format::FORMAT_NAMES.contains(&t.as_str()) {
                     let quote = quotable(&t, format::FORMAT_NAMES, &[]);
                     self.err(
+                        Code::UnknownFormat,
                         n.pos,
                         "format",
                         unknown_in("format", &t, "", format::FORMAT_NAMES, quote),
                     );
+                    self.allowed(&t, format::FORMAT_NAMES);
                     return None;
                 }
                 t
@@ -652,7 +851,7 @@ impl Checker<'_> {
             if let Some((k, _)) = key
                 && name != wanted
             {
-                c.err(
+                c.err(Code::FormatMismatch,
                     k.pos,
                     k.name.as_str(),
                     format!("applies only to `format: {wanted}` ({what}); this request's format is `{name}`"),
@@ -684,7 +883,7 @@ impl Checker<'_> {
                                 Some(v)
                             }
                             _ if small_number(&t) => {
-                                self.err(
+                                self.err(Code::BadSize,
                                     n.pos,
                                     "size",
                                     format!("{t} is outside the range: {range} (a whole number; 16 is the usual size)"),
@@ -692,7 +891,7 @@ impl Checker<'_> {
                                 None
                             }
                             _ => {
-                                self.err(
+                                self.err(Code::BadSize,
                                     n.pos,
                                     "size",
                                     format!("is not a whole number of points: {range} (16 is the usual size)"),
@@ -716,7 +915,7 @@ impl Checker<'_> {
                             } else {
                                 "is not a braille grade".to_owned()
                             };
-                            self.err(
+                            self.err(Code::BadGrade,
                                 n.pos,
                                 "grade",
                                 format!("{what}; allowed: 2 (contracted, the default) or 1 (uncontracted)"),
@@ -733,7 +932,8 @@ impl Checker<'_> {
                             let mut m =
                                 unknown_in("braille profile", &t, "", format::PROFILE_NAMES, quote);
                             m.push_str(": a4 is 30 cells x 28 lines, book 40 x 28");
-                            self.err(n.pos, "profile", m);
+                            self.err(Code::UnknownProfile, n.pos, "profile", m);
+                            self.allowed(&t, format::PROFILE_NAMES);
                             None
                         })
                     }),
@@ -785,6 +985,7 @@ impl Checker<'_> {
                 }
                 other => {
                     self.err(
+                        Code::WrongType,
                         node.pos,
                         &path,
                         format!("expected a list of lines, found {}", other.kind()),
@@ -796,28 +997,30 @@ impl Checker<'_> {
                 let t = scalar(self)?;
                 Date::parse(&t)
                     .map(FieldValue::Date)
-                    .map_err(|m| self.err(node.pos, &path, m))
+                    .map_err(|m| self.err(Code::BadDate, node.pos, &path, m))
                     .ok()
             }
             FieldType::Time => {
                 let t = scalar(self)?;
                 Time::parse(&t)
                     .map(FieldValue::Time)
-                    .map_err(|m| self.err(node.pos, &path, m))
+                    .map_err(|m| self.err(Code::BadTime, node.pos, &path, m))
                     .ok()
             }
             FieldType::Money => {
                 let t = scalar(self)?;
                 Money::parse(&t)
                     .map(FieldValue::Money)
-                    .map_err(|m| self.err(node.pos, &path, m))
+                    .map_err(|m| self.err(Code::BadMoney, node.pos, &path, m))
                     .ok()
             }
             FieldType::Number => {
                 let t = scalar(self)?;
                 t.parse::<i64>()
                     .map(FieldValue::Number)
-                    .map_err(|_| self.err(node.pos, &path, "is not a whole number"))
+                    .map_err(|_| {
+                        self.err(Code::BadNumber, node.pos, &path, "is not a whole number")
+                    })
                     .ok()
             }
             FieldType::Boolean => {
@@ -826,7 +1029,7 @@ impl Checker<'_> {
                     "true" | "yes" => Some(FieldValue::Bool(true)),
                     "false" | "no" => Some(FieldValue::Bool(false)),
                     _ => {
-                        self.err(node.pos, &path, "is not true or false");
+                        self.err(Code::BadBoolean, node.pos, &path, "is not true or false");
                         None
                     }
                 }
@@ -847,10 +1050,12 @@ impl Checker<'_> {
                         format!("is not one of the choices {} offers", letter.code)
                     };
                     self.err(
+                        Code::UnknownChoice,
                         node.pos,
                         &path,
                         format!("{what}; allowed: {}{close}", allowed.join(", ")),
                     );
+                    self.allowed(&t, &allowed);
                     None
                 }
             }
@@ -880,10 +1085,12 @@ pub fn validate(
         if !TOP_KEYS.contains(&k.name.as_str()) {
             let quote = quotable(&k.name, TOP_KEYS, &[]);
             c.err(
+                Code::UnknownKey,
                 k.pos,
                 if quote { k.name.as_str() } else { "" },
                 unknown_in("key", &k.name, "", TOP_KEYS, quote),
             );
+            c.allowed(&k.name, TOP_KEYS);
         }
     }
 
@@ -895,7 +1102,7 @@ pub fn validate(
             || !id.starts_with(|ch: char| ch.is_ascii_alphanumeric()))
         && let Some((_, n)) = get("id")
     {
-        c.err(
+        c.err(Code::BadId,
             n.pos,
             "id",
             "may contain only letters, digits, `-`, `_` and `.`, and must start with a letter or digit (it names output files)",
@@ -903,11 +1110,12 @@ pub fn validate(
     } else if let Some(why) = id.as_deref().and_then(reserved_id)
         && let Some((_, n)) = get("id")
     {
-        c.err(n.pos, "id", why);
+        c.err(Code::BadId, n.pos, "id", why);
     }
     let letter = match get("letter") {
         None => {
             c.err(
+                Code::MissingKey,
                 root.pos,
                 "letter",
                 "is required: the letter code, e.g. CMSL5502",
@@ -922,10 +1130,12 @@ pub fn validate(
                     let codes: Vec<&str> = catalog.letters().map(|l| l.code.as_str()).collect();
                     let quote = quotable(&code, &codes, &[]) || official_code_shape(&code);
                     c.err(
+                        Code::UnknownLetter,
                         n.pos,
                         "letter",
                         unknown_in("letter code", &code, "", &codes, quote),
                     );
+                    c.allowed(&code, &codes);
                     None
                 }
             }),
@@ -933,6 +1143,7 @@ pub fn validate(
     let date = match get("date") {
         None => {
             c.err(
+                Code::MissingKey,
                 root.pos,
                 "date",
                 "is required: the date printed on the letter, YYYY-MM-DD",
@@ -941,11 +1152,16 @@ pub fn validate(
         }
         Some((_, n)) => c
             .text_as(n, "date", 40, "a date, YYYY-MM-DD")
-            .and_then(|t| Date::parse(&t).map_err(|m| c.err(n.pos, "date", m)).ok()),
+            .and_then(|t| {
+                Date::parse(&t)
+                    .map_err(|m| c.err(Code::BadDate, n.pos, "date", m))
+                    .ok()
+            }),
     };
     let reference = match get("reference") {
         None => {
             c.err(
+                Code::MissingKey,
                 root.pos,
                 "reference",
                 "is required: the client's reference (SCIN), 12 digits",
@@ -962,7 +1178,12 @@ pub fn validate(
                     &digits[8..]
                 ))
             } else {
-                c.err(n.pos, "reference", reference_problem(&t));
+                c.err(
+                    Code::BadReference,
+                    n.pos,
+                    "reference",
+                    reference_problem(&t),
+                );
                 None
             }
         }),
@@ -979,10 +1200,12 @@ pub fn validate(
                     "is not a language code".to_owned()
                 };
                 c.err(
+                    Code::UnknownLanguage,
                     n.pos,
                     "language",
                     format!("{what}; allowed: en (English), cy (Welsh)"),
                 );
+                c.allowed(&t, &["en", "cy"]);
                 None
             })
         }),
@@ -996,7 +1219,7 @@ pub fn validate(
     if let (Some(Language::Cy), Some(LetterFormat::Braille { .. }), Some((_, n))) =
         (language, format, get("format"))
     {
-        c.err(
+        c.err(Code::BrailleWelsh,
             n.pos,
             "format",
             "braille is produced in Unified English Braille only: Welsh braille is not supported yet; write `language: en`, or choose `standard` or `large-print`",
@@ -1006,6 +1229,7 @@ pub fn validate(
         (Some((_, n)), Some(DocKind::Letter) | None) => c.recipient(n),
         (Some((k, _)), Some(DocKind::Form)) => {
             c.err(
+                Code::UnexpectedRecipient,
                 k.pos,
                 "recipient",
                 format!(
@@ -1017,6 +1241,7 @@ pub fn validate(
         }
         (None, Some(DocKind::Letter)) => {
             c.err(
+                Code::MissingKey,
                 root.pos,
                 "recipient",
                 "is required: name, address lines and postcode",
@@ -1060,7 +1285,8 @@ pub fn validate(
                         quote,
                     ),
                 };
-                c.err(k.pos, path, msg);
+                c.err(Code::UnknownField, k.pos, path, msg);
+                c.allowed(&k.name, &allowed);
                 continue;
             }
             if matches!(v.value, TreeValue::Null) {
@@ -1102,7 +1328,7 @@ pub fn validate(
                             .iter()
                             .find(|(k, _)| k.name == owner)
                             .map_or(fields_pos, |(_, v)| v.pos);
-                        c.err(pos, format!("fields.{}", f.name), format!("is required when {owner} is `{code}`: write what the meeting is about"));
+                        c.err(Code::MissingField, pos, format!("fields.{}", f.name), format!("is required when {owner} is `{code}`: write what the meeting is about"));
                     }
                 } else if present {
                     let (owner, code) = offered_free
@@ -1113,7 +1339,7 @@ pub fn validate(
                         .iter()
                         .find(|(k, _)| k.name == f.name)
                         .map_or(fields_pos, |(k, _)| k.pos);
-                    c.err(pos, format!("fields.{}", f.name), format!("is only used when {owner} is `{code}`; remove it or set {owner} to `{code}`"));
+                    c.err(Code::UnusedField, pos, format!("fields.{}", f.name), format!("is only used when {owner} is `{code}`; remove it or set {owner} to `{code}`"));
                 }
             } else if f.required && !present {
                 let hint = match &f.ty {
@@ -1129,7 +1355,16 @@ pub fn validate(
                     FieldType::Time => "is required: a time, HH:MM".to_owned(),
                     other => format!("is required ({})", other.name()),
                 };
-                c.err(fields_pos, format!("fields.{}", f.name), hint);
+                c.err(
+                    Code::MissingField,
+                    fields_pos,
+                    format!("fields.{}", f.name),
+                    hint,
+                );
+                if let FieldType::Choice(ch) = &f.ty {
+                    let codes: Vec<&str> = ch.iter().map(|c| c.code.as_str()).collect();
+                    c.allowed("", &codes);
+                }
             }
         }
         if let Some((_, n)) = get("optional") {
@@ -1148,6 +1383,7 @@ pub fn validate(
                                 chosen.push(t);
                             } else if ids.is_empty() {
                                 c.err(
+                                    Code::UnknownOptional,
                                     item.pos,
                                     &p,
                                     format!("{} has no optional paragraphs", letter.code),
@@ -1155,10 +1391,12 @@ pub fn validate(
                             } else {
                                 let quote = quotable(&t, &ids, &all_optional_ids(catalog));
                                 c.err(
+                                    Code::UnknownOptional,
                                     item.pos,
                                     &p,
                                     unknown_in("optional paragraph", &t, "", &ids, quote),
                                 );
+                                c.allowed(&t, &ids);
                             }
                         }
                     }
@@ -1170,6 +1408,7 @@ pub fn validate(
                 }
                 TreeValue::Null => {}
                 other => c.err(
+                    Code::WrongType,
                     n.pos,
                     "optional",
                     format!(
@@ -1191,7 +1430,7 @@ pub fn validate(
                 missing.join(", ")
             )
         };
-        c.err(
+        c.err(Code::WelshUnavailable,
             n.pos,
             "language",
             format!(
@@ -1219,12 +1458,13 @@ pub fn validate(
             format,
         }),
         _ => Err(RequestError {
-            diagnostics: vec![Diagnostic {
-                origin: origin.to_owned(),
-                pos: root.pos,
-                path: String::new(),
-                message: "the request is incomplete".into(),
-            }],
+            diagnostics: vec![Diagnostic::new(
+                Code::Incomplete,
+                origin,
+                root.pos,
+                "",
+                "the request is incomplete",
+            )],
         }),
     }
 }
@@ -1318,16 +1558,17 @@ pub fn parse_tree_as(
         Format::Json => "not valid JSON",
     };
     tree::parse_as(text, line_offset, format).map_err(|e| RequestError {
-        diagnostics: vec![Diagnostic {
-            origin: origin.to_owned(),
-            pos: e.pos,
-            path: String::new(),
-            message: if e.message.starts_with("a request file holds one request") {
+        diagnostics: vec![Diagnostic::new(
+            Code::Syntax,
+            origin,
+            e.pos,
+            "",
+            if e.message.starts_with("a request file holds one request") {
                 e.message
             } else {
                 format!("{what}: {}", e.message)
             },
-        }],
+        )],
     })
 }
 
@@ -1356,4 +1597,76 @@ pub fn parse_request_as(
 ) -> Result<Request, RequestError> {
     let root = parse_tree_as(text, origin, line_offset, format)?;
     validate(&root, origin, catalog, fonts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_json_pointers() {
+        for (path, want) in [
+            ("", ""),
+            ("date", "/date"),
+            ("fields.meeting-date", "/fields/meeting-date"),
+            ("recipient.address[1]", "/recipient/address/0"),
+            ("recipient.address[3]", "/recipient/address/2"),
+            ("optional[2]", "/optional/1"),
+            ("fields.a~b/c", "/fields/a~0b~1c"),
+        ] {
+            assert_eq!(pointer(path), want, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_request_from_json_data_goes_through_the_same_checks_with_pointers() {
+        let engine = crate::Engine::builtin().expect("built-in catalog");
+        let v = serde_json::json!({
+            "letter": "CMSL5501",
+            "date": "2026-03-02",
+            "reference": "1234 5678 9012",
+            "recipient": {"name": "Ms A Person", "address": ["1 Road", "Town"], "postcode": "LS6 1AB"},
+            "fields": {"meeting-date": "2026-03-16", "meeting-time": "10:30",
+                       "meeting-location": "Jobcentre Plus, Leeds", "reason": "informaton",
+                       "colour": "red"}
+        });
+        let e = engine
+            .request_from_value(&v, "service")
+            .expect_err("two problems");
+        let got: Vec<(String, &str, Option<&str>)> = e
+            .diagnostics
+            .iter()
+            .map(|d| (d.code.as_str(), d.pointer.as_str(), d.suggestion.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("unknown-field".to_owned(), "/fields", None),
+                (
+                    "unknown-choice".to_owned(),
+                    "/fields/reason",
+                    Some("information")
+                ),
+            ]
+        );
+        // As data: the serialised form has the code, pointer and allowed values.
+        let j = serde_json::to_value(&e.diagnostics[1]).expect("serialises");
+        assert_eq!(j["code"], "unknown-choice");
+        assert_eq!(j["pointer"], "/fields/reason");
+        assert_eq!(j["line"], 0);
+        assert!(j["allowed"].as_array().is_some_and(|a| a.len() > 5));
+        // The fixed request renders.
+        let mut v = v;
+        v["fields"]["reason"] = "information".into();
+        v["fields"].as_object_mut().expect("map").remove("colour");
+        let r = engine.request_from_value(&v, "service").expect("valid");
+        assert_eq!(r.letter, "CMSL5501");
+        assert_eq!(
+            Some(r),
+            engine
+                .parse_request_as(&v.to_string(), "x.json", Format::Json)
+                .ok(),
+            "the same request as from text"
+        );
+    }
 }

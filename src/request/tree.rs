@@ -5,7 +5,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 /// A position in a source: 1-based line and column (0 when not known).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, PartialOrd, Ord, serde::Serialize)]
 pub struct Pos {
     /// Line.
     pub line: u32,
@@ -47,6 +47,46 @@ pub struct Key {
     pub name: String,
     /// Where it was written.
     pub pos: Pos,
+}
+
+/// The tree of a JSON value a program already holds (no positions: every
+/// node is at line 0, column 0; the JSON Pointer of a diagnostic says where).
+/// Numbers and booleans keep their JSON text, as when read from a file.
+pub fn from_json(v: &serde_json::Value) -> Node {
+    use serde_json::Value as J;
+    let value = match v {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Scalar {
+            text: b.to_string(),
+            string: false,
+        },
+        J::Number(n) => Value::Scalar {
+            text: n.to_string(),
+            string: false,
+        },
+        J::String(s) => Value::Scalar {
+            text: s.clone(),
+            string: true,
+        },
+        J::Array(a) => Value::Seq(a.iter().map(from_json).collect()),
+        J::Object(o) => Value::Map(
+            o.iter()
+                .map(|(k, v)| {
+                    (
+                        Key {
+                            name: k.clone(),
+                            pos: Pos::default(),
+                        },
+                        from_json(v),
+                    )
+                })
+                .collect(),
+        ),
+    };
+    Node {
+        value,
+        pos: Pos::default(),
+    }
 }
 
 impl Value {
