@@ -297,32 +297,10 @@ pub fn when(t: Timestamp) -> String {
 
 /// A date as people read it: `Monday 2 March 2026`.
 pub fn day_words(d: Date) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    const DAYS: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
+    use crate::request::values::{MONTHS, WEEKDAYS};
     format!(
         "{} {} {} {}",
-        DAYS[(d.weekday().to_monday_zero_offset() as usize) % 7],
+        WEEKDAYS[(d.weekday().to_monday_zero_offset() as usize) % 7],
         d.day(),
         MONTHS[(d.month() as usize).saturating_sub(1) % 12],
         d.year()
