@@ -183,6 +183,13 @@ fn cancel_before_the_cut_off_and_every_refusal_after_it_has_its_exact_message() 
     let states = env.states();
     assert_eq!(states["letter-a"], "cancelled");
     assert_eq!(states["letter-b"], "transmitted");
+    // Queueing the cancelled letter's request again adds nothing.
+    let again = env.ob("2026-03-02T17:41:00Z", &["add", a.to_str().expect("utf-8")]);
+    assert_eq!(
+        stdout(&again),
+        "already in the outbox, nothing added: letter-a (CMSL5502) is cancelled (transmission of Monday 2 March 2026)\n"
+    );
+    assert_eq!(env.states()["letter-a"], "cancelled");
 
     // The history keeps who and why; `list` never shows the reason.
     let show = json(&env.ob("2026-03-02T18:00:00Z", &["show", "letter-a", "--json"]));

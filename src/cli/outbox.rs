@@ -477,6 +477,16 @@ pub fn queued_line(q: &Queued) -> String {
 /// As [`queued_line`]; `dry_run` says what would happen.
 fn queued_line_as(q: &Queued, dry_run: bool) -> String {
     let l = &q.letter;
+    if q.already && l.state != State::Queued {
+        // The same letter was queued before and has moved on since.
+        return format!(
+            "already in the outbox, nothing added: {} ({}) is {} (transmission of {})",
+            l.id,
+            l.code,
+            l.state,
+            day_words(l.transmission)
+        );
+    }
     let (verb, sup) = match (q.already, dry_run) {
         (true, _) => ("already queued:", "superseded"),
         (false, false) => ("queued", "superseded"),
