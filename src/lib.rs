@@ -459,7 +459,8 @@ pub fn request_ident(request: &Request) -> String {
     request::canonical::canonical_sha256(request)[..32].to_owned()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lower-case hex (digests in records and manifests).
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

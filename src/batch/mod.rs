@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-use crate::{Engine, RenderOptions};
+use crate::{Engine, RenderOptions, hex};
 use input::{Item, Payload};
 pub use manifest::{OutputFile, Record, Status};
 
@@ -247,15 +247,6 @@ enum Committed {
     Rendered(Record),
     Failed(Record, String, bool),
     DiskFull(String),
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 fn failed(item: &Item, letter: Option<String>, error: String) -> Outcome {

@@ -31,7 +31,7 @@ use crate::catalog::Supersedes;
 use crate::request::Request;
 use crate::request::canonical::{canonical_json, canonical_sha256};
 use crate::request::format::LetterFormat;
-use crate::{Engine, MAX_LETTER_PAGES, RenderOptions};
+use crate::{Engine, MAX_LETTER_PAGES, RenderOptions, hex};
 use calendar::{Calendar, Date, Region, Time, Timestamp};
 pub use model::{
     Closing, HistoryRow, LetterRecord, Postage, State, SuppressReason, Suppression,
@@ -338,15 +338,6 @@ fn not_found(id: &str) -> Refusal {
         RefusalKind::NotFound,
         format!("no letter `{id}` in the outbox"),
     )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 /// The outbox over a store.

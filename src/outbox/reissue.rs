@@ -4,9 +4,6 @@
 
 use lopdf::{Dictionary, Document, Object, ObjectId, dictionary};
 
-/// Inheritable page attributes a page may take from its page tree.
-const INHERITED: [&[u8]; 4] = [b"Resources", b"MediaBox", b"CropBox", b"Rotate"];
-
 /// The pages of `parts`, in order, as one PDF. The document-level entries
 /// (language, viewer preferences, info) are the first part's.
 ///
@@ -23,7 +20,8 @@ pub fn concat(parts: &[&[u8]]) -> Result<Vec<u8>, String> {
         let pages: Vec<ObjectId> = d.get_pages().into_values().collect();
         let mut flat = Vec::new();
         for pid in &pages {
-            flat.push((*pid, materialise(&d, *pid)));
+            let page = crate::pack::bundle::materialise(&d, *pid).map_err(|e| e.to_string())?;
+            flat.push((*pid, page));
         }
         if k == 0 {
             first_catalog = d.catalog().ok().cloned();
@@ -87,35 +85,4 @@ pub fn concat(parts: &[&[u8]]) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     out.save_to(&mut bytes).map_err(|e| e.to_string())?;
     Ok(bytes)
-}
-
-/// A page's dictionary with the attributes it inherits written into it.
-fn materialise(d: &Document, pid: ObjectId) -> Dictionary {
-    let mut page = d
-        .get_object(pid)
-        .ok()
-        .and_then(|o| o.as_dict().ok())
-        .cloned()
-        .unwrap_or_default();
-    let mut parent = page.get(b"Parent").ok().and_then(|p| p.as_reference().ok());
-    let mut depth = 0;
-    while let Some(p) = parent {
-        depth += 1;
-        if depth > 32 {
-            break;
-        }
-        let Some(node) = d.get_object(p).ok().and_then(|o| o.as_dict().ok()) else {
-            break;
-        };
-        for key in INHERITED {
-            if !page.has(key)
-                && let Ok(v) = node.get(key)
-            {
-                page.set(key, v.clone());
-            }
-        }
-        parent = node.get(b"Parent").ok().and_then(|p| p.as_reference().ok());
-    }
-    page.remove(b"Parent");
-    page
 }

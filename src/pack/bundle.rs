@@ -415,8 +415,9 @@ fn text_string(s: &str) -> Object {
     }
 }
 
-/// The page dictionary of `pid` with its inherited attributes made its own.
-fn materialise(d: &Document, pid: ObjectId) -> Result<Dictionary, PackError> {
+/// The page dictionary of `pid` with its inherited attributes made its own
+/// (also used to join a reissue's covering letter and copy).
+pub(crate) fn materialise(d: &Document, pid: ObjectId) -> Result<Dictionary, PackError> {
     let mut page = d.get_dictionary(pid).map_err(err)?.clone();
     for key in [&b"Resources"[..], b"MediaBox", b"CropBox", b"Rotate"] {
         if page.has(key) {

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::format::LetterFormat;
 use super::{FieldValue, Request};
+use crate::hex;
 
 /// The request as canonical JSON text (one line, no trailing newline).
 pub fn canonical_json(r: &Request) -> String {
@@ -64,13 +65,4 @@ fn field_value(v: &FieldValue) -> Value {
 /// SHA-256 of the canonical request, hex.
 pub fn canonical_sha256(r: &Request) -> String {
     hex(&Sha256::digest(canonical_json(r).as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
