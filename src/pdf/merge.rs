@@ -135,10 +135,17 @@ struct OutPage {
     /// Untagged content to mark as one element (its MCID is 0).
     wrap: Option<Wrap>,
     /// Text of substituted standard fonts, rewritten in phase 2.
-    substitute: Vec<(ObjectId, BTreeMap<Vec<u8>, Substitute>)>,
+    substitute: Rewrites,
     /// An image page: the image XObject and its title.
     image: Option<(ObjectId, String)>,
 }
+
+/// The substituted fonts of a content stream, by resource name.
+type Substitutes = BTreeMap<Vec<u8>, Substitute>;
+/// Content streams to rewrite, each with its substituted fonts.
+type Rewrites = Vec<(ObjectId, Substitutes)>;
+/// A part's own outline: its first and last top items and visible count.
+type OwnOutline = Option<(ObjectId, ObjectId, i64)>;
 
 /// How a standard font's text is shown in Liberation Sans.
 #[derive(Clone, Copy)]
@@ -168,7 +175,7 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
     let mut part_elems = Vec::new();
     // Per part: title, first page, and its own outline's first and last
     // items and visible count.
-    let mut outline: Vec<(String, Option<(ObjectId, ObjectId, i64)>)> = Vec::new();
+    let mut outline: Vec<(String, OwnOutline)> = Vec::new();
     let mut not_conforming = Vec::new();
 
     for (k, part) in parts.iter().enumerate() {
@@ -206,8 +213,7 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
                     .map(|(id, _)| *id)
                     .collect();
                 let mut wraps: Vec<Option<Wrap>> = vec![None; page_ids.len()];
-                let mut subs: Vec<Vec<(ObjectId, BTreeMap<Vec<u8>, Substitute>)>> =
-                    vec![Vec::new(); page_ids.len()];
+                let mut subs: Vec<Rewrites> = vec![Vec::new(); page_ids.len()];
                 if let Some((tree_id, tree)) = tree {
                     skip.insert(tree_id);
                     let offset = next_key;
@@ -245,10 +251,10 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
                             }
                         }
                     }
-                    if let Ok(lang) = catalog.get(b"Lang").and_then(lopdf::decode_text_string) {
-                        if lang != options.pdf.language {
-                            elem.set("Lang", text_string(&lang));
-                        }
+                    if let Ok(lang) = catalog.get(b"Lang").and_then(lopdf::decode_text_string)
+                        && lang != options.pdf.language
+                    {
+                        elem.set("Lang", text_string(&lang));
                     }
                 } else {
                     // Untagged: each page one element, marked in phase 2.
@@ -288,7 +294,7 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
                     .ok()
                     .map(|o| resolved_dict(&d, Some(o)))
                 {
-                    outline.push((String::new(), outline_items(&mut d, &o)));
+                    outline.push((String::new(), outline_items(&d, &o)));
                 } else {
                     outline.push((String::new(), None));
                 }
@@ -675,6 +681,7 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
     out.trailer.set("Info", info);
     out.trailer.set("ID", vec![file_id.clone(), file_id]);
     out.prune_objects();
+    no_final_cr(&mut out);
     let mut bytes = Vec::new();
     out.save_to(&mut bytes)
         .map_err(|e| MergeError::Write(e.to_string()))?;
@@ -683,6 +690,32 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
         pages: total,
         not_conforming,
     })
+}
+
+/// Recompresses each Flate stream whose data ends with a carriage return:
+/// lopdf writes an end-of-line before `endstream`, and a validator then
+/// takes the data's own last byte for part of a `CR LF` and finds the
+/// `/Length` one byte too long (PDFA2A-STREAM-LENGTH-001).
+fn no_final_cr(out: &mut Document) {
+    for o in out.objects.values_mut() {
+        let Object::Stream(s) = o else { continue };
+        if s.content.last() != Some(&b'\r') {
+            continue;
+        }
+        let flate = matches!(s.dict.get(b"Filter"), Ok(Object::Name(n)) if n == b"FlateDecode");
+        if !flate || s.dict.has(b"DecodeParms") {
+            continue;
+        }
+        let Ok(plain) = s.decompressed_content() else {
+            continue;
+        };
+        let again = [super::deflate(&plain), super::deflate_best(&plain)]
+            .into_iter()
+            .find(|c| c.last() != Some(&b'\r'));
+        if let Some(c) = again {
+            s.set_content(c);
+        }
+    }
 }
 
 /// The XMP packet without the PDF/A and PDF/UA identifiers.
@@ -697,14 +730,10 @@ fn without_claims(xmp: &str) -> String {
         .join("\n")
 }
 
+/// A small content stream of letterkit's own (a few operators), kept
+/// uncompressed.
 fn add_stream(out: &mut Document, content: &[u8]) -> ObjectId {
-    out.add_object(
-        Stream::new(
-            dictionary! { "Filter" => "FlateDecode" },
-            super::deflate(content),
-        )
-        .with_compression(false),
-    )
+    out.add_object(Stream::new(Dictionary::new(), content.to_vec()).with_compression(false))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -880,7 +909,7 @@ fn top_elements(d: &Document, k: Option<&Object>) -> Vec<Object> {
 
 /// The first and last top-level items of an outline and its visible count,
 /// with the items' `/Parent` left for the caller.
-fn outline_items(d: &mut Document, root: &Dictionary) -> Option<(ObjectId, ObjectId, i64)> {
+fn outline_items(d: &Document, root: &Dictionary) -> OwnOutline {
     let first = root.get(b"First").and_then(Object::as_reference).ok()?;
     let last = root.get(b"Last").and_then(Object::as_reference).ok()?;
     let mut count = 0;
@@ -1053,7 +1082,7 @@ fn is_show(op: &str) -> bool {
 }
 
 /// The text shown in substituted fonts in a content stream, per face.
-fn substituted_text(data: &[u8], fonts: &BTreeMap<Vec<u8>, Substitute>) -> Vec<(FontId, String)> {
+fn substituted_text(data: &[u8], fonts: &Substitutes) -> Vec<(FontId, String)> {
     let mut found = Vec::new();
     let Ok(content) = Content::decode(data) else {
         return found;
@@ -1094,7 +1123,7 @@ fn strings(o: &Object) -> Vec<&[u8]> {
 /// two-byte glyph ids of letterkit's subset, and their `Tf` naming it.
 fn rewrite_text(
     data: &[u8],
-    fonts: &BTreeMap<Vec<u8>, Substitute>,
+    fonts: &Substitutes,
     encode: &dyn Fn(FontId, &str) -> Vec<u8>,
 ) -> Vec<u8> {
     let Ok(mut content) = Content::decode(data) else {
