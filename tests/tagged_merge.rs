@@ -753,3 +753,144 @@ fn below_band(ppm: &[u8]) -> &[u8] {
     }
     &ppm[(at + 40 * width * 3).min(ppm.len())..]
 }
+
+// ---------------------------------------------------------------------------
+// Untagged attachments.
+
+/// An attached PDF without tags: a scan (an image, no text) becomes one
+/// `Figure` a page with `/Alt`, and the bundle conforms; text in a font the
+/// file does not embed and letterkit cannot stand in for (Times) keeps the
+/// bundle from conforming, so the bundle claims neither PDF/A nor PDF/UA
+/// and `pack bundle` says why, naming the entry.
+#[test]
+fn an_untagged_scan_is_a_figure_and_an_unembedded_font_drops_the_claims_with_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("scan.pdf"), untagged_pdf(None)).expect("write");
+    std::fs::write(d.join("times.pdf"), untagged_pdf(Some("Times-Roman"))).expect("write");
+    let create = root().join("fixtures/packs/county-court/create.yaml");
+    let run = |args: &[&str]| {
+        letterkit(d)
+            .args(args)
+            .env_remove("LETTERKIT_PACK_KEY")
+            .output()
+            .expect("letterkit runs")
+    };
+    for (zip, attachment) in [("scan.zip", "scan.pdf"), ("times.zip", "times.pdf")] {
+        let out = run(&[
+            "pack",
+            "create",
+            "county-court",
+            zip,
+            "--date",
+            "2026-03-02",
+            "--data",
+            create.to_str().expect("utf-8"),
+            "--attach",
+            attachment,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = run(&["pack", "bundle", "scan.zip", "--out", "scan-bundle.pdf"]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("not tagged"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["pack", "bundle", "times.zip", "--out", "times-bundle.pdf"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "warning: the court bundle is not tagged PDF/UA-1 and PDF/A-2a, and does not claim to be: 03-attachment-1.pdf, page 1: the font Times-Roman is not embedded, and letterkit has no font with its widths to embed instead\n"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scan = std::fs::read(d.join("scan-bundle.pdf")).expect("bundle");
+    let times = std::fs::read(d.join("times-bundle.pdf")).expect("bundle");
+
+    let parts = part_roles(&scan);
+    assert_eq!(
+        parts.last().map(|p| p.1.clone()),
+        Some(vec!["Figure".to_owned()])
+    );
+    let alts = alt_texts(&scan);
+    assert_eq!(
+        alts,
+        [
+            "Supporting document 1: a page without text of a PDF attached to the pack (scan.pdf), such as a scan; no description of it was given, page 1 of 1"
+        ]
+    );
+    assert_tree_is_whole(&scan);
+    let verdicts = validate(&write_all(
+        d,
+        &[
+            ("scan".to_owned(), scan),
+            ("times".to_owned(), times.clone()),
+        ],
+    ));
+    assert_conforms(&verdicts[..2]);
+    // Honest: the validator fails it, and it claims nothing.
+    assert!(verdicts[2..].iter().all(|v| !v.compliant));
+    let x = crate::tagged_pdf::xmp(&Document::load_mem(&times).expect("lopdf"));
+    assert!(
+        !x.contains("pdfuaid:part>") && !x.contains("pdfaid:part>"),
+        "{x}"
+    );
+    assert_eq!(
+        part_roles(&times).last().map(|p| p.1.clone()),
+        Some(vec!["P".to_owned()]),
+        "its text is still a paragraph"
+    );
+}
+
+/// A one-page PDF without tags: a grey image (a scan) when `font` is None,
+/// else a line of text in that standard font, not embedded.
+fn untagged_pdf(font: Option<&str>) -> Vec<u8> {
+    let mut doc = Document::with_version("1.4");
+    let pages_id = doc.new_object_id();
+    let (resources, content) = match font {
+        Some(f) => {
+            let font = doc.add_object(dictionary! {
+                "Type" => "Font", "Subtype" => "Type1", "BaseFont" => f,
+            });
+            (
+                dictionary! { "Font" => dictionary! { "F1" => font } },
+                b"BT /F1 12 Tf 72 760 Td (A statement) Tj ET".to_vec(),
+            )
+        }
+        None => {
+            let image = doc.add_object(lopdf::Stream::new(
+                dictionary! {
+                    "Type" => "XObject", "Subtype" => "Image", "Width" => 4, "Height" => 4,
+                    "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8,
+                },
+                (0..16u8).map(|i| i * 16).collect(),
+            ));
+            (
+                dictionary! { "XObject" => dictionary! { "Im1" => image } },
+                b"q 400 0 0 400 100 300 cm /Im1 Do Q".to_vec(),
+            )
+        }
+    };
+    let content = doc.add_object(lopdf::Stream::new(dictionary! {}, content));
+    let page = doc.add_object(dictionary! {
+        "Type" => "Page", "Parent" => pages_id, "Contents" => content, "Resources" => resources,
+        "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+    });
+    doc.objects.insert(
+        pages_id,
+        Object::Dictionary(
+            dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+        ),
+    );
+    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+    doc.trailer.set("Root", catalog);
+    let mut bytes = Vec::new();
+    doc.save_to(&mut bytes).expect("lopdf writes");
+    bytes
+}

@@ -30,6 +30,7 @@ pub fn concat(parts: &[&[u8]], options: &PdfOptions, fonts: &FontSet) -> Result<
             pdf: options,
             stamp: None,
             fonts,
+            open_parts: true,
         },
     )
     .map_err(|e| e.to_string())?;

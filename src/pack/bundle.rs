@@ -305,6 +305,7 @@ pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<B
             pdf: &pdf_options,
             stamp: Some(page_label(m.kind)),
             fonts: engine.fonts(),
+            open_parts: false,
         },
     )
     .map_err(err)?;

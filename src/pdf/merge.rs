@@ -92,6 +92,9 @@ pub(crate) struct MergeOptions<'a> {
     pub stamp: Option<&'a str>,
     /// letterkit's fonts, for the stamp, image titles and substituted text.
     pub fonts: &'a FontSet,
+    /// Whether each part's outline entry starts open (its own outline
+    /// showing) or closed (one line a part, as a bundle's bookmarks).
+    pub open_parts: bool,
 }
 
 /// A merged PDF.
@@ -583,7 +586,7 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
         if let Some((first, last, count)) = own {
             d.set("First", *first);
             d.set("Last", *last);
-            d.set("Count", *count);
+            d.set("Count", if options.open_parts { *count } else { -count });
             let mut next = Some(*first);
             let mut seen = HashSet::new();
             while let Some(item) = next.filter(|i| seen.insert(*i)) {
@@ -593,7 +596,9 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
                 it.set("Parent", id);
                 next = it.get(b"Next").and_then(Object::as_reference).ok();
             }
-            all += count;
+            if options.open_parts {
+                all += count;
+            }
         }
         all += 1;
         entries.push((id, d));
@@ -692,10 +697,13 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
     })
 }
 
-/// Recompresses each Flate stream whose data ends with a carriage return:
-/// lopdf writes an end-of-line before `endstream`, and a validator then
-/// takes the data's own last byte for part of a `CR LF` and finds the
-/// `/Length` one byte too long (PDFA2A-STREAM-LENGTH-001).
+/// Stores uncompressed each Flate stream whose data ends with a carriage
+/// return: lopdf writes an end-of-line before `endstream`, and a validator
+/// then takes the data's own last byte for part of a `CR LF` and finds the
+/// `/Length` one byte too long (PDFA2A-STREAM-LENGTH-001). The last four
+/// bytes of zlib data are the Adler-32 of the plain data, so compressing
+/// again, at any level, ends the same; about one stream in 256 is stored
+/// plain.
 fn no_final_cr(out: &mut Document) {
     for o in out.objects.values_mut() {
         let Object::Stream(s) = o else { continue };
@@ -709,11 +717,9 @@ fn no_final_cr(out: &mut Document) {
         let Ok(plain) = s.decompressed_content() else {
             continue;
         };
-        let again = [super::deflate(&plain), super::deflate_best(&plain)]
-            .into_iter()
-            .find(|c| c.last() != Some(&b'\r'));
-        if let Some(c) = again {
-            s.set_content(c);
+        if plain.last() != Some(&b'\r') {
+            s.dict.remove(b"Filter");
+            s.set_content(plain);
         }
     }
 }
@@ -1187,5 +1193,61 @@ fn decode_byte(b: u8, win_ansi: bool) -> char {
         (0x80..=0x9F, true) => WIN_80[usize::from(b - 0x80)],
         (0xA0..=0xFF, true) => char::from(b),
         _ => ' ',
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flate_stream_ending_in_cr_is_stored_plain() {
+        // Find data whose zlib form ends in CR (its Adler-32's last byte).
+        let plain = (1..2000)
+            .map(|n| vec![b'a'; n])
+            .find(|p| super::super::deflate(p).last() == Some(&b'\r'))
+            .expect("one in 256 does");
+        let mut doc = Document::with_version("1.7");
+        let id = doc.add_object(
+            Stream::new(
+                dictionary! { "Filter" => "FlateDecode" },
+                super::super::deflate(&plain),
+            )
+            .with_compression(false),
+        );
+        let kept = doc.add_object(
+            Stream::new(
+                dictionary! { "Filter" => "FlateDecode" },
+                super::super::deflate(b"q Q\n"),
+            )
+            .with_compression(false),
+        );
+        no_final_cr(&mut doc);
+        let s = doc
+            .get_object(id)
+            .and_then(Object::as_stream)
+            .expect("stream");
+        assert!(s.dict.get(b"Filter").is_err());
+        assert_eq!(s.content, plain);
+        let k = doc
+            .get_object(kept)
+            .and_then(Object::as_stream)
+            .expect("stream");
+        assert!(k.dict.get(b"Filter").is_ok(), "others stay compressed");
+    }
+
+    #[test]
+    fn standard_and_win_ansi_bytes_decode_as_their_characters() {
+        assert_eq!(decode_byte(b'A', false), 'A');
+        assert_eq!(decode_byte(b'\'', false), '’');
+        assert_eq!(decode_byte(b'\'', true), '\'');
+        assert_eq!(decode_byte(0x80, true), '€');
+        assert_eq!(decode_byte(0xA3, true), '£');
+    }
+
+    #[test]
+    fn without_claims_drops_only_the_identifiers() {
+        let x = "<a>\n<pdfaid:part>2</pdfaid:part>\n<pdfaid:conformance>A</pdfaid:conformance>\n<pdfuaid:part>1</pdfuaid:part>\n<b>";
+        assert_eq!(without_claims(x), "<a>\n<b>");
     }
 }
