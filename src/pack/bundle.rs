@@ -11,9 +11,11 @@
 //! every document and is called a pack export, not a court bundle.
 //!
 //! The index is laid out and written by letterkit's own [`crate::layout`] and
-//! [`crate::pdf`]; the documents and PDF attachments are merged with lopdf;
-//! PNG and JPEG attachments are placed one per A4 page. Pure: bytes in,
-//! bytes out, dates from the pack.
+//! [`crate::pdf`]; the index, the documents and the attachments (PNG and
+//! JPEG ones placed one per A4 page) are joined by [`crate::pdf::merge`]
+//! into one tagged PDF/UA-1 and PDF/A-2a file, unless an attached PDF keeps
+//! it from conforming ([`Bundle::not_conforming`] says why). Pure: bytes
+//! in, bytes out, dates from the pack.
 
 use lopdf::{Document, Object, StringFormat, dictionary};
 

@@ -336,6 +336,17 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
             }
             Source::Image(img) => {
                 part_elem = out.new_object_id();
+                if img
+                    .dict
+                    .get(b"ColorSpace")
+                    .is_ok_and(|c| matches!(c, Object::Name(n) if n == b"DeviceCMYK"))
+                {
+                    not_conforming.push((
+                        k,
+                        "the image is CMYK, which a file with an sRGB output intent cannot hold"
+                            .to_owned(),
+                    ));
+                }
                 let title = part.title.clone().unwrap_or_default();
                 let mut dict = img.dict.clone();
                 dict.set("Type", "XObject");
@@ -1042,7 +1053,14 @@ fn inspect_page(
             f.get(b"Subtype").and_then(Object::as_name),
             Ok(b"Type1" | b"TrueType")
         );
-        if embedded {
+        let type0 = matches!(f.get(b"Subtype").and_then(Object::as_name), Ok(b"Type0"));
+        if type0 && !f.has(b"ToUnicode") {
+            problems.push(format!(
+                "the font {} maps its glyphs to no characters (no ToUnicode)",
+                String::from_utf8_lossy(base)
+            ));
+        }
+        if embedded || type0 {
             continue;
         }
         let encoding = match f.get(b"Encoding") {
@@ -1061,17 +1079,30 @@ fn inspect_page(
             )),
         }
     }
-    let colours = format!("{:?}", res.get(b"ColorSpace").ok());
-    let content = d.get_page_content(pid);
-    if colours.contains("DeviceCMYK") || content.windows(2).any(|w| w == b" k") {
-        problems.push("it uses CMYK colour, which an sRGB file cannot hold".into());
+    let ops = Content::decode(&d.get_page_content(pid))
+        .map(|c| c.operations)
+        .unwrap_or_default();
+    let cmyk_name = |o: &Object| matches!(o, Object::Name(n) if n == b"DeviceCMYK");
+    let cmyk_ops = ops.iter().any(|o| {
+        matches!(o.operator.as_str(), "k" | "K")
+            || (matches!(o.operator.as_str(), "cs" | "CS") && o.operands.iter().any(cmyk_name))
+    });
+    let spaces = resolved_dict(d, res.get(b"ColorSpace").ok());
+    let images = resolved_dict(d, res.get(b"XObject").ok());
+    let cmyk_resources = spaces.iter().any(|(_, v)| cmyk_name(v))
+        || images.iter().any(|(_, x)| {
+            let x = x.as_reference().ok().and_then(|id| d.get_object(id).ok());
+            matches!(x, Some(Object::Stream(s)) if s.dict.get(b"ColorSpace").is_ok_and(cmyk_name))
+        });
+    if cmyk_ops || cmyk_resources {
+        problems.push(
+            "it uses CMYK colour, which a file with an sRGB output intent cannot hold".into(),
+        );
     }
     if page.has(b"Annots") {
         problems.push("it has annotations (links, comments) that are not tagged".into());
     }
-    let has_text = Content::decode(&content)
-        .map(|c| c.operations.iter().any(|o| is_show(&o.operator)))
-        .unwrap_or(false);
+    let has_text = ops.iter().any(|o| is_show(&o.operator));
     let streams = if subs.is_empty() {
         Vec::new()
     } else {
