@@ -1,5 +1,5 @@
 //! One mailpiece from several PDFs: the covering letter first, then the
-//! exact copy, page for page, joined by [`crate::pdf::merge`] into one
+//! exact copy, page for page, joined by `pdf::merge` into one
 //! tagged PDF/UA-1 and PDF/A-2a file. The copy's pages are taken as they
 //! are, so the copy keeps its own bytes on the page and its own structure
 //! elements, under a `Part` element of its own.

@@ -12,7 +12,7 @@
 //!
 //! The index is laid out and written by letterkit's own [`crate::layout`] and
 //! [`crate::pdf`]; the index, the documents and the attachments (PNG and
-//! JPEG ones placed one per A4 page) are joined by [`crate::pdf::merge`]
+//! JPEG ones placed one per A4 page) are joined by `pdf::merge`
 //! into one tagged PDF/UA-1 and PDF/A-2a file, unless an attached PDF keeps
 //! it from conforming ([`Bundle::not_conforming`] says why). Pure: bytes
 //! in, bytes out, dates from the pack.
