@@ -104,20 +104,11 @@ fn a_reissued_mailpiece_conforms_and_keeps_both_parts_tags_text_and_pixels() {
 
     // One set of metadata: the covering letter's title and date.
     let x = crate::tagged_pdf::xmp(&doc);
-    let info = doc
-        .trailer
-        .get(b"Info")
-        .and_then(Object::as_reference)
-        .and_then(|id| doc.get_dictionary(id))
-        .expect("Info");
-    let title = crate::tagged_pdf::text_of(&doc, info, b"Title");
+    let title = info_title(&merged);
     assert_eq!(title, info_title(&cover));
     assert!(x.contains(&format!("<rdf:li xml:lang=\"x-default\">{title}</rdf:li>")));
     assert!(x.contains("<xmp:CreateDate>2026-03-05T00:00:00Z</xmp:CreateDate>"));
-    assert_eq!(
-        crate::tagged_pdf::text_of(&doc, info, b"CreationDate"),
-        "D:20260305000000Z"
-    );
+    assert_eq!(info_entry(&merged, b"CreationDate"), "D:20260305000000Z");
     for id in [
         "<pdfaid:part>2</pdfaid:part>",
         "<pdfuaid:part>1</pdfuaid:part>",
@@ -666,6 +657,11 @@ fn alt_texts(pdf: &[u8]) -> Vec<String> {
 }
 
 fn info_title(pdf: &[u8]) -> String {
+    info_entry(pdf, b"Title")
+}
+
+/// An entry of the Info dictionary of `pdf`, as text.
+fn info_entry(pdf: &[u8], key: &[u8]) -> String {
     let doc = Document::load_mem(pdf).expect("lopdf");
     let info: &Dictionary = doc
         .trailer
@@ -673,7 +669,7 @@ fn info_title(pdf: &[u8]) -> String {
         .and_then(Object::as_reference)
         .and_then(|id| doc.get_dictionary(id))
         .expect("Info");
-    crate::tagged_pdf::text_of(&doc, info, b"Title")
+    crate::tagged_pdf::text_of(&doc, info, key)
 }
 
 /// The outline items under `parent` (the outline root when None): (title, id).

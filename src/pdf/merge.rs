@@ -1118,6 +1118,14 @@ fn is_show(op: &str) -> bool {
     matches!(op, "Tj" | "TJ" | "'" | "\"")
 }
 
+/// The substituted font a `Tf` operator selects, if it is one.
+fn selected(op: &lopdf::content::Operation, fonts: &Substitutes) -> Option<Substitute> {
+    op.operands
+        .first()
+        .and_then(|n| n.as_name().ok())
+        .and_then(|n| fonts.get(n).copied())
+}
+
 /// The text shown in substituted fonts in a content stream, per face.
 fn substituted_text(data: &[u8], fonts: &Substitutes) -> Vec<(FontId, String)> {
     let mut found = Vec::new();
@@ -1127,11 +1135,7 @@ fn substituted_text(data: &[u8], fonts: &Substitutes) -> Vec<(FontId, String)> {
     let mut current: Option<Substitute> = None;
     for op in &content.operations {
         if op.operator == "Tf" {
-            current = op
-                .operands
-                .first()
-                .and_then(|n| n.as_name().ok())
-                .and_then(|n| fonts.get(n).copied());
+            current = selected(op, fonts);
         } else if is_show(&op.operator)
             && let Some(s) = current
         {
@@ -1185,11 +1189,7 @@ fn rewrite_text(
     };
     for op in &mut content.operations {
         if op.operator == "Tf" {
-            current = op
-                .operands
-                .first()
-                .and_then(|n| n.as_name().ok())
-                .and_then(|n| fonts.get(n).copied());
+            current = selected(op, fonts);
             if let (Some(s), Some(first)) = (current, op.operands.first_mut()) {
                 let name = if s.face == FontId::Bold {
                     BOLD
