@@ -299,7 +299,8 @@ impl Engine {
         let doc = self.compose(request)?;
         Ok(match request.format {
             request::LetterFormat::Braille { .. } => {
-                layout::layout(&carrier_doc(&doc, letter), &self.fonts)
+                let carrier = self.catalog.settings.braille_carrier.as_ref();
+                layout::layout(&carrier_doc(&doc, letter, carrier)?, &self.fonts)
             }
             format => layout::layout_with(&doc, &self.fonts, &layout::Profile::for_format(format)),
         })
@@ -360,7 +361,8 @@ impl Engine {
                 date: request.date.to_string(),
             },
         );
-        let carrier = layout::layout(&carrier_doc(&doc, letter), &self.fonts);
+        let carrier = self.catalog.settings.braille_carrier.as_ref();
+        let carrier = layout::layout(&carrier_doc(&doc, letter, carrier)?, &self.fonts);
         let carrier = self.write(letter, request, &carrier, options)?;
         Ok(BrailleRendered {
             brf,
@@ -426,30 +428,38 @@ impl Engine {
 
 /// The print carrier page of a braille letter: the letter's own page 1
 /// (logo, sender zone with the date and reference, the window address) with
-/// a body saying the letter is in braille.
-fn carrier_doc(doc: &compose::Composed, letter: &catalog::Letter) -> compose::Composed {
+/// the catalog's carrier wording (`braille-carrier:` in `catalog.yaml`) as
+/// its body.
+fn carrier_doc(
+    doc: &compose::Composed,
+    letter: &catalog::Letter,
+    carrier: Option<&catalog::Carrier>,
+) -> Result<compose::Composed, Error> {
+    let carrier = carrier.ok_or_else(|| Error::Print {
+        code: letter.code.clone(),
+        message: "the catalog has no wording for the braille carrier page: add `braille-carrier:` to its catalog.yaml".into(),
+    })?;
     let reference = doc
         .meta
         .iter()
         .find(|(label, _)| label == "Our reference")
         .map(|(_, v)| v.clone())
         .unwrap_or_default();
-    let para =
-        |text: String| compose::Block::Paragraph(vec![compose::Inline { text, bold: false }]);
-    compose::Composed {
-        blocks: vec![
-            compose::Block::Heading {
-                level: 1,
-                text: "This letter is in braille".into(),
-            },
-            para(format!("Our reference: {reference}")),
-            para(format!(
-                "The letter in this envelope ({}: {}) is printed in braille.",
-                letter.code, letter.title
-            )),
-        ],
+    let fill = |t: &str| catalog::Carrier::fill(t, &reference, &letter.code, &letter.title);
+    let mut blocks = vec![compose::Block::Heading {
+        level: 1,
+        text: fill(&carrier.heading),
+    }];
+    blocks.extend(carrier.paragraphs.iter().map(|p| {
+        compose::Block::Paragraph(vec![compose::Inline {
+            text: fill(p),
+            bold: false,
+        }])
+    }));
+    Ok(compose::Composed {
+        blocks,
         ..doc.clone()
-    }
+    })
 }
 
 /// A stable identity for a request: a hash of its content.

@@ -827,3 +827,103 @@ fn proof_and_diff_help_keep_their_examples_whole_at_60_columns() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------
+// The braille carrier page's wording (issue 11)
+
+/// The carrier page's wording sits in `catalog.yaml` (`braille-carrier:`),
+/// marked draft, not in Rust: the shipped wording gives the page it always
+/// gave (the same words, and byte for byte the same PDF, checked when it
+/// moved), a catalog that changes it changes the page, one without it is
+/// refused for braille with a message saying what to add, and an unknown
+/// placeholder is a `check` error at its line and column.
+#[test]
+fn the_braille_carrier_wording_comes_from_catalog_yaml_marked_draft() {
+    let shipped = crate::common::engine()
+        .catalog()
+        .settings
+        .braille_carrier
+        .clone()
+        .expect("the shipped catalog has braille-carrier:");
+    assert!(
+        shipped
+            .draft
+            .as_deref()
+            .is_some_and(|d| d.contains("letterkit's own plain wording")),
+        "{shipped:?}"
+    );
+    let request = |engine: &letterkit::Engine| {
+        let text = std::fs::read_to_string(
+            root().join("fixtures/requests/valid/cmsl5502-payments/request.yaml"),
+        )
+        .expect("fixture");
+        engine
+            .parse_request(&format!("{text}format: braille\n"), "br.yaml")
+            .expect("a braille request")
+    };
+    let page_text = |engine: &letterkit::Engine| -> Result<String, String> {
+        let pages = engine.layout(&request(engine)).map_err(|e| e.to_string())?;
+        Ok(squash(
+            &pages
+                .iter()
+                .flat_map(|p| &p.items)
+                .filter_map(|i| match i {
+                    letterkit::layout::Item::Text(run) => Some(run.text.as_str()),
+                    letterkit::layout::Item::Rule { .. } => None,
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ))
+    };
+    let shipped_text = page_text(crate::common::engine()).expect("carrier");
+    for phrase in [
+        "This letter is in braille".to_owned(),
+        "Our reference: 1234 5678 9012".to_owned(),
+        "The letter in this envelope (CMSL5502: Your face to face meeting details have changed) is printed in braille."
+            .to_owned(),
+    ] {
+        assert!(shipped_text.contains(&phrase), "{phrase}: {shipped_text}");
+    }
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let cat = catalog_copy(tmp.path());
+    let file = cat.join("catalog.yaml");
+    let original = std::fs::read_to_string(&file).expect("catalog.yaml");
+    std::fs::write(
+        &file,
+        original.replace(
+            "heading: This letter is in braille",
+            "heading: Your letter in braille",
+        ),
+    )
+    .expect("write");
+    let engine = letterkit::Engine::from_dir(&cat).expect("the edited catalog loads");
+    let text = page_text(&engine).expect("carrier");
+    assert!(text.contains("Your letter in braille"), "{text}");
+    assert!(!text.contains("This letter is in braille"), "{text}");
+
+    let without = &original[..original
+        .find("# The print carrier page")
+        .expect("the section")];
+    std::fs::write(&file, without).expect("write");
+    let engine = letterkit::Engine::from_dir(&cat).expect("loads without it");
+    assert_eq!(
+        page_text(&engine),
+        Err("CMSL5502: the catalog has no wording for the braille carrier page: add `braille-carrier:` to its catalog.yaml".to_owned())
+    );
+
+    std::fs::write(
+        &file,
+        original.replace("Our reference: {reference}", "Our reference: {ref}"),
+    )
+    .expect("write");
+    let (line, col) = position(&file, "\"Our reference: {ref}\"");
+    let o = run(tmp.path(), &["check", "--catalog", "cat"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "the catalog has 1 problem:\n  cat/catalog.yaml:{line}:{col}: braille-carrier: unknown placeholder {{ref}}; the carrier page fills in {{reference}}, {{code}}, {{title}}\n"
+        )
+    );
+}

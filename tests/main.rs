@@ -18,6 +18,7 @@ mod pack_safety;
 mod perf;
 mod request_inputs;
 mod serve;
+mod tagged_merge;
 mod tagged_pdf;
 
 #[test]

@@ -1052,8 +1052,8 @@ fn stamp_positions(pdf: &[u8]) -> Vec<(f32, f32)> {
     for (_, id) in doc.get_pages() {
         let content = doc.get_page_content(id);
         let text = String::from_utf8_lossy(&content);
-        let at = text.find("/LKBundleFont 10 Tf 1 0 0 1 ").expect("stamp");
-        let nums: Vec<f32> = text[at + 27..]
+        let at = text.find("/LKMergeBold 10 Tf 1 0 0 1 ").expect("stamp");
+        let nums: Vec<f32> = text[at + "/LKMergeBold 10 Tf 1 0 0 1 ".len()..]
             .split_whitespace()
             .take(2)
             .map(|n| n.parse().expect("number"))

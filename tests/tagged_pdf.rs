@@ -34,16 +34,16 @@ fn validator_python() -> PathBuf {
 
 /// One file's verdict under one profile.
 #[derive(Debug)]
-struct Verdict {
-    file: String,
-    profile: String,
-    compliant: bool,
-    rules: u64,
-    failed: Vec<String>,
+pub(crate) struct Verdict {
+    pub(crate) file: String,
+    pub(crate) profile: String,
+    pub(crate) compliant: bool,
+    pub(crate) rules: u64,
+    pub(crate) failed: Vec<String>,
 }
 
 /// Validates `files` against PDF/UA-1 and PDF/A-2a: two verdicts a file.
-fn validate(files: &[PathBuf]) -> Vec<Verdict> {
+pub(crate) fn validate(files: &[PathBuf]) -> Vec<Verdict> {
     let out = Command::new(validator_python())
         .arg(root().join("tests/validate_pdf.py"))
         .args(files)
@@ -86,7 +86,7 @@ fn validate(files: &[PathBuf]) -> Vec<Verdict> {
 
 /// Fails unless every verdict conforms with no failed rule, and each
 /// profile really checked rules (so an empty run cannot pass).
-fn assert_conforms(verdicts: &[Verdict]) {
+pub(crate) fn assert_conforms(verdicts: &[Verdict]) {
     let mut problems = Vec::new();
     for v in verdicts {
         if !v.compliant || !v.failed.is_empty() {
@@ -132,7 +132,7 @@ fn fixture_pdfs() -> Vec<(String, Vec<u8>)> {
 }
 
 /// Writes each PDF into `dir` as `<name>.pdf`.
-fn write_all(dir: &Path, pdfs: &[(String, Vec<u8>)]) -> Vec<PathBuf> {
+pub(crate) fn write_all(dir: &Path, pdfs: &[(String, Vec<u8>)]) -> Vec<PathBuf> {
     pdfs.iter()
         .map(|(name, pdf)| {
             let p = dir.join(format!("{name}.pdf"));
@@ -850,7 +850,7 @@ fn cmsl5502() -> (letterkit::Request, letterkit::pdf::PdfOptions) {
 }
 
 /// A text string entry of `dict` (dates and names alike), as text.
-fn text_of(doc: &Document, dict: &Dictionary, key: &[u8]) -> String {
+pub(crate) fn text_of(doc: &Document, dict: &Dictionary, key: &[u8]) -> String {
     let obj = dict
         .get(key)
         .unwrap_or_else(|_| panic!("no /{}", String::from_utf8_lossy(key)));
@@ -859,7 +859,7 @@ fn text_of(doc: &Document, dict: &Dictionary, key: &[u8]) -> String {
 }
 
 /// The catalog's XMP packet.
-fn xmp(doc: &Document) -> String {
+pub(crate) fn xmp(doc: &Document) -> String {
     let stream = doc
         .catalog()
         .and_then(|c| c.get(b"Metadata"))
@@ -916,17 +916,17 @@ fn struct_text(pdf: &[u8]) -> Vec<(String, String)> {
 }
 
 /// The structure tree of a document, read with lopdf.
-struct StructTree {
+pub(crate) struct StructTree {
     /// Elements in depth-first order from the root.
-    order: Vec<ObjectId>,
+    pub(crate) order: Vec<ObjectId>,
     /// (page, MCID) pairs each element holds.
-    content: HashMap<ObjectId, Vec<(ObjectId, i64)>>,
+    pub(crate) content: HashMap<ObjectId, Vec<(ObjectId, i64)>>,
     /// Parent tree: key → element of each MCID.
-    parent_tree: BTreeMap<i64, Vec<ObjectId>>,
+    pub(crate) parent_tree: BTreeMap<i64, Vec<ObjectId>>,
 }
 
 impl StructTree {
-    fn read(doc: &Document) -> StructTree {
+    pub(crate) fn read(doc: &Document) -> StructTree {
         let root = doc
             .catalog()
             .and_then(|c| c.get(b"StructTreeRoot"))
@@ -1000,17 +1000,17 @@ impl StructTree {
 
 /// One marked-content sequence of a page's content stream.
 #[derive(Debug, Default)]
-struct Mark {
-    mcid: Option<i64>,
-    artifact: bool,
-    pagination: bool,
-    shows_text: bool,
+pub(crate) struct Mark {
+    pub(crate) mcid: Option<i64>,
+    pub(crate) artifact: bool,
+    pub(crate) pagination: bool,
+    pub(crate) shows_text: bool,
     /// Text shown outside any sequence (counted on the next sequence).
-    text_outside: usize,
+    pub(crate) text_outside: usize,
 }
 
 /// The marked-content sequences of a page, in order.
-fn page_marks(doc: &Document, page: ObjectId) -> Vec<Mark> {
+pub(crate) fn page_marks(doc: &Document, page: ObjectId) -> Vec<Mark> {
     let content = lopdf::content::Content::decode(&doc.get_page_content(page)).expect("decodes");
     let mut marks: Vec<Mark> = Vec::new();
     let mut depth = 0;

@@ -219,7 +219,8 @@ pub struct Diff {
     pub paragraphs: Vec<ParagraphChange>,
     /// Letters that changed.
     pub letters: Vec<LetterChange>,
-    /// Whether the shared settings (sender block, author) changed.
+    /// Whether the shared settings (sender block, author, braille carrier
+    /// page wording) changed.
     pub settings_changed: bool,
     /// The pack kinds whose procedure changed.
     pub procedures_changed: Vec<String>,
@@ -502,9 +503,17 @@ pub fn diff(old: &Catalog, new: &Catalog) -> Diff {
         paragraphs,
         letters,
         settings_changed: old.settings.sender != new.settings.sender
-            || old.settings.author != new.settings.author,
+            || old.settings.author != new.settings.author
+            || carrier_words(&old.settings) != carrier_words(&new.settings),
         procedures_changed,
     }
+}
+
+/// The braille carrier page's wording, for comparing two catalogs.
+fn carrier_words(s: &crate::catalog::Settings) -> Option<(&str, &[String])> {
+    s.braille_carrier
+        .as_ref()
+        .map(|c| (c.heading.as_str(), c.paragraphs.as_slice()))
 }
 
 #[cfg(test)]

@@ -423,6 +423,106 @@ pub struct Settings {
     pub sender: Vec<String>,
     /// PDF author.
     pub author: String,
+    /// The body of a braille letter's print carrier page (`braille-carrier:`),
+    /// when the catalog has one.
+    pub braille_carrier: Option<Carrier>,
+}
+
+/// The body of a braille letter's print carrier page: the letter's own
+/// page 1 (logo, sender zone, window address) with this heading and these
+/// paragraphs instead of its body.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Carrier {
+    /// Set when the wording is draft, to be replaced by approved text.
+    pub draft: Option<String>,
+    /// The heading.
+    pub heading: String,
+    /// The paragraphs, with `{reference}`, `{code}` and `{title}` in them.
+    pub paragraphs: Vec<String>,
+}
+
+/// The placeholders a carrier page's wording may hold.
+pub const CARRIER_PLACEHOLDERS: [&str; 3] = ["reference", "code", "title"];
+
+impl Carrier {
+    /// `text` with its placeholders filled in: the letter's reference,
+    /// code and title.
+    pub fn fill(text: &str, reference: &str, code: &str, title: &str) -> String {
+        let mut out = String::with_capacity(text.len() + 64);
+        let mut rest = text;
+        while let Some(at) = rest.find('{') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at..];
+            let value = [
+                ("{reference}", reference),
+                ("{code}", code),
+                ("{title}", title),
+            ]
+            .into_iter()
+            .find(|(p, _)| after.starts_with(p));
+            match value {
+                Some((p, v)) => {
+                    out.push_str(v);
+                    rest = &after[p.len()..];
+                }
+                None => {
+                    out.push('{');
+                    rest = &after[1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+#[cfg(test)]
+mod carrier_tests {
+    use super::{Carrier, unknown_placeholder};
+
+    #[test]
+    fn placeholders_are_filled_once_and_unknown_ones_found() {
+        assert_eq!(
+            Carrier::fill(
+                "{code}: {title} ({reference}) {other}",
+                "{title}",
+                "C1",
+                "T"
+            ),
+            "C1: T ({title}) {other}"
+        );
+        assert_eq!(unknown_placeholder("Ref {reference}, {ref}"), Some("ref"));
+        assert_eq!(unknown_placeholder("{code} {title} {reference}"), None);
+    }
+}
+
+/// The first `{name}` in `text` that is not a carrier placeholder.
+fn unknown_placeholder(text: &str) -> Option<&str> {
+    text.split('{').skip(1).find_map(|rest| {
+        let name = rest.split_once('}').map_or(rest, |(n, _)| n);
+        (!CARRIER_PLACEHOLDERS.contains(&name)).then_some(name)
+    })
+}
+
+/// Checks `braille-carrier:` (placeholders) and turns it into a [`Carrier`].
+fn check_carrier(raw: raw::RawCarrier, problems: &mut Vec<Problem>) -> Carrier {
+    for text in std::iter::once(&raw.heading).chain(&raw.paragraphs) {
+        if let Some(name) = unknown_placeholder(&text.value) {
+            problems.push(at(
+                "catalog.yaml",
+                text,
+                format!(
+                    "braille-carrier: unknown placeholder {{{name}}}; the carrier page fills in {}",
+                    CARRIER_PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                ),
+            ));
+        }
+    }
+    Carrier {
+        draft: raw.draft,
+        heading: raw.heading.value,
+        paragraphs: raw.paragraphs.into_iter().map(|p| p.value).collect(),
+    }
 }
 
 /// The checked catalog.
@@ -727,6 +827,7 @@ impl Catalog {
                 author: s
                     .author
                     .unwrap_or_else(|| "Child Maintenance Service".into()),
+                braille_carrier: s.braille_carrier.map(|c| check_carrier(c, &mut problems)),
             },
             None => {
                 if !problems.iter().any(|p| p.file == "catalog.yaml") {
@@ -740,6 +841,7 @@ impl Catalog {
                 Settings {
                     sender: Vec::new(),
                     author: String::new(),
+                    braille_carrier: None,
                 }
             }
         };

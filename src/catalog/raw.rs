@@ -16,6 +16,23 @@ pub struct RawSettings {
     /// Notes for maintainers.
     #[serde(default)]
     pub note: Option<String>,
+    /// The body of a braille letter's print carrier page.
+    #[serde(default)]
+    pub braille_carrier: Option<RawCarrier>,
+}
+
+/// `braille-carrier:` in `catalog.yaml`: the carrier page's heading and
+/// paragraphs, with `{reference}`, `{code}` and `{title}` filled in.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RawCarrier {
+    /// Draft marker: the wording is ours, to be replaced.
+    #[serde(default)]
+    pub draft: Option<String>,
+    /// The page's heading.
+    pub heading: Spanned<String>,
+    /// Its paragraphs, in order.
+    pub paragraphs: Vec<Spanned<String>>,
 }
 
 /// One letter or form definition (`letters/CODE.yaml`).

@@ -49,6 +49,11 @@ pub(super) fn check_terminology(
     for p in catalog.paragraphs() {
         flag(&p.file, &format!("paragraph {}", p.code), &p.text);
     }
+    if let Some(c) = &catalog.settings.braille_carrier {
+        for text in std::iter::once(&c.heading).chain(&c.paragraphs) {
+            flag("catalog.yaml", "the braille carrier page", text);
+        }
+    }
     for l in catalog.letters() {
         flag(&l.file, "the title", &l.title);
         flag(&l.file, "the template", &l.template);

@@ -195,7 +195,7 @@ fn text(d: &Diff, old: &str, new: &str) -> String {
     }
     if d.settings_changed {
         line(String::new());
-        line("settings (catalog.yaml): the sender block or author changed".into());
+        line("settings (catalog.yaml): the sender block, author or braille carrier page wording changed".into());
     }
     if !d.procedures_changed.is_empty() {
         line(String::new());

@@ -1187,6 +1187,12 @@ fn export_bundle(a: BundleArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
             failed(format!("cannot write {}: {e}", a.out.display()))
         }
     })?;
+    for why in &b.not_conforming {
+        errln!(
+            "warning: the {} is not tagged PDF/UA-1 and PDF/A-2a, and does not claim to be: {why}",
+            b.what
+        );
+    }
     let left = if b.left_out.is_empty() {
         String::new()
     } else {

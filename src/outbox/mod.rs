@@ -1137,7 +1137,23 @@ impl Outbox {
                 ),
             )]));
         }
-        let merged = reissue::concat(&[&cover_pdf.pdf, &copy]).map_err(OutboxError::Invalid)?;
+        // One document: the covering letter's title, language and date;
+        // the file identity from the covering letter and the letter it copies.
+        let options = crate::pdf::PdfOptions {
+            title: cover_pdf.title.clone(),
+            language: cover.language.tag().to_owned(),
+            author: engine.catalog().settings.author.clone(),
+            subject: format!("{COVERING_LETTER} and a copy of {}", original.code),
+            created: crate::pdf::Timestamp {
+                year: cover.date.year,
+                month: cover.date.month,
+                day: cover.date.day,
+                ..Default::default()
+            },
+            ident: format!("reissue {id} {}", crate::request_ident(&cover)),
+        };
+        let merged = reissue::concat(&[&cover_pdf.pdf, &copy], &options, engine.fonts())
+            .map_err(OutboxError::Invalid)?;
         let sha = hex(&Sha256::digest(&merged));
         let mut p = prepared_from(
             engine,

@@ -11,18 +11,19 @@
 //! every document and is called a pack export, not a court bundle.
 //!
 //! The index is laid out and written by letterkit's own [`crate::layout`] and
-//! [`crate::pdf`]; the documents and PDF attachments are merged with lopdf;
-//! PNG and JPEG attachments are placed one per A4 page. Pure: bytes in,
-//! bytes out, dates from the pack.
+//! [`crate::pdf`]; the index, the documents and the attachments (PNG and
+//! JPEG ones placed one per A4 page) are joined by `pdf::merge`
+//! into one tagged PDF/UA-1 and PDF/A-2a file, unless an attached PDF keeps
+//! it from conforming ([`Bundle::not_conforming`] says why). Pure: bytes
+//! in, bytes out, dates from the pack.
 
-use std::collections::HashSet;
-
-use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
+use lopdf::{Document, Object, StringFormat, dictionary};
 
 use super::{Entry, EntryStatus, MediaType, Pack, PackError, PackKind};
 use crate::catalog::Audience;
 use crate::compose::{Block, Composed, DocKind, Inline};
 use crate::layout::{self, Item, MM};
+use crate::pdf::merge::{self, Image, MergeOptions, Part, Source};
 use crate::pdf::{self, PdfOptions, Timestamp};
 use crate::request::Date;
 use crate::{Engine, catalog::Language};
@@ -67,6 +68,12 @@ pub struct Bundle {
     /// What the export is: "court bundle", or "pack export" for a
     /// face-to-face pack.
     pub what: &'static str,
+    /// Why the bundle is not PDF/UA-1 and PDF/A-2a, when an attached PDF
+    /// keeps it from being so (a font it does not embed and letterkit
+    /// cannot stand in for, CMYK colour, untagged annotations), one line
+    /// per problem naming the entry file; then the file claims neither.
+    /// Empty: the bundle conforms.
+    pub not_conforming: Vec<String>,
 }
 
 /// What the export of a `kind` pack is called.
@@ -142,22 +149,6 @@ fn err(e: impl std::fmt::Display) -> PackError {
     PackError::Bundle(e.to_string())
 }
 
-/// A4 in points.
-const A4: (f32, f32) = (595.28, 841.89);
-
-/// One document's pages, ready to merge.
-enum Part {
-    Pdf(Box<Document>),
-    Image(Image),
-}
-
-struct Image {
-    width: u32,
-    height: u32,
-    dict: Dictionary,
-    data: Vec<u8>,
-}
-
 fn entry_title(e: &Entry) -> String {
     let code = if e.code == "attachment" {
         String::new()
@@ -203,27 +194,28 @@ pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<B
             "the {what} would hold no document: every document was left out"
         )));
     }
-    let mut parts = Vec::new();
+    let mut sources = Vec::new();
     let mut counts = Vec::new();
     for e in &entries {
         let bytes = pack.file(&e.file).unwrap_or_default();
-        let part = match e.media_type.as_str() {
-            "application/pdf" => Part::Pdf(Box::new(
-                Document::load_mem(bytes)
-                    .map_err(|x| err(format!("{} cannot be read: {x}", e.file)))?,
-            )),
-            "image/jpeg" => Part::Image(
+        let source = match e.media_type.as_str() {
+            "application/pdf" => {
+                let d = Document::load_mem(bytes)
+                    .map_err(|x| err(format!("{} cannot be read: {x}", e.file)))?;
+                counts.push(d.get_pages().len());
+                Source::Pdf(bytes)
+            }
+            "image/jpeg" => Source::Image(
                 jpeg(bytes)
                     .ok_or_else(|| err(format!("{} is not a JPEG the bundle can show", e.file)))?,
             ),
-            "image/png" => Part::Image(png(bytes).map_err(|x| err(format!("{}: {x}", e.file)))?),
+            "image/png" => Source::Image(png(bytes).map_err(|x| err(format!("{}: {x}", e.file)))?),
             other => return Err(err(format!("{} has an unknown media type {other}", e.file))),
         };
-        counts.push(match &part {
-            Part::Pdf(d) => d.get_pages().len(),
-            Part::Image(_) => 1,
-        });
-        parts.push(part);
+        if matches!(source, Source::Image(_)) {
+            counts.push(1);
+        }
+        sources.push(source);
     }
 
     // The index: lay it out until its own page count is stable.
@@ -255,144 +247,97 @@ pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<B
         }
         index_pages = pages;
     };
-    let total = index_pages + counts.iter().sum::<usize>();
 
-    // Merge.
-    let mut out = Document::with_version("1.7");
-    out.max_id = 1;
-    let mut page_ids = Vec::new();
-    let mut starts = Vec::new();
-    let index_doc = Document::load_mem(&index_pdf).map_err(err)?;
-    let mut all = vec![Part::Pdf(Box::new(index_doc))];
-    all.extend(parts);
-    let font_id = ObjectId::from((1, 0));
-    out.objects.insert(
-        font_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Font",
-            "Subtype" => "Type1",
-            "BaseFont" => "Helvetica-Bold",
-            "Encoding" => "WinAnsiEncoding",
-        }),
-    );
-    for (i, part) in all.into_iter().enumerate() {
-        starts.push(page_ids.len());
-        match part {
-            Part::Pdf(mut d) => {
-                d.renumber_objects_with(out.max_id + 1);
-                let pages: Vec<ObjectId> = d.get_pages().into_values().collect();
-                let mut flat = Vec::new();
-                for pid in &pages {
-                    flat.push((*pid, materialise(&d, *pid)?));
-                }
-                let roots: HashSet<ObjectId> = d
-                    .objects
-                    .iter()
-                    .filter(|(_, o)| {
-                        o.as_dict().is_ok_and(|dict| {
-                            matches!(dict.get(b"Type"), Ok(Object::Name(n)) if n == b"Catalog" || n == b"Pages")
-                        })
-                    })
-                    .map(|(id, _)| *id)
-                    .collect();
-                out.max_id = out.max_id.max(d.max_id);
-                for (id, o) in d.objects {
-                    if !roots.contains(&id) {
-                        out.objects.insert(id, o);
-                    }
-                }
-                for (pid, dict) in flat {
-                    out.objects.insert(pid, Object::Dictionary(dict));
-                    page_ids.push(pid);
-                }
-            }
-            Part::Image(img) => {
-                let title = rows.get(i.wrapping_sub(1)).map_or("", |r| r.title.as_str());
-                page_ids.push(image_page(&mut out, img, title, font_id));
-            }
-        }
-    }
-
-    let pages_id = out.new_object_id();
-    for (n, pid) in page_ids.iter().enumerate() {
-        stamp(
-            &mut out,
-            *pid,
-            pages_id,
-            font_id,
-            page_label(m.kind),
-            n + 1,
-            total,
-        )?;
-    }
-    out.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages",
-            "Kids" => page_ids.iter().map(|p| Object::Reference(*p)).collect::<Vec<_>>(),
-            "Count" => page_ids.len() as i64,
-        }),
-    );
-
-    // Outline: the index, then one bookmark per document.
-    let outline_id = out.new_object_id();
-    let mut marks = vec![("Index".to_owned(), page_ids[0])];
-    for (row, start) in rows.iter().zip(starts.iter().skip(1)) {
-        if let Some(p) = page_ids.get(*start) {
-            marks.push((row.title.clone(), *p));
-        }
-    }
-    let item_ids: Vec<ObjectId> = marks.iter().map(|_| out.new_object_id()).collect();
-    for (k, (title, page)) in marks.iter().enumerate() {
-        let mut d = dictionary! {
-            "Title" => text_string(title),
-            "Parent" => outline_id,
-            "Dest" => vec![Object::Reference(*page), "Fit".into()],
+    // Merge: the index, then each document, tagged as one PDF/UA-1 and
+    // PDF/A-2a file with the bundle page numbers as pagination artifacts.
+    let mut parts = vec![Part {
+        source: Source::Pdf(&index_pdf),
+        title: Some("Index".to_owned()),
+        alt: String::new(),
+    }];
+    for ((e, row), source) in entries.iter().zip(&rows).zip(sources) {
+        let alt = match source {
+            Source::Image(_) => format!(
+                "{}: an image attached to the pack{}; no description of it was given",
+                row.title,
+                original(e)
+            ),
+            Source::Pdf(_) => format!(
+                "{}: a page without text of a PDF attached to the pack{}, such as a scan; no description of it was given",
+                row.title,
+                original(e)
+            ),
         };
-        if k > 0 {
-            d.set("Prev", item_ids[k - 1]);
-        }
-        if k + 1 < item_ids.len() {
-            d.set("Next", item_ids[k + 1]);
-        }
-        out.objects.insert(item_ids[k], Object::Dictionary(d));
+        parts.push(Part {
+            source,
+            title: Some(row.title.clone()),
+            alt,
+        });
     }
-    out.objects.insert(
-        outline_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Outlines",
-            "First" => item_ids[0],
-            "Last" => item_ids[item_ids.len() - 1],
-            "Count" => item_ids.len() as i64,
-        }),
-    );
-    let catalog_id = out.add_object(dictionary! {
-        "Type" => "Catalog",
-        "Pages" => pages_id,
-        "Outlines" => outline_id,
-        "PageMode" => "UseOutlines",
-    });
-    let pdf_date = format!("D:{:04}{:02}{:02}000000Z", date.year, date.month, date.day);
-    let info_id = out.add_object(dictionary! {
-        "Title" => text_string(&format!("{}: {} pack {}", capitalise(what), m.kind.title(), m.reference)),
-        "Author" => text_string(&engine.catalog().settings.author),
-        "Creator" => text_string("letterkit"),
-        "Producer" => text_string(concat!("letterkit ", env!("CARGO_PKG_VERSION"))),
-        "CreationDate" => Object::string_literal(pdf_date.clone()),
-        "ModDate" => Object::string_literal(pdf_date),
-    });
-    out.trailer.set("Root", catalog_id);
-    out.trailer.set("Info", info_id);
-    out.prune_objects();
-    let mut bytes = Vec::new();
-    out.save_to(&mut bytes).map_err(err)?;
+    let author = engine.catalog().settings.author.clone();
+    let pdf_options = PdfOptions {
+        title: format!(
+            "{}: {} pack {}",
+            capitalise(what),
+            m.kind.title(),
+            m.reference
+        ),
+        language: "en-GB".into(),
+        author,
+        subject: format!("{} of the {} pack", capitalise(what), m.kind.title()),
+        created: Timestamp {
+            year: date.year,
+            month: date.month,
+            day: date.day,
+            ..Default::default()
+        },
+        ident: format!(
+            "bundle {} {}",
+            m.reference,
+            entries
+                .iter()
+                .map(|e| e.sha256.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+    };
+    let merged = merge::merge(
+        &parts,
+        &MergeOptions {
+            pdf: &pdf_options,
+            stamp: Some(page_label(m.kind)),
+            fonts: engine.fonts(),
+            open_parts: false,
+        },
+    )
+    .map_err(err)?;
+    let not_conforming = merged
+        .not_conforming
+        .iter()
+        .map(|(k, why)| {
+            let file = k
+                .checked_sub(1)
+                .and_then(|i| entries.get(i))
+                .map_or("the index", |e| e.file.as_str());
+            format!("{file}, {why}")
+        })
+        .collect();
     Ok(Bundle {
-        pdf: bytes,
-        pages: total,
+        pages: merged.pages,
+        pdf: merged.pdf,
+        not_conforming,
         index: rows,
         left_out,
         what,
     })
+}
+
+/// ` (the attached file's own name)`, or nothing.
+fn original(e: &Entry) -> String {
+    e.original_name
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default()
 }
 
 fn capitalise(s: &str) -> String {
@@ -400,165 +345,6 @@ fn capitalise(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
-}
-
-/// A PDF text string: literal for ASCII, UTF-16BE with a BOM otherwise.
-fn text_string(s: &str) -> Object {
-    if s.is_ascii() {
-        Object::string_literal(s)
-    } else {
-        let mut b = vec![0xFE, 0xFF];
-        for u in s.encode_utf16() {
-            b.extend_from_slice(&u.to_be_bytes());
-        }
-        Object::String(b, StringFormat::Hexadecimal)
-    }
-}
-
-/// The page dictionary of `pid` with its inherited attributes made its own
-/// (also used to join a reissue's covering letter and copy).
-pub(crate) fn materialise(d: &Document, pid: ObjectId) -> Result<Dictionary, PackError> {
-    let mut page = d.get_dictionary(pid).map_err(err)?.clone();
-    for key in [&b"Resources"[..], b"MediaBox", b"CropBox", b"Rotate"] {
-        if page.has(key) {
-            continue;
-        }
-        let mut seen = HashSet::new();
-        let mut parent = page.get(b"Parent").and_then(Object::as_reference).ok();
-        while let Some(p) = parent {
-            if !seen.insert(p) {
-                break;
-            }
-            let Ok(node) = d.get_dictionary(p) else { break };
-            if let Ok(v) = node.get(key) {
-                page.set(key.to_vec(), v.clone());
-                break;
-            }
-            parent = node.get(b"Parent").and_then(Object::as_reference).ok();
-        }
-    }
-    if !page.has(b"MediaBox") {
-        page.set(
-            "MediaBox",
-            vec![0.into(), 0.into(), A4.0.into(), A4.1.into()],
-        );
-    }
-    Ok(page)
-}
-
-fn resolved_dict(doc: &Document, o: Option<&Object>) -> Dictionary {
-    match o {
-        Some(Object::Dictionary(d)) => d.clone(),
-        Some(Object::Reference(id)) => doc.get_dictionary(*id).cloned().unwrap_or_default(),
-        _ => Dictionary::new(),
-    }
-}
-
-fn number(o: &Object) -> f32 {
-    match o {
-        Object::Integer(i) => *i as f32,
-        Object::Real(r) => *r,
-        _ => 0.0,
-    }
-}
-
-/// Reparents page `pid`, adds the bundle font to its resources (as a copy,
-/// never changing a shared dictionary) and stamps its bundle page number.
-fn stamp(
-    out: &mut Document,
-    pid: ObjectId,
-    pages_id: ObjectId,
-    font_id: ObjectId,
-    label: &str,
-    n: usize,
-    total: usize,
-) -> Result<(), PackError> {
-    let page = out.get_dictionary(pid).map_err(err)?.clone();
-    let mut res = resolved_dict(out, page.get(b"Resources").ok());
-    let mut fonts = resolved_dict(out, res.get(b"Font").ok());
-    fonts.set("LKBundleFont", font_id);
-    res.set("Font", fonts);
-    let media = match page.get(b"MediaBox") {
-        Ok(Object::Array(a)) if a.len() == 4 => {
-            [number(&a[0]), number(&a[1]), number(&a[2]), number(&a[3])]
-        }
-        Ok(Object::Reference(id)) => match out.get_object(*id) {
-            Ok(Object::Array(a)) if a.len() == 4 => {
-                [number(&a[0]), number(&a[1]), number(&a[2]), number(&a[3])]
-            }
-            _ => [0.0, 0.0, A4.0, A4.1],
-        },
-        _ => [0.0, 0.0, A4.0, A4.1],
-    };
-    let label = format!("{label} {n} of {total}");
-    // Top right, inside a 6 mm margin: Helvetica-Bold averages about 0.58 em
-    // per character at this size.
-    let width = label.len() as f32 * 10.0 * 0.58;
-    let x = media[2] - 6.0 * MM - width;
-    let y = media[3] - 6.0 * MM - 7.0;
-    let before = out.add_object(Stream::new(Dictionary::new(), b"q\n".to_vec()));
-    let after = out.add_object(Stream::new(
-        Dictionary::new(),
-        format!("\nQ\nq 0 g BT /LKBundleFont 10 Tf 1 0 0 1 {x:.2} {y:.2} Tm ({label}) Tj ET Q\n")
-            .into_bytes(),
-    ));
-    let mut contents = vec![Object::Reference(before)];
-    match page.get(b"Contents") {
-        Ok(Object::Array(a)) => contents.extend(a.iter().cloned()),
-        Ok(Object::Reference(r)) => match out.get_object(*r) {
-            Ok(Object::Array(a)) => contents.extend(a.iter().cloned()),
-            _ => contents.push(Object::Reference(*r)),
-        },
-        _ => {}
-    }
-    contents.push(Object::Reference(after));
-    let mut page = page;
-    page.set("Parent", pages_id);
-    page.set("Resources", res);
-    page.set("Contents", contents);
-    out.objects.insert(pid, Object::Dictionary(page));
-    Ok(())
-}
-
-/// Adds an A4 page showing `img` with `title` above it; returns the page id.
-fn image_page(out: &mut Document, img: Image, title: &str, font_id: ObjectId) -> ObjectId {
-    let mut dict = img.dict;
-    dict.set("Type", "XObject");
-    dict.set("Subtype", "Image");
-    dict.set("Width", i64::from(img.width));
-    dict.set("Height", i64::from(img.height));
-    let image_id = out.add_object(Stream::new(dict, img.data).with_compression(false));
-    let margin = 20.0 * MM;
-    let (aw, ah) = (A4.0 - 2.0 * margin, A4.1 - 2.0 * margin - 24.0);
-    let (w, h) = (img.width.max(1) as f32, img.height.max(1) as f32);
-    let s = (aw / w).min(ah / h);
-    let (dw, dh) = (w * s, h * s);
-    let x = margin + (aw - dw) / 2.0;
-    let y = margin + (ah - dh);
-    let title: String = title
-        .chars()
-        .map(|c| {
-            if c.is_ascii() && c != '(' && c != ')' && c != '\\' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let content = format!(
-        "q 0 g BT /LKBundleFont 11 Tf 1 0 0 1 {margin:.2} {:.2} Tm ({title}) Tj ET Q\nq {dw:.2} 0 0 {dh:.2} {x:.2} {y:.2} cm /Im1 Do Q\n",
-        A4.1 - margin
-    );
-    let content_id = out.add_object(Stream::new(Dictionary::new(), content.into_bytes()));
-    out.add_object(dictionary! {
-        "Type" => "Page",
-        "MediaBox" => vec![0.into(), 0.into(), A4.0.into(), A4.1.into()],
-        "Contents" => content_id,
-        "Resources" => dictionary! {
-            "XObject" => dictionary! { "Im1" => image_id },
-            "Font" => dictionary! { "LKBundleFont" => font_id },
-        },
-    })
 }
 
 /// A JPEG as a DCTDecode image: its size and colour from the SOF marker.

@@ -11,6 +11,7 @@
 //! metadata from the same options as the Info dictionary (`xmp.rs`), the
 //! output intent is the vendored sRGB profile (`data/icc/`).
 
+pub(crate) mod merge;
 mod tagged;
 mod truetype;
 mod xmp;
