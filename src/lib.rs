@@ -264,6 +264,19 @@ impl Engine {
         )
     }
 
+    /// Validates a request a program received as data and deserialised
+    /// (see [`request::UncheckedRequest`]), as [`Engine::request_from_value`].
+    ///
+    /// # Errors
+    /// Every problem in the request, each with its JSON Pointer.
+    pub fn check(
+        &self,
+        input: &request::UncheckedRequest,
+        origin: &str,
+    ) -> Result<Request, RequestError> {
+        self.request_from_value(input.as_value(), origin)
+    }
+
     /// The JSON Schema (2020-12) of a request for the letter `code`, built
     /// from its definition; `None` when the catalog has no such letter.
     pub fn schema(&self, code: &str) -> Option<serde_json::Value> {
@@ -497,6 +510,56 @@ mod tests {
             "CMSL5503 Your face to face meeting with us has been cancelled"
         );
         assert_eq!(rendered.size(), rendered.pdf.len());
+    }
+
+    /// Welsh braille is refused by the library whatever made the request:
+    /// by `Request::with_format` and by `Engine::render_braille` (a request
+    /// outside the crate is only made by validation, which refuses it too).
+    #[test]
+    fn welsh_braille_is_refused_by_the_library() {
+        struct Fake;
+        impl crate::braille::Translator for Fake {
+            fn translate(
+                &self,
+                paragraphs: &[String],
+                _grade: crate::braille::Grade,
+            ) -> Result<Vec<String>, crate::braille::BrailleError> {
+                Ok(paragraphs.iter().map(|_| "\u{2801}".to_owned()).collect())
+            }
+        }
+        let engine = super::Engine::builtin().expect("catalog");
+        let mut r = engine
+            .parse_request(
+                "letter: CMSL5503\ndate: 2026-03-02\nreference: \"1234 5678 9012\"\nrecipient:\n  name: Ms Priya Patel\n  address: [\"14 Church Lane\", \"Leeds\"]\n  postcode: LS6 1AB\nfields:\n  meeting-date: 2026-03-16\n  meeting-time: \"10:30\"\n  meeting-location: Leeds\n",
+                "r.yaml",
+            )
+            .expect("valid");
+        r.language = crate::catalog::Language::Cy;
+        let braille = crate::request::LetterFormat::Braille {
+            grade: crate::request::Grade::Two,
+            profile: crate::request::BrailleProfile::A4,
+        };
+        let e = r.clone().with_format(braille).expect_err("Welsh");
+        assert_eq!(e.diagnostics[0].code, crate::request::Code::BrailleWelsh);
+        assert_eq!(e.diagnostics[0].pointer, "/format");
+        r.format = braille;
+        let e = engine
+            .render_braille(&r, &Fake, &super::RenderOptions::default())
+            .err()
+            .expect("Welsh");
+        assert_eq!(
+            e.to_string(),
+            "CMSL5503: braille is produced in Unified English Braille only: Welsh braille is not supported yet"
+        );
+        // Large print in range is accepted, out of range refused.
+        r.language = crate::catalog::Language::En;
+        let lp = |size| crate::request::LetterFormat::LargePrint { size };
+        assert_eq!(
+            r.clone().with_format(lp(20)).expect("in range").format(),
+            lp(20)
+        );
+        let e = r.with_format(lp(99)).expect_err("out of range");
+        assert_eq!(e.diagnostics[0].code, crate::request::Code::BadSize);
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod conventions;
 mod formats;
 mod fuzz;
 mod letters;
+mod library;
 mod outbox;
 mod outbox_store;
 mod pack;
