@@ -82,6 +82,7 @@ pub use request::{Request, RequestError};
 
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The catalog (letters, paragraphs, templates) is not valid.
     #[error(transparent)]
@@ -93,12 +94,12 @@ pub enum Error {
     #[error(transparent)]
     Compose(#[from] compose::ComposeError),
     /// The request names a letter the catalog does not have.
-    #[error("unknown letter `{code}`; the catalog has: {known}")]
+    #[error("unknown letter `{code}`; the catalog has: {}", .known.join(", "))]
     UnknownLetter {
         /// The code asked for.
         code: String,
         /// The codes the catalog has.
-        known: String,
+        known: Vec<String>,
     },
     /// The rendered letter breaks a print rule (e.g. more than 10 pages).
     #[error("{code}: {message}")]
@@ -126,15 +127,36 @@ pub enum Error {
         /// Letter code.
         code: String,
     },
+    /// Rendering this request hit a bug (a panic caught by a batch or
+    /// stream, so the other requests go on).
+    #[error("internal error while rendering this request (please report it)")]
+    Internal,
 }
 
 /// Options for one render. Nothing here is read from the clock.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct RenderOptions {
     /// PDF creation date; defaults to the letter's date at 00:00:00 UTC.
     pub created: Option<pdf::Timestamp>,
     /// Identity for the PDF file ID; defaults to a hash of the request.
     pub ident: Option<String>,
+}
+
+impl RenderOptions {
+    /// The PDF's creation date.
+    #[must_use]
+    pub fn with_created(mut self, created: pdf::Timestamp) -> RenderOptions {
+        self.created = Some(created);
+        self
+    }
+
+    /// The identity the PDF file ID is made from.
+    #[must_use]
+    pub fn with_ident(mut self, ident: impl Into<String>) -> RenderOptions {
+        self.ident = Some(ident.into());
+        self
+    }
 }
 
 /// A rendered document.
@@ -301,7 +323,7 @@ impl Engine {
             .letter(code)
             .ok_or_else(|| Error::UnknownLetter {
                 code: code.to_owned(),
-                known: self.catalog.letter_codes(),
+                known: self.catalog.letters().map(|l| l.code.clone()).collect(),
             })
     }
 

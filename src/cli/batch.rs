@@ -321,7 +321,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
 /// The lines printed for a failed request: its problems (the first five
 /// unless `all`), each on its own line.
 fn failure_text(ev: &batch::Event<'_>, all: bool) -> String {
-    let full = ev.error.unwrap_or_default();
+    let full = ev.error.map(ToString::to_string).unwrap_or_default();
     let lines: Vec<&str> = full.lines().filter(|l| !l.trim().is_empty()).collect();
     if lines.is_empty() {
         return format!("failed: {}", ev.record.error.as_deref().unwrap_or_default());

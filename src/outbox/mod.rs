@@ -209,7 +209,7 @@ fn prepared_from(
             .letter(&request.letter)
             .ok_or_else(|| crate::Error::UnknownLetter {
                 code: request.letter.clone(),
-                known: engine.catalog().letter_codes(),
+                known: engine.catalog().letters().map(|l| l.code.clone()).collect(),
             })?;
     let canonical = canonical_json(request);
     let request_sha256 = canonical_sha256(request);
