@@ -2,7 +2,10 @@
 //! code or read by serde only through validation, the canonical form as
 //! `Serialize`, and the streaming batch.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use letterkit::RenderOptions;
+use letterkit::batch::{Cancel, IntoRequest, StreamOptions, stream};
 use letterkit::request::{Code, RequestBuilder, UncheckedRequest};
 
 use crate::common::{engine, pdf_text};
@@ -125,4 +128,152 @@ fn serde_goes_through_the_canonical_form_and_validation() {
         ],
         "{err}"
     );
+}
+
+/// `n` valid requests, each with its own id and reference.
+fn requests(n: usize) -> Vec<letterkit::Request> {
+    (0..n)
+        .map(|i| {
+            good()
+                .id(format!("r-{i}"))
+                .reference(format!("1234 5678 {:04}", 1000 + i))
+                .build(engine())
+                .expect("valid")
+        })
+        .collect()
+}
+
+/// A request that takes its time to check: the early ones the longest, so
+/// with several threads they finish last.
+struct Slow(letterkit::Request, u64);
+
+impl IntoRequest for Slow {
+    fn into_request(self, _: &letterkit::Engine) -> Result<letterkit::Request, letterkit::Error> {
+        std::thread::sleep(std::time::Duration::from_millis(self.1));
+        Ok(self.0)
+    }
+}
+
+/// Results come out in input order whatever the number of threads, with
+/// the same bytes.
+#[test]
+fn a_stream_gives_results_in_input_order_with_1_and_4_jobs() {
+    let n = 12;
+    let run = |jobs: usize| {
+        let input: Vec<Slow> = requests(n)
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| Slow(r, ((n - i) * 15) as u64))
+            .collect();
+        let mut out = Vec::new();
+        let summary = stream(engine(), input, &StreamOptions::new(jobs), |s| {
+            let r = s.result.expect("renders");
+            out.push((s.index, s.id, r.sha256));
+        });
+        assert_eq!(
+            (summary.rendered, summary.failed, summary.cancelled),
+            (n as u64, 0, false)
+        );
+        out
+    };
+    let one = run(1);
+    let four = run(4);
+    let order: Vec<(u64, Option<String>)> =
+        four.iter().map(|(i, id, _)| (*i, id.clone())).collect();
+    let want: Vec<(u64, Option<String>)> =
+        (0..n).map(|i| (i as u64, Some(format!("r-{i}")))).collect();
+    assert_eq!(order, want);
+    assert_eq!(one, four);
+}
+
+/// Cancelled after the third result, the stream stops: it reads only a
+/// window of the input, reports what it finished, in order, and says so.
+#[test]
+fn a_cancelled_stream_stops_early_and_returns_what_was_done() {
+    let base = requests(1).remove(0);
+    let pulled = AtomicUsize::new(0);
+    let input = (0..500).map(|_| {
+        pulled.fetch_add(1, Ordering::Relaxed);
+        base.clone()
+    });
+    let cancel = Cancel::new();
+    let options = StreamOptions::new(2).with_cancel(cancel.clone());
+    let mut seen = Vec::new();
+    let summary = stream(engine(), input, &options, |s| {
+        assert!(s.result.is_ok());
+        seen.push(s.index);
+        if s.index == 2 {
+            cancel.cancel();
+        }
+    });
+    assert!(summary.cancelled);
+    let done = seen.len() as u64;
+    assert!((3..40).contains(&done), "{done} done");
+    assert_eq!(seen, (0..done).collect::<Vec<_>>(), "in order, no gaps");
+    assert_eq!(summary.rendered, done);
+    let pulled = pulled.load(Ordering::Relaxed);
+    assert!(pulled < 40, "read {pulled} of 500 requests");
+}
+
+/// A request whose check panics.
+struct Boom;
+
+impl IntoRequest for Boom {
+    fn into_request(self, _: &letterkit::Engine) -> Result<letterkit::Request, letterkit::Error> {
+        panic!("a bug in a service's conversion")
+    }
+}
+
+/// One input that panics and one that is invalid fail alone; the requests
+/// around them render.
+#[test]
+fn a_panicking_or_invalid_request_fails_only_itself() {
+    enum Input {
+        Good(letterkit::Request),
+        Data(serde_json::Value),
+        Boom,
+    }
+    impl IntoRequest for Input {
+        fn into_request(
+            self,
+            engine: &letterkit::Engine,
+        ) -> Result<letterkit::Request, letterkit::Error> {
+            match self {
+                Input::Good(r) => r.into_request(engine),
+                Input::Data(v) => v.into_request(engine),
+                Input::Boom => Boom.into_request(engine),
+            }
+        }
+    }
+    let mut rs = requests(3).into_iter();
+    let mut bad = good().to_unchecked().into_value();
+    bad["reference"] = "xyz".into();
+    let input = vec![
+        Input::Good(rs.next().expect("r")),
+        Input::Boom,
+        Input::Good(rs.next().expect("r")),
+        Input::Data(bad),
+        Input::Good(rs.next().expect("r")),
+    ];
+    let mut got = Vec::new();
+    let summary = stream(engine(), input, &StreamOptions::new(3), |s| {
+        got.push(match s.result {
+            Ok(r) => format!("{} {} page", s.index, r.pages),
+            Err(letterkit::Error::Request(e)) => {
+                format!("{} {}", s.index, e.diagnostics[0].code.as_str())
+            }
+            Err(e) => format!("{} {e}", s.index),
+        });
+    });
+    assert_eq!(
+        got,
+        vec![
+            "0 1 page",
+            "1 internal error while rendering this request (please report it)",
+            "2 1 page",
+            "3 bad-reference",
+            "4 1 page",
+        ]
+    );
+    assert_eq!((summary.rendered, summary.failed), (3, 2));
 }
