@@ -113,10 +113,9 @@ impl Pack {
         for e in &m.entries {
             let Some(bytes) = self.files.get(&e.file) else {
                 return Err(PackError::Verify {
-                    problems: vec![format!(
-                        "{} is in the manifest but missing from the pack",
-                        e.file
-                    )],
+                    problems: vec![super::VerifyProblem::Missing {
+                        file: e.file.clone(),
+                    }],
                 });
             };
             // Attachments are stored as they are; rendered PDFs are deflated.
