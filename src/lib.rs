@@ -567,8 +567,7 @@ mod tests {
         r.format = braille;
         let e = engine
             .render_braille(&r, &Fake, &super::RenderOptions::default())
-            .err()
-            .expect("Welsh");
+            .expect_err("Welsh");
         assert_eq!(
             e.to_string(),
             "CMSL5503: braille is produced in Unified English Braille only: Welsh braille is not supported yet"

@@ -87,13 +87,11 @@ pub(crate) fn ordered<T, R>(
         }
         scope.spawn(move || {
             let mut batch = Vec::with_capacity(chunk);
-            let mut k = 0u64;
-            for item in items {
+            for (k, item) in items.enumerate() {
                 if cancel.load(Ordering::Relaxed) || token_rx.recv().is_err() {
                     return;
                 }
-                batch.push((k, item));
-                k += 1;
+                batch.push((k as u64, item));
                 if batch.len() == chunk
                     && job_tx
                         .send(std::mem::replace(&mut batch, Vec::with_capacity(chunk)))

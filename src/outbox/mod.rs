@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod close;
 pub mod import;
 pub mod model;
+#[cfg(feature = "postgres")]
 mod pg;
 pub mod reissue;
 pub mod store;
@@ -367,7 +368,15 @@ impl Outbox {
     /// When the store cannot be opened, is not an outbox, or is newer.
     pub fn open_location(location: &str) -> Result<Outbox, OutboxError> {
         if store::is_postgres_url(location) {
-            Ok(Outbox::new(Box::new(store::PgStore::connect(location)?)))
+            #[cfg(feature = "postgres")]
+            return Ok(Outbox::new(Box::new(store::PgStore::connect(location)?)));
+            #[cfg(not(feature = "postgres"))]
+            return Err(OutboxError::Store(store::StoreError::Open {
+                path: location.into(),
+                message:
+                    "this letterkit was built without PostgreSQL support (the `postgres` feature)"
+                        .into(),
+            }));
         } else {
             Outbox::open(Path::new(location))
         }

@@ -16,7 +16,13 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use super::pg::{PgStore, is_postgres_url};
+#[cfg(feature = "postgres")]
+pub use super::pg::PgStore;
+
+/// Whether `location` names a PostgreSQL database rather than a file.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::calendar::{Date, Timestamp};
