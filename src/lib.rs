@@ -60,6 +60,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(clippy::missing_errors_doc)]
+
 pub mod admin;
 pub mod batch;
 pub mod braille;
@@ -185,6 +187,7 @@ impl Rendered {
 /// A letter rendered in braille: the braille in two encodings from one page
 /// model, and the print carrier page that goes in the window envelope.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BrailleRendered {
     /// The braille as BRF (Braille ASCII).
     pub brf: Vec<u8>,
@@ -210,16 +213,27 @@ pub struct Engine {
 
 impl Engine {
     /// The catalog shipped in the binary.
+    ///
+    /// # Errors
+    /// [`Error::Catalog`] when the shipped catalog does not load (a build that went
+    /// wrong).
     pub fn builtin() -> Result<Engine, Error> {
         Engine::new(Catalog::builtin()?)
     }
 
     /// A catalog folder (`catalog.yaml`, `letters/`, `paragraphs/`).
+    ///
+    /// # Errors
+    /// [`Error::Catalog`] with every problem of the catalog folder (files that cannot
+    /// be read or do not check, templates that do not compile).
     pub fn from_dir(dir: &Path) -> Result<Engine, Error> {
         Engine::new(Catalog::from_dir(dir)?)
     }
 
     /// An engine for an already loaded catalog.
+    ///
+    /// # Errors
+    /// [`Error::Catalog`] when a template does not compile.
     pub fn new(catalog: Catalog) -> Result<Engine, Error> {
         let composer = compose::Composer::new(&catalog).map_err(|e| {
             Error::Catalog(CatalogError {
@@ -252,12 +266,19 @@ impl Engine {
     /// Parses and validates a request; `origin` names it in errors and its
     /// extension gives the syntax: strict JSON for `.json`, `.jsonl` and
     /// `.ndjson`, YAML otherwise ([`request::Format::from_origin`]).
+    ///
+    /// # Errors
+    /// Every problem in the request (syntax, or its checks against the letter), each
+    /// with its line, column and JSON Pointer.
     pub fn parse_request(&self, text: &str, origin: &str) -> Result<Request, RequestError> {
         request::parse_request(text, origin, 0, &self.catalog, &self.fonts)
     }
 
     /// Parses and validates a request written in `format`, whatever
     /// `origin` (which names it in errors) says.
+    ///
+    /// # Errors
+    /// As [`Engine::parse_request`].
     pub fn parse_request_as(
         &self,
         text: &str,
@@ -308,11 +329,18 @@ impl Engine {
     }
 
     /// Validates an already parsed tree (e.g. built from a CSV row).
+    ///
+    /// # Errors
+    /// Every problem in the request, each with its position and JSON Pointer.
     pub fn validate(&self, tree: &request::Node, origin: &str) -> Result<Request, RequestError> {
         request::validate(tree, origin, &self.catalog, &self.fonts)
     }
 
     /// Composes a request into blocks (no layout).
+    ///
+    /// # Errors
+    /// [`Error::UnknownLetter`] for a catalog without the request's letter (a request
+    /// checked by another catalog), [`Error::Compose`] when the template fails.
     pub fn compose(&self, request: &Request) -> Result<compose::Composed, Error> {
         let letter = self.letter(&request.letter)?;
         Ok(self.composer.compose(&self.catalog, letter, request)?)
@@ -329,6 +357,9 @@ impl Engine {
 
     /// Lays a request out on pages, in its format's profile (standard or
     /// large print; a braille request gives its carrier page).
+    ///
+    /// # Errors
+    /// As [`Engine::compose`].
     pub fn layout(&self, request: &Request) -> Result<Vec<layout::Page>, Error> {
         let letter = self.letter(&request.letter)?;
         let doc = self.compose(request)?;
@@ -343,6 +374,11 @@ impl Engine {
     /// Renders a request to PDF bytes: standard or large print, as the
     /// request's `format` says. A braille request needs a translator:
     /// [`Engine::render_braille`].
+    ///
+    /// # Errors
+    /// As [`Engine::compose`]; [`Error::NeedsTranslator`] for a braille request;
+    /// [`Error::Print`] when the letter breaks a print rule (more than
+    /// [`MAX_LETTER_PAGES`] pages).
     pub fn render(&self, request: &Request, options: &RenderOptions) -> Result<Rendered, Error> {
         let letter = self.letter(&request.letter)?;
         if request.format.is_braille() {
@@ -359,6 +395,10 @@ impl Engine {
     /// Renders a braille request: the braille (BRF and PEF, from one page
     /// model) through `translator`, and its print carrier page. The
     /// request's `format` must be braille; its grade and profile apply.
+    ///
+    /// # Errors
+    /// As [`Engine::render`]; [`Error::Print`] when the request is not braille;
+    /// [`Error::Braille`] when the translator fails or the language has no braille.
     pub fn render_braille(
         &self,
         request: &Request,

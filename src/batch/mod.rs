@@ -74,8 +74,9 @@ impl Shard {
     }
 }
 
-/// How to run a batch.
+/// How to run a batch ([`Options::new`], then set what differs).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     /// Output folder.
     pub out: PathBuf,
@@ -87,6 +88,20 @@ pub struct Options {
     pub resume: bool,
     /// Letter code for requests that give none (CSV files without a `letter` column).
     pub default_letter: Option<String>,
+}
+
+impl Options {
+    /// A run into the folder `out`: one job per core, the whole input, no
+    /// resume, no default letter.
+    pub fn new(out: impl Into<PathBuf>) -> Options {
+        Options {
+            out: out.into(),
+            jobs: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            shard: None,
+            resume: false,
+            default_letter: None,
+        }
+    }
 }
 
 /// What happened to one request, for progress and logging.
@@ -186,6 +201,7 @@ pub enum ItemError {
 
 /// Totals of a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Summary {
     /// PDFs written by this run.
     pub rendered: u64,
@@ -199,6 +215,7 @@ pub struct Summary {
 
 /// A batch that could not run at all, or was stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BatchError {
     /// An input path is missing or of an unknown kind.
     #[error("{0}")]

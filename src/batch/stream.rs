@@ -1,7 +1,7 @@
 //! The streaming core of every batch: items in, results out in input order,
 //! on N threads, cancellable, with bounded memory.
 //!
-//! [`ordered`] is the engine room: a reader thread pulls items lazily from
+//! `ordered` is the engine room: a reader thread pulls items lazily from
 //! any iterator, worker threads run the work, and the calling thread gets
 //! the results in input order. At most a window of items is between the
 //! reader and the caller (read, being worked on, or done and waiting for an
@@ -10,7 +10,7 @@
 //!
 //! [`stream`] is the public face for a program: requests (checked, or data
 //! to check on the workers) in, one [`Streamed`] result per request out, in
-//! order. The file batch ([`super::run`]) is built on [`ordered`] too.
+//! order. The file batch ([`super::run`]) is built on `ordered` too.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;

@@ -161,13 +161,11 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         usize::from,
     );
-    let options = Options {
-        out: args.out.clone(),
-        jobs,
-        shard: args.shard,
-        resume: args.resume,
-        default_letter: args.letter.clone(),
-    };
+    let mut options = Options::new(args.out.clone());
+    options.jobs = jobs;
+    options.shard = args.shard;
+    options.resume = args.resume;
+    options.default_letter = args.letter.clone();
     let mut queue = match to_outbox(&args) {
         Ok(q) => q,
         Err(e) => {

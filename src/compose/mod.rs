@@ -7,7 +7,7 @@
 //! into markup.
 
 mod check;
-pub mod filters;
+pub(crate) mod filters;
 pub mod markup;
 
 use std::io::Write;
@@ -15,7 +15,7 @@ use std::io::Write;
 pub use crate::catalog::DocKind;
 use crate::catalog::{Catalog, FieldType, Language, Letter, Selects};
 use crate::request::{FieldValue, Request};
-pub use check::{FILTERS, MAX_LOOP_RUNS, check_templates};
+pub(crate) use check::check_templates;
 
 /// A run of inline text.
 #[derive(Debug, Clone, PartialEq)]

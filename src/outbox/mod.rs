@@ -68,6 +68,10 @@ impl Actor {
 
 /// Why an officer id is not acceptable, if it is not: 1 to 64 letters,
 /// digits, `.`, `_`, `-` or `@`.
+///
+/// # Errors
+/// Why the name cannot be recorded as the officer (empty, too long, control
+/// characters).
 pub fn check_officer(by: &str) -> Result<(), String> {
     let ok = !by.is_empty()
         && by.len() <= 64
@@ -1199,7 +1203,7 @@ pub fn format_code(f: LetterFormat) -> String {
 }
 
 /// Reads [`format_code`]'s text back.
-pub fn parse_format_code(s: &str) -> Option<LetterFormat> {
+pub(crate) fn parse_format_code(s: &str) -> Option<LetterFormat> {
     use crate::request::format::{BrailleProfile, Grade};
     let parts: Vec<&str> = s.split(':').collect();
     match parts.as_slice() {

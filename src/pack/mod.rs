@@ -620,6 +620,10 @@ fn list(steps: &[&str]) -> String {
 
 impl Pack {
     /// Starts a pack of `kind` with its first step (`create`).
+    ///
+    /// # Errors
+    /// [`PackError`]: the step is not the kind's first, its data or attachments do not
+    /// check, or a document does not render.
     pub fn create(engine: &Engine, kind: PackKind, step: &Step<'_>) -> Result<Pack, PackError> {
         let mut pack = Pack {
             manifest: Manifest {
@@ -833,6 +837,10 @@ impl Pack {
     }
 
     /// Takes the next step. On any error the pack is unchanged.
+    ///
+    /// # Errors
+    /// [`PackError`]: the pack fails verification, the step is unknown or out of order,
+    /// its data or attachments do not check, or a document does not render.
     pub fn apply(&mut self, engine: &Engine, step: &Step<'_>) -> Result<(), PackError> {
         let kind = self.manifest.kind;
         // The engine's catalog says what the procedure is now.

@@ -1190,6 +1190,9 @@ impl Checker<'_> {
 }
 
 /// Checks a parsed request against the catalog.
+///
+/// # Errors
+/// Every problem in the request, each with its position and JSON Pointer.
 pub fn validate(
     root: &Node,
     origin: &str,
@@ -1666,6 +1669,9 @@ fn missing_welsh(
 /// Parses a request's text into a positioned tree, as JSON when `origin`
 /// ends `.json`, `.jsonl` or `.ndjson` and as YAML otherwise
 /// ([`Format::from_origin`]); a request error when it cannot be read.
+///
+/// # Errors
+/// A [`RequestError`] with the syntax error (code `syntax`).
 pub fn parse_tree(text: &str, origin: &str, line_offset: u32) -> Result<Node, RequestError> {
     parse_tree_as(text, origin, line_offset, Format::from_origin(origin))
 }
@@ -1673,6 +1679,9 @@ pub fn parse_tree(text: &str, origin: &str, line_offset: u32) -> Result<Node, Re
 /// Parses a request's text in `format` into a positioned tree. `origin`
 /// names the source in errors; `line_offset` shifts line numbers (one line
 /// of a JSON Lines file has `line_offset` = its line number - 1).
+///
+/// # Errors
+/// As [`parse_tree`].
 pub fn parse_tree_as(
     text: &str,
     origin: &str,
@@ -1701,6 +1710,9 @@ pub fn parse_tree_as(
 /// Parses a request (JSON or YAML by `origin`'s extension, as
 /// [`parse_tree`]) and validates it. `origin` names the source in errors;
 /// `line_offset` shifts line numbers (JSON Lines).
+///
+/// # Errors
+/// Every problem in the request: its syntax, or its checks against the letter.
 pub fn parse_request(
     text: &str,
     origin: &str,
@@ -1713,6 +1725,9 @@ pub fn parse_request(
 }
 
 /// Like [`parse_request`], in a given format whatever `origin` says.
+///
+/// # Errors
+/// As [`parse_request`].
 pub fn parse_request_as(
     text: &str,
     origin: &str,
