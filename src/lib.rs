@@ -25,12 +25,48 @@
 //! 8. [`admin`]: for the wording owners: proofs of every variant of a
 //!    letter, and what a wording change between two catalogs touches.
 //!
-//! Only [`batch`], [`files`], the [`outbox`]'s stores (its SQLite file, or a
-//! PostgreSQL database over the network) and the binary touch the
-//! filesystem or the network; everything else is pure. The library has no
-//! async runtime: `letterkit serve` (the binary) runs it on a blocking pool. Nothing in the
-//! library reads the clock: the outbox takes the time as an input.
-//! Time and identity are inputs: the same request gives the same bytes.
+//! What touches the filesystem or the network: [`Catalog::from_dir`] and
+//! [`Engine::from_dir`] (they read a catalog folder), the file batch
+//! ([`batch::run`]: its inputs, output folder and manifest), [`files`]
+//! (atomic writes and locks), [`pack::folder`] (packs kept in a folder),
+//! the [`outbox`]'s stores (its SQLite file, or a PostgreSQL database over
+//! the network), [`braille::Liblouis`] (runs `lou_translate`) and the
+//! binary. Everything else is pure: the shipped catalog is compiled in
+//! ([`Engine::builtin`]), and requests, rendering, packs and the streaming
+//! batch ([`batch::stream`]) work on values in memory. The library has no
+//! async runtime: `letterkit serve` (the binary, feature `serve`) runs it on
+//! a blocking pool. Nothing in the library reads the clock: the outbox takes
+//! the time as an input. Time and identity are inputs: the same request
+//! gives the same bytes.
+//!
+//! # For a service
+//!
+//! - One checked way in: a [`Request`] is only made by validation, from
+//!   text ([`Engine::parse_request`]), from JSON data
+//!   ([`Engine::request_from_value`]), from anything serde reads into a
+//!   [`request::UncheckedRequest`] ([`Engine::check`]), or in code with a
+//!   [`request::RequestBuilder`]. Each reports every problem at once as
+//!   [`request::Diagnostic`]s: a stable [`request::Code`], a JSON Pointer,
+//!   line and column where there is a source text, allowed values and a
+//!   suggestion (`Serialize`). So an invalid request never reaches the
+//!   renderer.
+//! - A request serialises to its canonical form
+//!   ([`Request::canonical_json`]), whose hash is its identity
+//!   ([`request_ident`]); [`Rendered`] has the PDF with its SHA-256, size,
+//!   pages, title and the catalog's digest.
+//! - [`Engine::schema`]: the JSON Schema (2020-12) of a letter's request.
+//! - [`batch::stream`]: requests in, results out in input order, on N
+//!   threads, cancellable ([`batch::Cancel`]), with flat memory; the CLI's
+//!   file batch runs on the same core.
+//! - Errors are typed ([`Error`], [`batch::ItemError`],
+//!   [`pack::VerifyProblem`], ...), their `Display` the CLI's text.
+//! - Features: `serve` (default) adds the HTTP service's dependencies
+//!   (axum, tokio) and `postgres` (the PostgreSQL outbox store). Depend
+//!   with `default-features = false` for the library without an async
+//!   runtime or a PostgreSQL client.
+//!
+//! See `examples/service.rs` for a request built in code, rendered, and a
+//! streaming batch.
 //!
 //! # Example
 //!

@@ -1,10 +1,18 @@
 //! Batch: many requests rendered on all cores, streamed, resumable.
 //!
-//! A reader thread reads the inputs lazily ([`input`]), worker threads parse,
-//! validate and render, and each PDF is written to a temporary file and
-//! renamed. The run manifest (`manifest.jsonl`, one JSON line per request) is
-//! written in input order as the run goes, so memory stays flat however many
-//! requests there are, and the output bytes are the same whatever `jobs` is.
+//! Both batches run on one streaming core (a reader thread, N workers, the
+//! results handed over in input order, at most a window of requests in
+//! flight, cancellable): [`stream()`] for a program (requests or data to
+//! check in, one [`Streamed`] result each out, a [`Cancel`] handle), and
+//! [`run`] for files, which the CLI's `batch` uses.
+//!
+//! In [`run`] the reader reads the inputs lazily ([`input`]), the workers
+//! parse, validate and render, and each PDF is written to a temporary file
+//! and renamed. The run manifest (`manifest.jsonl`, one JSON line per
+//! request) is written in input order as the run goes, so memory stays flat
+//! however many requests there are, and the output bytes are the same
+//! whatever `jobs` is. A request that fails is reported with a typed
+//! [`ItemError`] whose text is the CLI's.
 //!
 //! The output folder is locked for the run (an operating-system lock, see
 //! [`crate::files::Lock`]); a file the run did not make is never replaced; a
@@ -21,7 +29,7 @@ pub mod csv_row;
 pub mod input;
 pub mod manifest;
 pub mod output;
-pub mod stream;
+mod stream;
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
