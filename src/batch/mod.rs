@@ -955,11 +955,15 @@ pub fn run_into(
         }
     };
     // The streaming core renders on `jobs` threads and hands the outcomes
-    // over in input order; a full disk or a failing sink stops it.
+    // over in input order; a full disk or a failing sink stops it. With a
+    // sink, room for two more groups: the workers go on rendering while the
+    // writer hands a group to the sink.
+    let window = jobs * CHUNK * 2 + if to_sink { 2 * group_size } else { 0 };
     stream::ordered(
         items,
         jobs,
         CHUNK,
+        window,
         &stop,
         |item| render_guarded(engine, &item, out, default_letter, to_sink),
         |o| {

@@ -52,7 +52,8 @@ impl Cancel {
 /// Items go to the workers `chunk` at a time (one hand-off per chunk). Once
 /// `cancel` is set no item is started (nor read); the results of the ones
 /// already done are still handed over, in order. At most `window` items
-/// (at least `chunk`) are between the reader and `take`.
+/// (at least `jobs * chunk`) are between the reader and `take`: the workers
+/// go on while `take` is busy until the window is full.
 ///
 /// A panic in `take` is passed on once every thread has stopped (none is
 /// left blocked); a panic in `work` loses only its own result and is passed
@@ -62,6 +63,7 @@ pub(crate) fn ordered<T, R>(
     items: impl Iterator<Item = T> + Send,
     jobs: usize,
     chunk: usize,
+    window: usize,
     cancel: &AtomicBool,
     work: impl Fn(T) -> R + Sync,
     mut take: impl FnMut(R),
@@ -71,14 +73,17 @@ pub(crate) fn ordered<T, R>(
 {
     let jobs = jobs.max(1);
     let chunk = chunk.max(1);
-    let window = (jobs * chunk * 4).max(chunk);
+    let window = window.max(jobs * chunk);
     let mut panicked = None;
     std::thread::scope(|scope| {
         // Channels live inside the scope: if this thread panics, they drop,
         // every blocked send or receive fails and every thread ends.
         let (job_tx, job_rx) = mpsc::sync_channel::<Vec<(u64, T)>>(jobs * 2);
         let job_rx = Arc::new(Mutex::new(job_rx));
-        let (res_tx, res_rx) = mpsc::sync_channel::<Vec<(u64, Option<R>)>>(jobs * 2);
+        // Room for every result the window allows, so that a worker never
+        // waits for `take`: the tokens are what holds the reader back.
+        let (res_tx, res_rx) =
+            mpsc::sync_channel::<Vec<(u64, Option<R>)>>(window.div_ceil(chunk) + jobs);
         // One token per item between the reader and `take`: the reader takes
         // one before reading an item, `take`'s side gives it back.
         let (token_tx, token_rx) = mpsc::sync_channel::<()>(window);
@@ -329,6 +334,7 @@ where
         requests.into_iter().enumerate(),
         options.jobs,
         1,
+        options.jobs.max(1) * 4,
         options.cancel.flag(),
         |(index, item)| {
             let (id, result) =
