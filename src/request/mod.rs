@@ -34,6 +34,21 @@ pub use values::{Date, Money, Time};
 /// ([`Request::canonical_json`]). There is no `Deserialize`: a
 /// deserializer cannot see the catalog, so read into an
 /// [`UncheckedRequest`] and check that with the engine.
+///
+/// Outside this crate a request can be neither written field by field nor
+/// changed (these do not compile):
+///
+/// ```compile_fail
+/// fn as_welsh(r: &letterkit::Request) -> letterkit::Request {
+///     letterkit::Request { language: letterkit::catalog::Language::Cy, ..r.clone() }
+/// }
+/// ```
+///
+/// ```compile_fail
+/// fn make_welsh(r: &mut letterkit::Request) {
+///     r.language = letterkit::catalog::Language::Cy;
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// The caller's id (names outputs in batches).
