@@ -1203,7 +1203,7 @@ pub fn format_code(f: LetterFormat) -> String {
 }
 
 /// Reads [`format_code`]'s text back.
-pub(crate) fn parse_format_code(s: &str) -> Option<LetterFormat> {
+pub fn parse_format_code(s: &str) -> Option<LetterFormat> {
     use crate::request::format::{BrailleProfile, Grade};
     let parts: Vec<&str> = s.split(':').collect();
     match parts.as_slice() {

@@ -55,7 +55,7 @@ pub struct PackFolder {
 }
 
 /// Whether `name` may name a pack in a folder.
-pub(crate) fn is_pack_name(name: &str) -> bool {
+pub fn is_pack_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
         && name
