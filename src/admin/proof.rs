@@ -47,6 +47,7 @@ pub struct Proof {
 /// A problem making a proof.
 #[derive(Debug, thiserror::Error)]
 #[error("{letter} ({variant}): {source}")]
+#[non_exhaustive]
 pub struct ProofError {
     /// Letter code.
     pub letter: String,

@@ -412,6 +412,7 @@ impl fmt::Display for Diagnostic {
 
 /// Every problem found in one request.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub struct RequestError {
     /// The problems in document order.
     pub diagnostics: Vec<Diagnostic>,

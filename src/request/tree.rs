@@ -214,6 +214,7 @@ fn convert(src: &str, s: Spanned<Raw>, line_offset: u32) -> Node {
 
 /// A parse failure: position and message.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ParseError {
     /// Where.
     pub pos: Pos,
