@@ -184,7 +184,7 @@ pub fn pack(data: &[u8]) {
     match Pack::read(Cursor::new(&written), None) {
         Ok(again) => assert_eq!(
             again.verify(),
-            Vec::<String>::new(),
+            Vec::new(),
             "a pack that verified does not verify once written again"
         ),
         Err(e) => panic!("a written pack cannot be read back: {e}"),

@@ -17,7 +17,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// The suffix of every temporary file letterkit creates.
-pub const TEMP_SUFFIX: &str = ".tmp";
+pub(crate) const TEMP_SUFFIX: &str = ".tmp";
 
 fn parent_of(path: &Path) -> &Path {
     match path.parent() {
@@ -38,7 +38,7 @@ fn file_name(path: &Path) -> String {
 ///
 /// # Errors
 /// When the folder cannot be written.
-pub fn temp_beside(target: &Path) -> io::Result<tempfile::NamedTempFile> {
+pub(crate) fn temp_beside(target: &Path) -> io::Result<tempfile::NamedTempFile> {
     let prefix = format!(".{}.", file_name(target));
     let mut b = tempfile::Builder::new();
     b.prefix(&prefix).suffix(TEMP_SUFFIX).rand_bytes(8);
@@ -107,7 +107,7 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 ///
 /// # Errors
 /// `AlreadyExists`, what the callback returns, or an I/O error.
-pub fn write_new_with(
+pub(crate) fn write_new_with(
     path: &Path,
     write: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -156,6 +156,7 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 
 /// Why a lock could not be taken.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LockError {
     /// Another running command holds it.
     #[error("{} is in use by another letterkit command; wait for it to finish", .what.display())]

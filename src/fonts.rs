@@ -9,9 +9,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Liberation Sans Regular (SIL OFL 1.1, see `fonts/LICENSE-OFL.txt`).
-pub static REGULAR_TTF: &[u8] = include_bytes!("../fonts/LiberationSans-Regular.ttf");
+pub(crate) static REGULAR_TTF: &[u8] = include_bytes!("../fonts/LiberationSans-Regular.ttf");
 /// Liberation Sans Bold (SIL OFL 1.1, see `fonts/LICENSE-OFL.txt`).
-pub static BOLD_TTF: &[u8] = include_bytes!("../fonts/LiberationSans-Bold.ttf");
+pub(crate) static BOLD_TTF: &[u8] = include_bytes!("../fonts/LiberationSans-Bold.ttf");
 
 /// Which of the built-in faces a run of text uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -263,7 +263,7 @@ impl FontSet {
 /// the keys are words and glyph sets from our own letters, not untrusted
 /// input to a long-lived map, so SipHash's flood protection buys nothing here.
 #[derive(Default, Clone, Copy)]
-pub struct FastHasher(u64);
+pub(crate) struct FastHasher(u64);
 
 impl std::hash::Hasher for FastHasher {
     fn finish(&self) -> u64 {
@@ -284,7 +284,7 @@ impl std::hash::Hasher for FastHasher {
 }
 
 /// Builds [`FastHasher`]s.
-pub type FastBuild = std::hash::BuildHasherDefault<FastHasher>;
+pub(crate) type FastBuild = std::hash::BuildHasherDefault<FastHasher>;
 
 thread_local! {
     /// Shaped words per face, per thread.

@@ -25,12 +25,48 @@
 //! 8. [`admin`]: for the wording owners: proofs of every variant of a
 //!    letter, and what a wording change between two catalogs touches.
 //!
-//! Only [`batch`], [`files`], the [`outbox`]'s stores (its SQLite file, or a
-//! PostgreSQL database over the network) and the binary touch the
-//! filesystem or the network; everything else is pure. The library has no
-//! async runtime: `letterkit serve` (the binary) runs it on a blocking pool. Nothing in the
-//! library reads the clock: the outbox takes the time as an input.
-//! Time and identity are inputs: the same request gives the same bytes.
+//! What touches the filesystem or the network: [`Catalog::from_dir`] and
+//! [`Engine::from_dir`] (they read a catalog folder), the file batch
+//! ([`batch::run`]: its inputs, output folder and manifest), [`files`]
+//! (atomic writes and locks), [`pack::folder`] (packs kept in a folder),
+//! the [`outbox`]'s stores (its SQLite file, or a PostgreSQL database over
+//! the network), [`braille::Liblouis`] (runs `lou_translate`) and the
+//! binary. Everything else is pure: the shipped catalog is compiled in
+//! ([`Engine::builtin`]), and requests, rendering, packs and the streaming
+//! batch ([`batch::stream`]) work on values in memory. The library has no
+//! async runtime: `letterkit serve` (the binary, feature `serve`) runs it on
+//! a blocking pool. Nothing in the library reads the clock: the outbox takes
+//! the time as an input. Time and identity are inputs: the same request
+//! gives the same bytes.
+//!
+//! # For a service
+//!
+//! - One checked way in: a [`Request`] is only made by validation, from
+//!   text ([`Engine::parse_request`]), from JSON data
+//!   ([`Engine::request_from_value`]), from anything serde reads into a
+//!   [`request::UncheckedRequest`] ([`Engine::check`]), or in code with a
+//!   [`request::RequestBuilder`]. Each reports every problem at once as
+//!   [`request::Diagnostic`]s: a stable [`request::Code`], a JSON Pointer,
+//!   line and column where there is a source text, allowed values and a
+//!   suggestion (`Serialize`). So an invalid request never reaches the
+//!   renderer.
+//! - A request serialises to its canonical form
+//!   ([`Request::canonical_json`]), whose hash is its identity
+//!   ([`request_ident`]); [`Rendered`] has the PDF with its SHA-256, size,
+//!   pages, title and the catalog's digest.
+//! - [`Engine::schema`]: the JSON Schema (2020-12) of a letter's request.
+//! - [`batch::stream`]: requests in, results out in input order, on N
+//!   threads, cancellable ([`batch::Cancel`]), with flat memory; the CLI's
+//!   file batch runs on the same core.
+//! - Errors are typed ([`Error`], [`batch::ItemError`],
+//!   [`pack::VerifyProblem`], ...), their `Display` the CLI's text.
+//! - Features: `serve` (default) adds the HTTP service's dependencies
+//!   (axum, tokio) and `postgres` (the PostgreSQL outbox store). Depend
+//!   with `default-features = false` for the library without an async
+//!   runtime or a PostgreSQL client.
+//!
+//! See `examples/service.rs` for a request built in code, rendered, and a
+//! streaming batch.
 //!
 //! # Example
 //!
@@ -60,6 +96,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![warn(clippy::missing_errors_doc)]
+
 pub mod admin;
 pub mod batch;
 pub mod braille;
@@ -82,6 +120,7 @@ pub use request::{Request, RequestError};
 
 /// Everything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The catalog (letters, paragraphs, templates) is not valid.
     #[error(transparent)]
@@ -93,12 +132,12 @@ pub enum Error {
     #[error(transparent)]
     Compose(#[from] compose::ComposeError),
     /// The request names a letter the catalog does not have.
-    #[error("unknown letter `{code}`; the catalog has: {known}")]
+    #[error("unknown letter `{code}`; the catalog has: {}", .known.join(", "))]
     UnknownLetter {
         /// The code asked for.
         code: String,
         /// The codes the catalog has.
-        known: String,
+        known: Vec<String>,
     },
     /// The rendered letter breaks a print rule (e.g. more than 10 pages).
     #[error("{code}: {message}")]
@@ -126,15 +165,36 @@ pub enum Error {
         /// Letter code.
         code: String,
     },
+    /// Rendering this request hit a bug (a panic caught by a batch or
+    /// stream, so the other requests go on).
+    #[error("internal error while rendering this request (please report it)")]
+    Internal,
 }
 
 /// Options for one render. Nothing here is read from the clock.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct RenderOptions {
     /// PDF creation date; defaults to the letter's date at 00:00:00 UTC.
     pub created: Option<pdf::Timestamp>,
     /// Identity for the PDF file ID; defaults to a hash of the request.
     pub ident: Option<String>,
+}
+
+impl RenderOptions {
+    /// The PDF's creation date.
+    #[must_use]
+    pub fn with_created(mut self, created: pdf::Timestamp) -> RenderOptions {
+        self.created = Some(created);
+        self
+    }
+
+    /// The identity the PDF file ID is made from.
+    #[must_use]
+    pub fn with_ident(mut self, ident: impl Into<String>) -> RenderOptions {
+        self.ident = Some(ident.into());
+        self
+    }
 }
 
 /// A rendered document.
@@ -163,6 +223,7 @@ impl Rendered {
 /// A letter rendered in braille: the braille in two encodings from one page
 /// model, and the print carrier page that goes in the window envelope.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct BrailleRendered {
     /// The braille as BRF (Braille ASCII).
     pub brf: Vec<u8>,
@@ -188,16 +249,27 @@ pub struct Engine {
 
 impl Engine {
     /// The catalog shipped in the binary.
+    ///
+    /// # Errors
+    /// [`Error::Catalog`] when the shipped catalog does not load (a build that went
+    /// wrong).
     pub fn builtin() -> Result<Engine, Error> {
         Engine::new(Catalog::builtin()?)
     }
 
     /// A catalog folder (`catalog.yaml`, `letters/`, `paragraphs/`).
+    ///
+    /// # Errors
+    /// [`Error::Catalog`] with every problem of the catalog folder (files that cannot
+    /// be read or do not check, templates that do not compile).
     pub fn from_dir(dir: &Path) -> Result<Engine, Error> {
         Engine::new(Catalog::from_dir(dir)?)
     }
 
     /// An engine for an already loaded catalog.
+    ///
+    /// # Errors
+    /// [`Error::Catalog`] when a template does not compile.
     pub fn new(catalog: Catalog) -> Result<Engine, Error> {
         let composer = compose::Composer::new(&catalog).map_err(|e| {
             Error::Catalog(CatalogError {
@@ -230,12 +302,19 @@ impl Engine {
     /// Parses and validates a request; `origin` names it in errors and its
     /// extension gives the syntax: strict JSON for `.json`, `.jsonl` and
     /// `.ndjson`, YAML otherwise ([`request::Format::from_origin`]).
+    ///
+    /// # Errors
+    /// Every problem in the request (syntax, or its checks against the letter), each
+    /// with its line, column and JSON Pointer.
     pub fn parse_request(&self, text: &str, origin: &str) -> Result<Request, RequestError> {
         request::parse_request(text, origin, 0, &self.catalog, &self.fonts)
     }
 
     /// Parses and validates a request written in `format`, whatever
     /// `origin` (which names it in errors) says.
+    ///
+    /// # Errors
+    /// As [`Engine::parse_request`].
     pub fn parse_request_as(
         &self,
         text: &str,
@@ -264,6 +343,19 @@ impl Engine {
         )
     }
 
+    /// Validates a request a program received as data and deserialised
+    /// (see [`request::UncheckedRequest`]), as [`Engine::request_from_value`].
+    ///
+    /// # Errors
+    /// Every problem in the request, each with its JSON Pointer.
+    pub fn check(
+        &self,
+        input: &request::UncheckedRequest,
+        origin: &str,
+    ) -> Result<Request, RequestError> {
+        self.request_from_value(input.as_value(), origin)
+    }
+
     /// The JSON Schema (2020-12) of a request for the letter `code`, built
     /// from its definition; `None` when the catalog has no such letter.
     pub fn schema(&self, code: &str) -> Option<serde_json::Value> {
@@ -273,11 +365,18 @@ impl Engine {
     }
 
     /// Validates an already parsed tree (e.g. built from a CSV row).
+    ///
+    /// # Errors
+    /// Every problem in the request, each with its position and JSON Pointer.
     pub fn validate(&self, tree: &request::Node, origin: &str) -> Result<Request, RequestError> {
         request::validate(tree, origin, &self.catalog, &self.fonts)
     }
 
     /// Composes a request into blocks (no layout).
+    ///
+    /// # Errors
+    /// [`Error::UnknownLetter`] for a catalog without the request's letter (a request
+    /// checked by another catalog), [`Error::Compose`] when the template fails.
     pub fn compose(&self, request: &Request) -> Result<compose::Composed, Error> {
         let letter = self.letter(&request.letter)?;
         Ok(self.composer.compose(&self.catalog, letter, request)?)
@@ -288,12 +387,15 @@ impl Engine {
             .letter(code)
             .ok_or_else(|| Error::UnknownLetter {
                 code: code.to_owned(),
-                known: self.catalog.letter_codes(),
+                known: self.catalog.letters().map(|l| l.code.clone()).collect(),
             })
     }
 
     /// Lays a request out on pages, in its format's profile (standard or
     /// large print; a braille request gives its carrier page).
+    ///
+    /// # Errors
+    /// As [`Engine::compose`].
     pub fn layout(&self, request: &Request) -> Result<Vec<layout::Page>, Error> {
         let letter = self.letter(&request.letter)?;
         let doc = self.compose(request)?;
@@ -309,6 +411,11 @@ impl Engine {
     /// Renders a request to PDF bytes: standard or large print, as the
     /// request's `format` says. A braille request needs a translator:
     /// [`Engine::render_braille`].
+    ///
+    /// # Errors
+    /// As [`Engine::compose`]; [`Error::NeedsTranslator`] for a braille request;
+    /// [`Error::Print`] when the letter breaks a print rule (more than
+    /// [`MAX_LETTER_PAGES`] pages).
     pub fn render(&self, request: &Request, options: &RenderOptions) -> Result<Rendered, Error> {
         let letter = self.letter(&request.letter)?;
         if request.format.is_braille() {
@@ -325,6 +432,10 @@ impl Engine {
     /// Renders a braille request: the braille (BRF and PEF, from one page
     /// model) through `translator`, and its print carrier page. The
     /// request's `format` must be braille; its grade and profile apply.
+    ///
+    /// # Errors
+    /// As [`Engine::render`]; [`Error::Print`] when the request is not braille;
+    /// [`Error::Braille`] when the translator fails or the language has no braille.
     pub fn render_braille(
         &self,
         request: &Request,
@@ -507,6 +618,55 @@ mod tests {
             "CMSL5503 Your face to face meeting with us has been cancelled"
         );
         assert_eq!(rendered.size(), rendered.pdf.len());
+    }
+
+    /// Welsh braille is refused by the library whatever made the request:
+    /// by `Request::with_format` and by `Engine::render_braille` (a request
+    /// outside the crate is only made by validation, which refuses it too).
+    #[test]
+    fn welsh_braille_is_refused_by_the_library() {
+        struct Fake;
+        impl crate::braille::Translator for Fake {
+            fn translate(
+                &self,
+                paragraphs: &[String],
+                _grade: crate::braille::Grade,
+            ) -> Result<Vec<String>, crate::braille::BrailleError> {
+                Ok(paragraphs.iter().map(|_| "\u{2801}".to_owned()).collect())
+            }
+        }
+        let engine = super::Engine::builtin().expect("catalog");
+        let mut r = engine
+            .parse_request(
+                "letter: CMSL5503\ndate: 2026-03-02\nreference: \"1234 5678 9012\"\nrecipient:\n  name: Ms Priya Patel\n  address: [\"14 Church Lane\", \"Leeds\"]\n  postcode: LS6 1AB\nfields:\n  meeting-date: 2026-03-16\n  meeting-time: \"10:30\"\n  meeting-location: Leeds\n",
+                "r.yaml",
+            )
+            .expect("valid");
+        r.language = crate::catalog::Language::Cy;
+        let braille = crate::request::LetterFormat::Braille {
+            grade: crate::request::Grade::Two,
+            profile: crate::request::BrailleProfile::A4,
+        };
+        let e = r.clone().with_format(braille).expect_err("Welsh");
+        assert_eq!(e.diagnostics[0].code, crate::request::Code::BrailleWelsh);
+        assert_eq!(e.diagnostics[0].pointer, "/format");
+        r.format = braille;
+        let e = engine
+            .render_braille(&r, &Fake, &super::RenderOptions::default())
+            .expect_err("Welsh");
+        assert_eq!(
+            e.to_string(),
+            "CMSL5503: braille is produced in Unified English Braille only: Welsh braille is not supported yet"
+        );
+        // Large print in range is accepted, out of range refused.
+        r.language = crate::catalog::Language::En;
+        let lp = |size| crate::request::LetterFormat::LargePrint { size };
+        assert_eq!(
+            r.clone().with_format(lp(20)).expect("in range").format(),
+            lp(20)
+        );
+        let e = r.with_format(lp(99)).expect_err("out of range");
+        assert_eq!(e.diagnostics[0].code, crate::request::Code::BadSize);
     }
 
     #[test]

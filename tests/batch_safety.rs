@@ -603,13 +603,8 @@ fn a_panic_in_the_event_callback_never_deadlocks_the_workers() {
     fs::write(dir.join("in.jsonl"), lines.join("\n") + "\n").expect("write");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let options = letterkit::batch::Options {
-            out: dir.join("out"),
-            jobs: 2,
-            shard: None,
-            resume: false,
-            default_letter: None,
-        };
+        let mut options = letterkit::batch::Options::new(dir.join("out"));
+        options.jobs = 2;
         let result = std::panic::catch_unwind(|| {
             letterkit::batch::run(
                 crate::common::engine(),

@@ -164,7 +164,7 @@ fn attachment_pack_of_the_harness_bundles() {
         Ok(p) => p,
         Err(e) => panic!("the attachment pack does not read: {e}"),
     };
-    assert_eq!(pack.verify(), Vec::<String>::new());
+    assert_eq!(pack.verify(), Vec::new());
     let bundle = letterkit::pack::bundle::bundle(
         &pack,
         crate::common::engine(),

@@ -156,12 +156,12 @@ fn valid_fixtures_cover_every_reason_and_changed_by() {
     for dir in case_dirs("requests/valid") {
         json += usize::from(request_file(&dir).extension().is_some_and(|e| e == "json"));
         let request = parse_fixture(&dir).unwrap_or_else(|e| panic!("{}: {e}", case_name(&dir)));
-        for (field, value) in &request.fields {
+        for (field, value) in request.fields() {
             if let letterkit::request::FieldValue::Choice(code) = value {
-                seen.insert((request.letter.clone(), field.clone(), code.clone()));
+                seen.insert((request.letter().to_owned(), field.clone(), code.clone()));
             }
         }
-        seen.insert((request.letter.clone(), "letter".into(), String::new()));
+        seen.insert((request.letter().to_owned(), "letter".into(), String::new()));
     }
     let mut missing = Vec::new();
     for letter in ["CMSL5501", "CMSL5502", "CMSL5503"] {
@@ -366,12 +366,7 @@ fn check_print_rules(r: &Rendered, problems: &mut Vec<String>) {
             }
         }
     }
-    let want = r
-        .request
-        .recipient
-        .as_ref()
-        .map(|x| x.lines())
-        .unwrap_or_default();
+    let want = r.request.recipient().map(|x| x.lines()).unwrap_or_default();
     let got: Vec<String> = address
         .iter()
         .map(|(_, _, t)| t.trim().to_owned())
@@ -477,13 +472,7 @@ fn print_rule_checks_catch_misplaced_text() {
         (
             "an address line moved out of the window",
             |r| {
-                let name = r
-                    .request
-                    .recipient
-                    .as_ref()
-                    .expect("recipient")
-                    .name
-                    .clone();
+                let name = r.request.recipient().expect("recipient").name.clone();
                 for item in &mut r.pages[0].items {
                     if let Item::Text(run) = item
                         && run_text(run).trim() == name
@@ -563,12 +552,7 @@ fn no_page_ends_with_a_heading() {
 #[test]
 fn address_lines_extract_as_whole_lines_in_order() {
     for_each_valid("address extraction", |r, problems| {
-        let want = r
-            .request
-            .recipient
-            .as_ref()
-            .map(|x| x.lines())
-            .unwrap_or_default();
+        let want = r.request.recipient().map(|x| x.lines()).unwrap_or_default();
         let lines: Vec<&str> = r.text.lines().map(str::trim).collect();
         let found = lines
             .windows(want.len())
@@ -600,11 +584,11 @@ fn every_page_has_a_page_n_of_m_footer() {
         for (i, page) in pages.iter().enumerate() {
             let page = squash(page);
             let footer = format!("Page {} of {m}", i + 1);
-            if !page.contains(&footer) || !page.contains(&r.request.letter) {
+            if !page.contains(&footer) || !page.contains(r.request.letter()) {
                 problems.push(format!(
                     "page {} lacks the footer \"{} … {footer}\"",
                     i + 1,
-                    r.request.letter
+                    r.request.letter()
                 ));
             }
         }

@@ -10,13 +10,16 @@ mod conventions;
 mod formats;
 mod fuzz;
 mod letters;
+mod library;
 mod outbox;
+#[cfg(feature = "postgres")]
 mod outbox_store;
 mod pack;
 mod pack_procedure;
 mod pack_safety;
 mod perf;
 mod request_inputs;
+#[cfg(feature = "serve")]
 mod serve;
 mod tagged_merge;
 mod tagged_pdf;

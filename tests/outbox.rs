@@ -1049,7 +1049,10 @@ fn the_canonical_request_reads_back_to_the_same_request() {
             )
             .unwrap_or_else(|e| panic!("{e}\n{canonical}"));
         assert_eq!(back, r, "{canonical}");
-        assert_ne!(r.format, letterkit::request::format::LetterFormat::Standard);
+        assert_ne!(
+            r.format(),
+            letterkit::request::format::LetterFormat::Standard
+        );
     }
 }
 

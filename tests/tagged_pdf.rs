@@ -508,7 +508,7 @@ fn layout_tags_every_run_of_every_fixture() {
                 );
                 // The footer: the letter code and "Page N of M" (by text, not
                 // position, so a layout with a taller footer still passes).
-                let footer = run.text == request.letter
+                let footer = run.text == request.letter()
                     || (run.text.starts_with("Page ") && run.text.contains(" of "));
                 assert_eq!(
                     run.tag == Tag::Artifact,

@@ -70,6 +70,10 @@ fn entry(name: &str, node: Node) -> (Key, Node) {
 /// The sample requests of `letter`: its `sample:` checked as a request
 /// (every problem at its line and column in the letter's file), or
 /// placeholder values when it declares none.
+///
+/// # Errors
+/// The problems of the letter's `sample:` (not a valid request, or variants that do not
+/// render).
 pub fn samples(engine: &Engine, letter: &Letter) -> Result<Samples, Vec<Problem>> {
     let catalog = engine.catalog();
     let file = catalog.shown(&letter.file);

@@ -47,6 +47,7 @@ pub struct Proof {
 /// A problem making a proof.
 #[derive(Debug, thiserror::Error)]
 #[error("{letter} ({variant}): {source}")]
+#[non_exhaustive]
 pub struct ProofError {
     /// Letter code.
     pub letter: String,
@@ -83,7 +84,13 @@ pub fn line(fonts: &FontSet, font: FontId, size: f32, x: f32, y: f32, text: &str
 }
 
 /// `text` broken into lines no wider than `width` at `size`.
-pub fn wrap(fonts: &FontSet, font: FontId, size: f32, width: f32, text: &str) -> Vec<String> {
+pub(crate) fn wrap(
+    fonts: &FontSet,
+    font: FontId,
+    size: f32,
+    width: f32,
+    text: &str,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for word in text.split(' ') {
@@ -332,6 +339,9 @@ fn write(fonts: &FontSet, pages: &[Page], title: &str, ident: &str) -> Vec<u8> {
 /// and the page it starts on; then each variant's pages, each page with a
 /// band naming the variant and its proof page number, and the paragraph
 /// codes in the margin. Without a title, no cover (a diff's old and new).
+///
+/// # Errors
+/// [`ProofError`] when a variant does not render.
 pub fn proof(
     fonts: &FontSet,
     title: Option<(&str, &[String])>,
@@ -449,6 +459,9 @@ pub fn proof(
 /// side, two A4 pages scaled to A5 on each landscape A4 sheet: `pairs`
 /// gives each sheet's left and right page (0-based; None leaves that half
 /// empty). The text stays text.
+///
+/// # Errors
+/// [`ProofError`] when a page cannot be read back or placed.
 pub fn side_by_side(
     pdf: &[u8],
     pairs: &[(Option<usize>, Option<usize>)],

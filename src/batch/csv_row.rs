@@ -59,7 +59,7 @@ fn insert(map: &mut Vec<(Key, Node)>, path: &[&str], value: Node) {
 }
 
 /// Builds the tree of one row; positions are (line of the row, column number).
-pub fn row_to_tree(headers: &[String], record: &[String], line: u32) -> Node {
+pub(crate) fn row_to_tree(headers: &[String], record: &[String], line: u32) -> Node {
     let mut root: Vec<(Key, Node)> = Vec::new();
     // Address and list columns go in numeric order whatever the column order.
     let mut cells: Vec<(usize, &str, &str)> = headers

@@ -72,7 +72,7 @@ pub enum Kind {
 }
 
 /// Classifies a path by type and extension.
-pub fn kind_of(path: &Path) -> Option<Kind> {
+pub(crate) fn kind_of(path: &Path) -> Option<Kind> {
     if path.is_dir() {
         return Some(Kind::Folder);
     }
@@ -91,6 +91,9 @@ pub fn kind_of(path: &Path) -> Option<Kind> {
 
 /// Expands the inputs into a flat, ordered list of files, leaving out the
 /// folder `exclude` (the output folder, when it lies inside an input).
+///
+/// # Errors
+/// An input that is missing or of a kind a batch does not read (the message names it).
 pub fn files(inputs: &[PathBuf], exclude: Option<&Path>) -> Result<Vec<(PathBuf, Kind)>, String> {
     let exclude = exclude.and_then(|p| p.canonicalize().ok());
     let mut out = Vec::new();
@@ -298,7 +301,7 @@ fn next_csv_record(lines: &mut Lines) -> Option<(u32, Result<String, String>)> {
 
 /// Splits one CSV record into cells (RFC 4180: `"` quotes a cell, `""` is a
 /// quote inside one).
-pub fn split_csv(record: &str, delimiter: char) -> Vec<String> {
+pub(crate) fn split_csv(record: &str, delimiter: char) -> Vec<String> {
     let mut cells = Vec::new();
     let mut cell = String::new();
     let mut in_quotes = false;

@@ -68,13 +68,13 @@ pub struct OutputFile {
 }
 
 /// Writes one record as a JSON line.
-pub fn write_line(w: &mut impl Write, r: &Record) -> io::Result<()> {
+pub(crate) fn write_line(w: &mut impl Write, r: &Record) -> io::Result<()> {
     serde_json::to_writer(&mut *w, r).map_err(io::Error::other)?;
     w.write_all(b"\n")
 }
 
 /// A file that can be cut back to a length (a manifest after a failed write).
-pub trait Truncate {
+pub(crate) trait Truncate {
     /// Cuts the file to `len` bytes.
     ///
     /// # Errors
@@ -91,7 +91,7 @@ impl Truncate for std::fs::File {
 /// Appends records to a manifest one whole line at a time: a line that
 /// cannot be written whole (a full disk) is cut off again, so the manifest
 /// always holds whole lines only.
-pub struct Appender<W: Write + Truncate> {
+pub(crate) struct Appender<W: Write + Truncate> {
     file: W,
     len: u64,
     line: Vec<u8>,
@@ -146,7 +146,7 @@ impl<W: Write + Truncate> Appender<W> {
 
 /// Reads every whole, valid line of a manifest (a killed run may leave a
 /// partial last line, which is dropped).
-pub fn read_valid(path: &Path) -> Vec<Record> {
+pub(crate) fn read_valid(path: &Path) -> Vec<Record> {
     let Ok(f) = std::fs::File::open(path) else {
         return Vec::new();
     };
@@ -158,7 +158,7 @@ pub fn read_valid(path: &Path) -> Vec<Record> {
 }
 
 /// Whether the output a record names is present with the recorded size.
-pub fn output_intact(out: &Path, r: &Record) -> bool {
+pub(crate) fn output_intact(out: &Path, r: &Record) -> bool {
     match (&r.output, r.bytes) {
         (Some(name), Some(bytes)) => {
             std::fs::metadata(out.join(name)).is_ok_and(|m| m.len() == bytes)

@@ -1,10 +1,18 @@
 //! Batch: many requests rendered on all cores, streamed, resumable.
 //!
-//! A reader thread reads the inputs lazily ([`input`]), worker threads parse,
-//! validate and render, and each PDF is written to a temporary file and
-//! renamed. The run manifest (`manifest.jsonl`, one JSON line per request) is
-//! written in input order as the run goes, so memory stays flat however many
-//! requests there are, and the output bytes are the same whatever `jobs` is.
+//! Both batches run on one streaming core (a reader thread, N workers, the
+//! results handed over in input order, at most a window of requests in
+//! flight, cancellable): [`stream()`] for a program (requests or data to
+//! check in, one [`Streamed`] result each out, a [`Cancel`] handle), and
+//! [`run`] for files, which the CLI's `batch` uses.
+//!
+//! In [`run`] the reader reads the inputs lazily ([`input`]), the workers
+//! parse, validate and render, and each PDF is written to a temporary file
+//! and renamed. The run manifest (`manifest.jsonl`, one JSON line per
+//! request) is written in input order as the run goes, so memory stays flat
+//! however many requests there are, and the output bytes are the same
+//! whatever `jobs` is. A request that fails is reported with a typed
+//! [`ItemError`] whose text is the CLI's.
 //!
 //! The output folder is locked for the run (an operating-system lock, see
 //! [`crate::files::Lock`]); a file the run did not make is never replaced; a
@@ -21,21 +29,21 @@ pub mod csv_row;
 pub mod input;
 pub mod manifest;
 pub mod output;
+mod stream;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{BufWriter, Write};
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
 use crate::{Engine, RenderOptions, hex};
 use input::{Item, Payload};
 pub use manifest::{OutputFile, Record, Status};
+pub use stream::{Cancel, IntoRequest, StreamOptions, StreamSummary, Streamed, stream};
 
 /// Requests handed to a worker at a time.
 const CHUNK: usize = 16;
@@ -74,8 +82,9 @@ impl Shard {
     }
 }
 
-/// How to run a batch.
+/// How to run a batch ([`Options::new`], then set what differs).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
     /// Output folder.
     pub out: PathBuf,
@@ -89,21 +98,118 @@ pub struct Options {
     pub default_letter: Option<String>,
 }
 
+impl Options {
+    /// A run into the folder `out`: one job per core, the whole input, no
+    /// resume, no default letter.
+    pub fn new(out: impl Into<PathBuf>) -> Options {
+        Options {
+            out: out.into(),
+            jobs: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            shard: None,
+            resume: false,
+            default_letter: None,
+        }
+    }
+}
+
 /// What happened to one request, for progress and logging.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
     /// The manifest record.
     pub record: &'a Record,
-    /// The full error text when it failed: every problem, never quoting
-    /// personal data.
-    pub error: Option<&'a str>,
+    /// Why it failed: every problem, never quoting personal data (its
+    /// `Display` is the full text the CLI prints).
+    pub error: Option<&'a ItemError>,
     /// The failure repeats one reported for an earlier request (the rows of
     /// a CSV file whose header is bad): a short line is enough.
     pub repeated: bool,
 }
 
+/// Why one request of a batch failed. Its `Display` is the text the CLI
+/// prints (the input's location first), never quoting personal data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ItemError {
+    /// The request is not valid: every problem, each with its location.
+    #[error(transparent)]
+    Request(#[from] crate::RequestError),
+    /// The input could not be read (a bad line or row, an unreadable file).
+    #[error("{location}: {message}")]
+    Unreadable {
+        /// Where.
+        location: String,
+        /// Why (never quoting the input).
+        message: String,
+    },
+    /// The request is valid but could not be rendered.
+    #[error("{location}: {source}")]
+    Render {
+        /// Where.
+        location: String,
+        /// Why.
+        #[source]
+        source: crate::Error,
+    },
+    /// A braille letter cannot go to the outbox.
+    #[error(
+        "{location}: a braille letter cannot be queued in the outbox yet (its transmission carries print PDFs only); render it without --outbox"
+    )]
+    BrailleToOutbox {
+        /// Where.
+        location: String,
+    },
+    /// An output file could not be written.
+    #[error("{location}: cannot write {file}: {source}")]
+    Write {
+        /// Where.
+        location: String,
+        /// The file in the output folder.
+        file: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An earlier request of the run has the same id.
+    #[error(
+        "{location}: id: `{id}` is already used by the request at {first}; each request needs its own id"
+    )]
+    DuplicateId {
+        /// Where.
+        location: String,
+        /// The id.
+        id: String,
+        /// The earlier request's location.
+        first: String,
+    },
+    /// The output file exists and this run did not make it.
+    #[error(
+        "{location}: {file} already exists in the output folder and was not made by this run; letterkit does not replace it"
+    )]
+    Exists {
+        /// Where.
+        location: String,
+        /// The file in the output folder.
+        file: String,
+    },
+    /// Rendering this request hit a bug (the others are not affected).
+    #[error("{location}: internal error while rendering this request (please report it)")]
+    Internal {
+        /// Where.
+        location: String,
+    },
+    /// The sink (the outbox) refused the letter.
+    #[error("{location}: {message}")]
+    Refused {
+        /// Where.
+        location: String,
+        /// Why (never quoting personal data).
+        message: String,
+    },
+}
+
 /// Totals of a run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Summary {
     /// PDFs written by this run.
     pub rendered: u64,
@@ -117,6 +223,7 @@ pub struct Summary {
 
 /// A batch that could not run at all, or was stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum BatchError {
     /// An input path is missing or of an unknown kind.
     #[error("{0}")]
@@ -237,7 +344,7 @@ enum Outcome {
     Queued(Record),
     /// The request failed: its record, the whole error, and whether it
     /// repeats an earlier failure.
-    Failed(Record, String, bool),
+    Failed(Record, ItemError, bool),
     /// The output could not be written because the disk is full.
     DiskFull(String),
 }
@@ -245,12 +352,12 @@ enum Outcome {
 /// An outcome once the main thread has put its file in place.
 enum Committed {
     Rendered(Record),
-    Failed(Record, String, bool),
+    Failed(Record, ItemError, bool),
     DiskFull(String),
 }
 
-fn failed(item: &Item, letter: Option<String>, error: String) -> Outcome {
-    let summary = error.lines().next().unwrap_or("").to_owned();
+fn failed(item: &Item, letter: Option<String>, error: ItemError) -> Outcome {
+    let summary = error.to_string().lines().next().unwrap_or("").to_owned();
     Outcome::Failed(
         Record {
             seq: item.seq,
@@ -289,11 +396,20 @@ fn render_item(
         Payload::Text { text, line_offset } => {
             match crate::request::parse_tree(text, &item.origin, *line_offset) {
                 Ok(t) => t,
-                Err(e) => return failed(item, None, e.to_string()),
+                Err(e) => return failed(item, None, e.into()),
             }
         }
         Payload::Tree(node) => node.clone(),
-        Payload::Unreadable(e) => return failed(item, None, format!("{}: {e}", item.location)),
+        Payload::Unreadable(e) => {
+            return failed(
+                item,
+                None,
+                ItemError::Unreadable {
+                    location: item.location.clone(),
+                    message: e.clone(),
+                },
+            );
+        }
     };
     let tree = match default_letter {
         Some(code) => input::with_letter(tree, code),
@@ -301,7 +417,17 @@ fn render_item(
     };
     let request = match engine.validate(&tree, &item.origin) {
         Ok(r) => r,
-        Err(e) => return failed(item, None, e.to_string()),
+        Err(e) => return failed(item, None, e.into()),
+    };
+    let render_failed = |letter, source| {
+        failed(
+            item,
+            letter,
+            ItemError::Render {
+                location: item.location.clone(),
+                source,
+            },
+        )
     };
     let letter = Some(request.letter.clone());
     if to_sink {
@@ -309,15 +435,14 @@ fn render_item(
             return failed(
                 item,
                 letter,
-                format!(
-                    "{}: a braille letter cannot be queued in the outbox yet (its transmission carries print PDFs only); render it without --outbox",
-                    item.location
-                ),
+                ItemError::BrailleToOutbox {
+                    location: item.location.clone(),
+                },
             );
         }
         let rendered = match engine.render(&request, &RenderOptions::default()) {
             Ok(r) => r,
-            Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
+            Err(e) => return render_failed(letter, e),
         };
         return Outcome::Sunk(
             Record {
@@ -360,12 +485,12 @@ fn render_item(
                     ],
                 )
             }
-            Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
+            Err(e) => return render_failed(letter, e),
         }
     } else {
         match engine.render(&request, &RenderOptions::default()) {
             Ok(r) => (r.pages, r.sha256, vec![(name.clone(), r.pdf)]),
-            Err(e) => return failed(item, letter, format!("{}: {e}", item.location)),
+            Err(e) => return render_failed(letter, e),
         }
     };
     let mut temps = Vec::with_capacity(files.len());
@@ -376,12 +501,18 @@ fn render_item(
         });
         match written {
             Ok(t) => temps.push((file.clone(), t)),
-            Err(e) => {
-                let message = format!("{}: cannot write {file}: {e}", item.location);
-                if is_disk_full(&e) {
-                    return Outcome::DiskFull(message);
+            Err(source) => {
+                let e = ItemError::Write {
+                    location: item.location.clone(),
+                    file: file.clone(),
+                    source,
+                };
+                if let ItemError::Write { source, .. } = &e
+                    && is_disk_full(source)
+                {
+                    return Outcome::DiskFull(e.to_string());
                 }
-                return failed(item, letter, message);
+                return failed(item, letter, e);
             }
         }
     }
@@ -428,10 +559,9 @@ fn render_guarded(
         failed(
             item,
             None,
-            format!(
-                "{}: internal error while rendering this request (please report it)",
-                item.location
-            ),
+            ItemError::Internal {
+                location: item.location.clone(),
+            },
         )
     })
 }
@@ -455,7 +585,8 @@ fn commit(
         Outcome::DiskFull(e) => return Committed::DiskFull(e),
     };
     let name = record.output.clone().unwrap_or_default();
-    let refuse = |message: String| {
+    let refuse = |e: ItemError| {
+        let message = e.to_string();
         let r = Record {
             output: None,
             pages: None,
@@ -464,18 +595,19 @@ fn commit(
             request_sha256: None,
             queued: None,
             status: Status::Failed,
-            error: Some(message.clone()),
+            error: Some(message),
             braille: Vec::new(),
             ..record.clone()
         };
-        Committed::Failed(r, message, false)
+        Committed::Failed(r, e, false)
     };
     if let Some(first) = taken.get(&name) {
         let id = name.trim_end_matches(".pdf");
-        return refuse(format!(
-            "{}: id: `{id}` is already used by the request at {first}; each request needs its own id",
-            record.input
-        ));
+        return refuse(ItemError::DuplicateId {
+            location: record.input.clone(),
+            id: id.to_owned(),
+            first: first.clone(),
+        });
     }
     // The braille files first, the PDF last: a letter counts as written
     // once its PDF is in place, and a refused one leaves nothing behind.
@@ -496,11 +628,15 @@ fn commit(
             Err(e) if is_disk_full(&e) => {
                 Committed::DiskFull(format!("{}: cannot write {file}: {e}", record.input))
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => refuse(format!(
-                "{}: {file} already exists in the output folder and was not made by this run; letterkit does not replace it",
-                record.input
-            )),
-            Err(e) => refuse(format!("{}: cannot write {file}: {e}", record.input)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => refuse(ItemError::Exists {
+                location: record.input.clone(),
+                file,
+            }),
+            Err(source) => refuse(ItemError::Write {
+                location: record.input.clone(),
+                file,
+                source,
+            }),
         };
         for p in &placed {
             let _ = std::fs::remove_file(p);
@@ -688,264 +824,178 @@ pub fn run_into(
     let mut summary = Summary::default();
     let mut stopped: Option<String> = None;
     let mut retry: Option<Record> = None;
-
-    std::thread::scope(|scope| {
-        // Channels live inside the scope: if anything on this thread panics,
-        // the receivers drop, the workers' sends fail and every thread ends.
-        // Work moves between threads in chunks: one hand-off per CHUNK
-        // letters instead of one per letter.
-        let (job_tx, job_rx) = mpsc::sync_channel::<Vec<(u64, Item)>>(jobs * 2);
-        let job_rx = Arc::new(Mutex::new(job_rx));
-        // With a sink, room for two groups: the workers go on rendering
-        // while the writer hands a group to the sink.
-        let room = if to_sink {
-            jobs * 2 + 2 * group_size.div_ceil(CHUNK)
-        } else {
-            jobs * 2
-        };
-        let (res_tx, res_rx) = mpsc::sync_channel::<Vec<(u64, Outcome)>>(room);
-        let shard = options.shard;
-        let done_ref = &done;
-        let stop_ref = &stop;
-        let files = files.clone();
-        let reader = scope.spawn(move || {
-            let mut skipped = 0u64;
-            let mut other = 0u64;
-            let mut dispatched = 0u64;
-            let mut chunk = Vec::with_capacity(CHUNK);
-            for item in input::Reader::new(files, default_letter) {
-                if stop_ref.load(Ordering::Relaxed) {
-                    return (skipped, other);
-                }
-                if shard.is_some_and(|s| !s.takes(item.seq)) {
-                    other += 1;
-                    continue;
-                }
-                if done_ref.contains(&item.seq) {
-                    skipped += 1;
-                    continue;
-                }
-                chunk.push((dispatched, item));
-                dispatched += 1;
-                if chunk.len() == CHUNK
-                    && job_tx
-                        .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
-                        .is_err()
-                {
-                    return (skipped, other);
-                }
-            }
-            if !chunk.is_empty() {
-                let _ = job_tx.send(chunk);
-            }
-            (skipped, other)
-        });
-        for _ in 0..jobs {
-            let rx = Arc::clone(&job_rx);
-            let tx = res_tx.clone();
-            scope.spawn(move || {
-                loop {
-                    let next = match rx.lock() {
-                        Ok(guard) => guard.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok(chunk) = next else { break };
-                    let outcomes = chunk
-                        .into_iter()
-                        .map(|(k, item)| {
-                            let o = if stop_ref.load(Ordering::Relaxed) {
-                                None
-                            } else {
-                                Some(render_guarded(engine, &item, out, default_letter, to_sink))
-                            };
-                            (k, o)
-                        })
-                        .filter_map(|(k, o)| o.map(|o| (k, o)))
-                        .collect();
-                    if tx.send(outcomes).is_err() {
-                        break;
-                    }
-                }
-            });
+    let skipped = AtomicU64::new(0);
+    let other_shards = AtomicU64::new(0);
+    let shard = options.shard;
+    // The requests this run renders: this shard's, not done before.
+    let items = input::Reader::new(files.clone(), default_letter).filter(|item| {
+        if shard.is_some_and(|s| !s.takes(item.seq)) {
+            other_shards.fetch_add(1, Ordering::Relaxed);
+            return false;
         }
-        drop(res_tx);
-        drop(job_rx);
+        if done.contains(&item.seq) {
+            skipped.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        true
+    });
 
-        // Writer (this thread): manifest lines in input order.
-        let mut pending: BTreeMap<u64, Outcome> = BTreeMap::new();
-        let mut emit = |outcome: Outcome,
-                        summary: &mut Summary,
-                        stopped: &mut Option<String>,
-                        retry: &mut Option<Record>| {
-            if stopped.is_some() {
-                return; // not done: said in the error, absent from the manifest
-            }
-            let (record, error, repeated) = match commit(outcome, out, &mut taken, replace) {
-                Committed::Rendered(r) => (r, None, false),
-                Committed::Failed(r, e, repeated) => (r, Some(e), repeated),
-                Committed::DiskFull(e) => {
-                    *stopped = Some(e);
-                    stop_ref.store(true, Ordering::Relaxed);
-                    return;
-                }
-            };
-            // Flushed line by line: after a kill, every letter in place is
-            // in the manifest but the one being committed. A line that
-            // cannot be written whole is taken back, so the manifest stays
-            // parseable, and the run stops.
-            if let Err(e) = manifest_out.append(&record) {
-                *stopped = Some(format!("cannot write {}: {e}", manifest_path.display()));
+    // Writer (this thread): manifest lines in input order.
+    let stop_ref = &stop;
+    let mut emit = |outcome: Outcome,
+                    summary: &mut Summary,
+                    stopped: &mut Option<String>,
+                    retry: &mut Option<Record>| {
+        if stopped.is_some() {
+            return; // not done: said in the error, absent from the manifest
+        }
+        let (record, error, repeated) = match commit(outcome, out, &mut taken, replace) {
+            Committed::Rendered(r) => (r, None, false),
+            Committed::Failed(r, e, repeated) => (r, Some(e), repeated),
+            Committed::DiskFull(e) => {
+                *stopped = Some(e);
                 stop_ref.store(true, Ordering::Relaxed);
-                // Tried once more when the read-ahead letters' temp files
-                // are gone (on a full disk they may hold the room it needs).
-                *retry = Some(record);
                 return;
             }
-            match record.status {
-                Status::Rendered => summary.rendered += 1,
-                Status::Failed => summary.failed += 1,
-            }
-            on_event(&Event {
-                record: &record,
-                error: error.as_deref(),
-                repeated,
-            });
         };
-        // With a sink, outcomes wait in `group` (in order) until it holds
-        // `group_size` letters; the sink takes them in one call, then their
-        // manifest lines are written.
-        let mut group: Vec<Outcome> = Vec::new();
-        let mut in_group = 0usize;
-        let mut flush = |group: &mut Vec<Outcome>,
-                         summary: &mut Summary,
-                         stopped: &mut Option<String>,
-                         retry: &mut Option<Record>,
-                         emit: &mut Emit<'_>| {
-            let outcomes = std::mem::take(group);
-            let Some(sink) = sink.as_mut() else {
-                for o in outcomes {
-                    emit(o, summary, stopped, retry);
-                }
-                return;
-            };
-            if stopped.is_some() {
-                return;
-            }
-            let mut letters = Vec::new();
-            let mut records = Vec::with_capacity(outcomes.len());
+        // Flushed line by line: after a kill, every letter in place is
+        // in the manifest but the one being committed. A line that
+        // cannot be written whole is taken back, so the manifest stays
+        // parseable, and the run stops.
+        if let Err(e) = manifest_out.append(&record) {
+            *stopped = Some(format!("cannot write {}: {e}", manifest_path.display()));
+            stop_ref.store(true, Ordering::Relaxed);
+            // Tried once more when the read-ahead letters' temp files
+            // are gone (on a full disk they may hold the room it needs).
+            *retry = Some(record);
+            return;
+        }
+        match record.status {
+            Status::Rendered => summary.rendered += 1,
+            Status::Failed => summary.failed += 1,
+        }
+        on_event(&Event {
+            record: &record,
+            error: error.as_ref(),
+            repeated,
+        });
+    };
+    // With a sink, outcomes wait in `group` (in order) until it holds
+    // `group_size` letters; the sink takes them in one call, then their
+    // manifest lines are written.
+    let mut group: Vec<Outcome> = Vec::new();
+    let mut in_group = 0usize;
+    let mut flush = |group: &mut Vec<Outcome>,
+                     summary: &mut Summary,
+                     stopped: &mut Option<String>,
+                     retry: &mut Option<Record>,
+                     emit: &mut Emit<'_>| {
+        let outcomes = std::mem::take(group);
+        let Some(sink) = sink.as_mut() else {
             for o in outcomes {
-                match o {
-                    Outcome::Sunk(mut record, letter) => {
-                        record.sha256 = Some(letter.pdf_sha256.clone());
-                        letters.push(*letter);
-                        records.push(Ok(record));
-                    }
-                    other => records.push(Err(other)),
-                }
+                emit(o, summary, stopped, retry);
             }
-            let answers = match sink.accept(letters) {
-                Ok(a) => a,
-                Err(e) => {
-                    *stopped = Some(e);
-                    stop_ref.store(true, Ordering::Relaxed);
-                    return;
+            return;
+        };
+        if stopped.is_some() {
+            return;
+        }
+        let mut letters = Vec::new();
+        let mut records = Vec::with_capacity(outcomes.len());
+        for o in outcomes {
+            match o {
+                Outcome::Sunk(mut record, letter) => {
+                    record.sha256 = Some(letter.pdf_sha256.clone());
+                    letters.push(*letter);
+                    records.push(Ok(record));
                 }
-            };
-            let mut answers = answers.into_iter();
-            for r in records {
-                match r {
-                    Ok(mut record) => match answers.next() {
-                        Some(Ok(id)) => {
-                            record.queued = Some(id);
-                            emit(Outcome::Queued(record), summary, stopped, retry);
-                        }
-                        Some(Err(message)) => {
-                            let message = format!("{}: {message}", record.input);
-                            let summary_line = message.clone();
-                            let record = Record {
-                                pages: None,
-                                bytes: None,
-                                sha256: None,
-                                request_sha256: None,
-                                status: Status::Failed,
-                                error: Some(summary_line),
-                                ..record
-                            };
-                            emit(
-                                Outcome::Failed(record, message, false),
-                                summary,
-                                stopped,
-                                retry,
-                            );
-                        }
-                        None => {
-                            *stopped = Some("the outbox did not answer for every letter".into());
-                            stop_ref.store(true, Ordering::Relaxed);
-                            return;
-                        }
-                    },
-                    Err(o) => emit(o, summary, stopped, retry),
-                }
+                other => records.push(Err(other)),
+            }
+        }
+        let answers = match sink.accept(letters) {
+            Ok(a) => a,
+            Err(e) => {
+                *stopped = Some(e);
+                stop_ref.store(true, Ordering::Relaxed);
+                return;
             }
         };
-        // Outcomes arrive out of order; emit them in dispatch order (every
-        // dispatched job returns exactly one outcome unless the run stops).
-        let mut next = 0u64;
-        let mut take = |o: Outcome,
-                        summary: &mut Summary,
-                        stopped: &mut Option<String>,
-                        retry: &mut Option<Record>,
-                        group: &mut Vec<Outcome>,
-                        in_group: &mut usize| {
+        let mut answers = answers.into_iter();
+        for r in records {
+            match r {
+                Ok(mut record) => match answers.next() {
+                    Some(Ok(id)) => {
+                        record.queued = Some(id);
+                        emit(Outcome::Queued(record), summary, stopped, retry);
+                    }
+                    Some(Err(message)) => {
+                        let e = ItemError::Refused {
+                            location: record.input.clone(),
+                            message,
+                        };
+                        let record = Record {
+                            pages: None,
+                            bytes: None,
+                            sha256: None,
+                            request_sha256: None,
+                            status: Status::Failed,
+                            error: Some(e.to_string()),
+                            ..record
+                        };
+                        emit(Outcome::Failed(record, e, false), summary, stopped, retry);
+                    }
+                    None => {
+                        *stopped = Some("the outbox did not answer for every letter".into());
+                        stop_ref.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                },
+                Err(o) => emit(o, summary, stopped, retry),
+            }
+        }
+    };
+    // The streaming core renders on `jobs` threads and hands the outcomes
+    // over in input order; a full disk or a failing sink stops it. With a
+    // sink, room for two more groups: the workers go on rendering while the
+    // writer hands a group to the sink.
+    let window = jobs * CHUNK * 2 + if to_sink { 2 * group_size } else { 0 };
+    stream::ordered(
+        items,
+        jobs,
+        CHUNK,
+        window,
+        &stop,
+        |item| render_guarded(engine, &item, out, default_letter, to_sink),
+        |o| {
             if !to_sink {
-                emit(o, summary, stopped, retry);
+                emit(o, &mut summary, &mut stopped, &mut retry);
                 return;
             }
             if matches!(o, Outcome::Sunk(..)) {
-                *in_group += 1;
+                in_group += 1;
             }
             group.push(o);
-            if *in_group >= group_size {
-                *in_group = 0;
-                flush(group, summary, stopped, retry, &mut emit);
-            }
-        };
-        for outcomes in res_rx.iter() {
-            pending.extend(outcomes);
-            while let Some(o) = pending.remove(&next) {
-                take(
-                    o,
+            if in_group >= group_size {
+                in_group = 0;
+                flush(
+                    &mut group,
                     &mut summary,
                     &mut stopped,
                     &mut retry,
-                    &mut group,
-                    &mut in_group,
+                    &mut emit,
                 );
-                next += 1;
             }
-        }
-        while let Some((_, o)) = pending.pop_first() {
-            take(
-                o,
-                &mut summary,
-                &mut stopped,
-                &mut retry,
-                &mut group,
-                &mut in_group,
-            );
-        }
-        flush(
-            &mut group,
-            &mut summary,
-            &mut stopped,
-            &mut retry,
-            &mut emit,
-        );
-        if let Ok((skipped, other)) = reader.join() {
-            summary.skipped = skipped;
-            summary.other_shards = other;
-        }
-    });
+        },
+    );
+    flush(
+        &mut group,
+        &mut summary,
+        &mut stopped,
+        &mut retry,
+        &mut emit,
+    );
+    summary.skipped = skipped.into_inner();
+    summary.other_shards = other_shards.into_inner();
     if let Some(record) = retry.take() {
         // Every other temp file is gone now: one more try for this line.
         match manifest_out.append(&record) {

@@ -27,7 +27,7 @@ impl Default for Liblouis {
 }
 
 /// The translation table of a grade.
-pub fn ueb_table(grade: Grade) -> &'static str {
+pub(crate) fn ueb_table(grade: Grade) -> &'static str {
     match grade {
         Grade::One => "en-ueb-g1.ctb",
         Grade::Two => "en-ueb-g2.ctb",

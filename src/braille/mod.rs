@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 
 use crate::compose::{Block, Composed, Inline};
 pub use crate::request::{BrailleProfile, Grade};
-pub use liblouis::{Liblouis, ueb_table};
+pub use liblouis::Liblouis;
 
 /// The blank braille cell.
 pub const BLANK: char = '\u{2800}';
@@ -35,6 +35,7 @@ pub const MAX_PARAGRAPH_CHARS: usize = 2000;
 
 /// Something went wrong while making braille.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BrailleError {
     /// A paragraph is too long to translate safely.
     #[error(
@@ -397,7 +398,7 @@ const BRAILLE_ASCII: &[u8; 64] =
     b" A1B'K2L@CIF/MSP\"E3H9O6R^DJG>NTQ,*5<-U8V.%[$+X!&;:4\\0Z7(_?W]#Y)=";
 
 /// One cell in Braille ASCII.
-pub fn to_ascii(cell: char) -> u8 {
+pub(crate) fn to_ascii(cell: char) -> u8 {
     let bits = (cell as u32).wrapping_sub(0x2800) & 0x3F;
     BRAILLE_ASCII[bits as usize]
 }

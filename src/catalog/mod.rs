@@ -6,7 +6,7 @@
 //! binary ([`Catalog::builtin`]); [`Catalog::from_dir`] loads another folder.
 
 mod coverage;
-pub mod raw;
+pub(crate) mod raw;
 mod terms;
 
 pub(crate) use coverage::probe_request;
@@ -17,8 +17,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;
-
-pub use terms::banned_term;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded_catalog.rs"));
@@ -551,7 +549,7 @@ fn is_catalog_file(path: &str) -> bool {
 /// `files` holds (path relative to the catalog root with `/` separators,
 /// contents); files that are not part of a catalog are left out, and the
 /// order they come in does not matter.
-pub fn digest_of<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
+pub(crate) fn digest_of<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
     use sha2::{Digest, Sha256};
     let mut files: Vec<(&str, &[u8])> = files
         .into_iter()
@@ -663,7 +661,7 @@ pub(crate) fn template_position(
 }
 
 /// Whether `code` looks like an official letter/form code (`CMSL5502`).
-pub fn is_official_code(code: &str) -> bool {
+pub(crate) fn is_official_code(code: &str) -> bool {
     code.len() == 8
         && code.is_ascii()
         && code[..4].chars().all(|c| c.is_ascii_uppercase())
@@ -679,7 +677,7 @@ fn is_kebab(s: &str) -> bool {
 }
 
 /// Variables every template may use besides its fields.
-pub const BUILTIN_VARS: &[&str] = &[
+pub(crate) const BUILTIN_VARS: &[&str] = &[
     "title",
     "code",
     "letter_date",
@@ -693,6 +691,10 @@ impl Catalog {
     ///
     /// Problems name the absolute path of the source file the binary was
     /// built from, so that whoever edits the shipped catalog can jump to it.
+    ///
+    /// # Errors
+    /// [`CatalogError`] with every problem (only when the shipped catalog was built
+    /// broken).
     pub fn builtin() -> Result<Catalog, CatalogError> {
         Catalog::load(embedded_files(), &builtin_path)
     }
@@ -719,6 +721,10 @@ pub fn embedded_files() -> Vec<SourceFile> {
 
 impl Catalog {
     /// Loads `dir/catalog.yaml`, `dir/letters/**/*.yaml` and `dir/paragraphs/**/*.yaml`.
+    ///
+    /// # Errors
+    /// [`CatalogError`] with every problem: a file that cannot be read, YAML that does
+    /// not parse, a definition that does not check.
     pub fn from_dir(dir: &Path) -> Result<Catalog, CatalogError> {
         let mut files = Vec::new();
         let mut problems = Vec::new();
@@ -784,6 +790,10 @@ impl Catalog {
 
     /// Parses and checks catalog files, reporting every problem at once
     /// (problems name the files by their paths relative to the catalog root).
+    ///
+    /// # Errors
+    /// [`CatalogError`] with every problem in every file, each at its file, line and
+    /// column.
     pub fn from_files(files: Vec<SourceFile>) -> Result<Catalog, CatalogError> {
         Catalog::load(files, &|rel| rel.to_owned())
     }

@@ -13,8 +13,9 @@ pub struct RawSettings {
     /// Author written into PDF metadata.
     #[serde(default)]
     pub author: Option<String>,
-    /// Notes for maintainers.
+    /// Notes for maintainers (read so they are allowed, never used).
     #[serde(default)]
+    #[allow(dead_code)]
     pub note: Option<String>,
     /// The body of a braille letter's print carrier page.
     #[serde(default)]
@@ -83,6 +84,7 @@ pub struct RawSupersedes {
 /// (`letterkit::admin::samples`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[allow(dead_code)] // read so that only these keys are allowed; checked by admin
 pub struct RawSample {
     #[serde(default)]
     pub date: Option<serde::de::IgnoredAny>,
@@ -158,7 +160,9 @@ pub struct RawOptional {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawParagraphFile {
     pub language: Spanned<String>,
+    /// Where the wording comes from (read so it is allowed, never used).
     #[serde(default)]
+    #[allow(dead_code)]
     pub source: Option<String>,
     pub paragraphs: Vec<RawParagraph>,
 }

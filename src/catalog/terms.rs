@@ -19,7 +19,7 @@ const BANNED: &[(&str, &str)] = &[
 ];
 
 /// The first banned term in `text` (whole words, any case) and its replacement.
-pub fn banned_term(text: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn banned_term(text: &str) -> Option<(&'static str, &'static str)> {
     let lower = text.to_lowercase();
     BANNED.iter().copied().find(|(term, _)| {
         lower.match_indices(term).any(|(i, m)| {

@@ -161,13 +161,11 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
         usize::from,
     );
-    let options = Options {
-        out: args.out.clone(),
-        jobs,
-        shard: args.shard,
-        resume: args.resume,
-        default_letter: args.letter.clone(),
-    };
+    let mut options = Options::new(args.out.clone());
+    options.jobs = jobs;
+    options.shard = args.shard;
+    options.resume = args.resume;
+    options.default_letter = args.letter.clone();
     let mut queue = match to_outbox(&args) {
         Ok(q) => q,
         Err(e) => {
@@ -321,7 +319,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
 /// The lines printed for a failed request: its problems (the first five
 /// unless `all`), each on its own line.
 fn failure_text(ev: &batch::Event<'_>, all: bool) -> String {
-    let full = ev.error.unwrap_or_default();
+    let full = ev.error.map(ToString::to_string).unwrap_or_default();
     let lines: Vec<&str> = full.lines().filter(|l| !l.trim().is_empty()).collect();
     if lines.is_empty() {
         return format!("failed: {}", ev.record.error.as_deref().unwrap_or_default());

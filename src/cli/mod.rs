@@ -18,6 +18,7 @@ mod pack;
 mod proof;
 mod render;
 mod schema;
+#[cfg(feature = "serve")]
 mod serve;
 mod show;
 
@@ -66,6 +67,7 @@ enum Verb {
     List(list::Args),
     Show(show::Args),
     Schema(schema::Args),
+    #[cfg(feature = "serve")]
     Serve(serve::Args),
     New(new::Args),
     Batch(batch::Args),
@@ -312,6 +314,7 @@ pub fn run() -> i32 {
         Verb::List(a) => list::run(a, catalog),
         Verb::Show(a) => show::run(a, catalog),
         Verb::Schema(a) => schema::run(a, catalog),
+        #[cfg(feature = "serve")]
         Verb::Serve(a) => serve::run(a, catalog),
         Verb::New(a) => new::run(a, catalog),
         Verb::Batch(a) => batch::run(a, catalog),

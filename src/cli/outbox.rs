@@ -537,7 +537,7 @@ fn add(c: &Common, a: AddArgs, catalog: Option<&PathBuf>) -> Result<i32, Fail> {
                 continue;
             }
         };
-        let mut request = match engine.parse_request(&text, &origin) {
+        let request = match engine.parse_request(&text, &origin) {
             Ok(r) => r,
             Err(e) => {
                 print_error_message(&e);
@@ -546,18 +546,25 @@ fn add(c: &Common, a: AddArgs, catalog: Option<&PathBuf>) -> Result<i32, Fail> {
             }
         };
         let recorded = ob
-            .client_formats([request.reference.as_str()])
+            .client_formats([request.reference()])
             .map_err(|e| failed(&e))?
             .into_values()
             .next();
-        match outbox::effective_format(&request, recorded) {
-            Ok(f) => request.format = f,
+        let request = match outbox::effective_format(&request, recorded) {
+            Ok(f) => match request.with_format(f) {
+                Ok(r) => r,
+                Err(e) => {
+                    print_error_message(&e);
+                    code = INPUT_FAILED;
+                    continue;
+                }
+            },
             Err(e) => {
                 print_error_message(format!("{origin}: {e}"));
                 code = INPUT_FAILED;
                 continue;
             }
-        }
+        };
         match outbox::prepare(&engine, &request, a.postage, None) {
             Ok(p) => {
                 prepared.push(p);

@@ -1097,17 +1097,13 @@ fn verify(a: VerifyArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let mut problems = pack.verify();
     let signature = pack.signature(key.as_deref());
     if signature == Signature::Invalid {
-        problems.insert(0, PackError::BadSignature.to_string());
+        problems.insert(0, letterkit::pack::VerifyProblem::BadSignature);
     } else {
         check_signature(&pack, key.as_deref(), false)?;
     }
     if a.json {
-        json_out(
-            problems.is_empty(),
-            Some(&pack),
-            signature.name(),
-            &problems,
-        );
+        let texts: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        json_out(problems.is_empty(), Some(&pack), signature.name(), &texts);
     }
     if problems.is_empty() {
         let m = pack.manifest();

@@ -159,7 +159,7 @@ fn render_one(engine: &Engine, input: &Path) -> Result<Output, ()> {
     let request = engine.parse_request(&text, &origin).map_err(|e| {
         errln!("{e}");
     })?;
-    if request.format.is_braille() {
+    if request.format().is_braille() {
         let translator = letterkit::braille::Liblouis::default();
         let r = engine
             .render_braille(&request, &translator, &RenderOptions::default())
@@ -212,7 +212,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             continue;
         };
         let request = &output.request;
-        let braille = request.format.is_braille();
+        let braille = request.format().is_braille();
         let targets: Vec<Option<PathBuf>> = match dest {
             Dest::Stdout if braille => {
                 errln!(
@@ -226,7 +226,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             Dest::File if braille => braille_targets(&args.out).map(Some).to_vec(),
             Dest::File => vec![Some(args.out.clone())],
             Dest::Folder => {
-                let pdf = args.out.join(output_name(request.id.as_deref(), input));
+                let pdf = args.out.join(output_name(request.id(), input));
                 if braille {
                     braille_targets(&pdf).map(Some).to_vec()
                 } else {
@@ -271,8 +271,8 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         }
         ready.push(Ready {
             input: input.clone(),
-            letter: request.letter.clone(),
-            format: request.format.name().to_owned(),
+            letter: request.letter().to_owned(),
+            format: request.format().name().to_owned(),
             pages: output.pages,
             braille_pages: output.braille_pages,
             files: targets.into_iter().zip(output.bytes).collect(),

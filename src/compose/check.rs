@@ -23,11 +23,11 @@ use crate::catalog::{
 use crate::request::{Date, FieldValue, Money, Recipient, Request, Time};
 
 /// Most times a template's loops may run in all (nested loops multiply).
-pub const MAX_LOOP_RUNS: u64 = 1000;
+pub(crate) const MAX_LOOP_RUNS: u64 = 1000;
 
 /// The filters a template may use: ours (`filters.rs`) and the Tera filters
 /// whose output is no longer than their input plus their arguments.
-pub const FILTERS: &[&str] = &[
+pub(crate) const FILTERS: &[&str] = &[
     "long_date",
     "day_date",
     "clock",
@@ -423,7 +423,7 @@ fn sample_request(letter: &Letter) -> Option<Request> {
 /// uses is a declared field (or a built-in) and that its work is bounded,
 /// listing every problem. `locate(file, word)` gives the line and column of a
 /// word in a file; `files` are the catalog's files.
-pub fn check_templates(
+pub(crate) fn check_templates(
     catalog: &Catalog,
     locate: &dyn Fn(&str, &str) -> (u32, u32),
     files: &[SourceFile],

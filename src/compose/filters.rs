@@ -13,13 +13,13 @@ fn as_str<'a>(v: &'a Value, filter: &str) -> Result<&'a str> {
 }
 
 /// `{{ d | long_date }}` → "16 March 2026".
-pub fn long_date(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
+pub(crate) fn long_date(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
     let d = Date::parse(as_str(v, "long_date")?).map_err(Error::msg)?;
     Ok(Value::String(d.long()))
 }
 
 /// `{{ d | day_date }}` → "Monday 16 March 2026".
-pub fn day_date(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
+pub(crate) fn day_date(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
     let d = Date::parse(as_str(v, "day_date")?).map_err(Error::msg)?;
     Ok(Value::String(d.with_weekday()))
 }
@@ -39,7 +39,7 @@ pub fn pounds(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
 }
 
 /// `{{ lines | join_lines }}` → the lines joined with ", ".
-pub fn join_lines(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
+pub(crate) fn join_lines(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
     let items = v
         .as_array()
         .ok_or_else(|| Error::msg(format!("filter `join_lines` expects a list, got {v}")))?;
@@ -48,7 +48,7 @@ pub fn join_lines(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
 }
 
 /// `{{ b | yes_no }}` → "Yes" or "No".
-pub fn yes_no(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
+pub(crate) fn yes_no(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
     let b = v
         .as_bool()
         .ok_or_else(|| Error::msg(format!("filter `yes_no` expects true or false, got {v}")))?;
@@ -56,7 +56,7 @@ pub fn yes_no(v: &Value, _: &HashMap<String, Value>) -> Result<Value> {
 }
 
 /// Registers every filter on `tera`.
-pub fn register(tera: &mut tera::Tera) {
+pub(crate) fn register(tera: &mut tera::Tera) {
     tera.register_filter("long_date", long_date);
     tera.register_filter("day_date", day_date);
     tera.register_filter("clock", clock);

@@ -23,7 +23,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Parses inline text: `**` toggles bold, `\x` is a literal x.
-pub fn inlines(s: &str) -> Vec<Inline> {
+pub(crate) fn inlines(s: &str) -> Vec<Inline> {
     let mut out: Vec<Inline> = Vec::new();
     let mut cur = String::new();
     let mut bold = false;

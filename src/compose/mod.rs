@@ -7,7 +7,7 @@
 //! into markup.
 
 mod check;
-pub mod filters;
+pub(crate) mod filters;
 pub mod markup;
 
 use std::io::Write;
@@ -15,7 +15,7 @@ use std::io::Write;
 pub use crate::catalog::DocKind;
 use crate::catalog::{Catalog, FieldType, Language, Letter, Selects};
 use crate::request::{FieldValue, Request};
-pub use check::{FILTERS, MAX_LOOP_RUNS, check_templates};
+pub(crate) use check::check_templates;
 
 /// A run of inline text.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,15 +72,16 @@ pub const MAX_BODY_BYTES: usize = 1 << 20; // 1 MiB, as the messages say
 
 /// A template failed to render.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ComposeError {
     /// Tera stopped with an error.
     #[error("template of {code} failed to render")]
     Template {
         /// Letter code.
         code: String,
-        /// Tera's error (with its own chain of causes).
+        /// What the template engine said (with its own chain of causes).
         #[source]
-        source: tera::Error,
+        source: TemplateError,
     },
     /// The template wrote more than [`MAX_BODY_BYTES`].
     #[error(
@@ -90,6 +91,39 @@ pub enum ComposeError {
         /// Letter code.
         code: String,
     },
+}
+
+/// What the template engine said when a template failed, as text: each
+/// cause in its chain is a [`std::error::Error::source`] of the one before,
+/// so an error chain prints as the engine's own would. (The engine's error
+/// type is not part of this crate's interface.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    message: String,
+    cause: Option<Box<TemplateError>>,
+}
+
+impl TemplateError {
+    fn of(e: &(dyn std::error::Error + 'static)) -> TemplateError {
+        TemplateError {
+            message: e.to_string(),
+            cause: e.source().map(|c| Box::new(TemplateError::of(c))),
+        }
+    }
+}
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TemplateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
 }
 
 /// Collects a template's output, refusing to grow past `limit` bytes.
@@ -131,13 +165,13 @@ fn render_bounded(
             code: name.to_owned(),
         });
     }
-    result.map_err(|source| ComposeError::Template {
+    result.map_err(|e| ComposeError::Template {
         code: name.to_owned(),
-        source,
+        source: TemplateError::of(&e),
     })?;
     String::from_utf8(out.out).map_err(|e| ComposeError::Template {
         code: name.to_owned(),
-        source: tera::Error::msg(e.to_string()),
+        source: TemplateError::of(&e),
     })
 }
 
@@ -150,7 +184,7 @@ fn new_tera() -> tera::Tera {
 }
 
 /// Compiles every letter's template once.
-pub struct Composer {
+pub(crate) struct Composer {
     tera: tera::Tera,
 }
 

@@ -24,19 +24,18 @@ mod breaking;
 
 use crate::compose::{Block, Composed, DocKind, Inline};
 use crate::fonts::{FontId, FontSet, Glyph};
-pub use breaking::break_lines;
 
 /// Millimetres to points.
 pub const MM: f32 = 72.0 / 25.4;
 /// A4 width, points.
-pub const PAGE_W: f32 = 210.0 * MM;
+pub(crate) const PAGE_W: f32 = 210.0 * MM;
 /// A4 height, points.
-pub const PAGE_H: f32 = 297.0 * MM;
+pub(crate) const PAGE_H: f32 = 297.0 * MM;
 
 /// Body text size, points.
 pub const BODY_SIZE: f32 = 11.0;
 /// Body leading (baseline to baseline), points.
-pub const BODY_LEADING: f32 = 14.5;
+pub(crate) const BODY_LEADING: f32 = 14.5;
 const PARA_GAP: f32 = 8.0;
 const LEFT: f32 = 20.0 * MM;
 const RIGHT: f32 = 190.0 * MM;
@@ -50,9 +49,9 @@ const CELL_PAD: f32 = 5.0;
 /// Left edge of the address block, mm (inside the window's 24.6 mm edge).
 pub const ADDRESS_X_MM: f32 = 25.0;
 /// Top of the first address line's ascender, mm (window top is 39.5 mm).
-pub const ADDRESS_TOP_MM: f32 = 40.5;
+pub(crate) const ADDRESS_TOP_MM: f32 = 40.5;
 /// Width available to an address line, points (window right edge 120 mm).
-pub const ADDRESS_WIDTH: f32 = (119.5 - ADDRESS_X_MM) * MM;
+pub(crate) const ADDRESS_WIDTH: f32 = (119.5 - ADDRESS_X_MM) * MM;
 
 /// The sizes and arrangement a layout uses: standard print or large print.
 #[derive(Debug, Clone, PartialEq)]

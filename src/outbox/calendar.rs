@@ -111,6 +111,7 @@ pub struct DataProblem {
 
 /// What can go wrong with the calendar.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum CalendarError {
     /// A transmission was asked for on a day without one.
     #[error(
@@ -288,6 +289,9 @@ impl BankHolidays {
     /// `data/bank-holidays.yaml`); `origin` names it in errors. Refuses
     /// unknown keys, bad dates, unsorted or repeated dates, weekend dates and
     /// dates after `covered-until`, each with its line.
+    ///
+    /// # Errors
+    /// [`CalendarError::Data`] with every problem in the file.
     pub fn parse(text: &str, origin: &str) -> Result<BankHolidays, CalendarError> {
         let file: raw::File = serde_saphyr::from_str(text).map_err(|e| {
             let (line, column) = e
@@ -322,6 +326,9 @@ impl BankHolidays {
     }
 
     /// The data shipped in the binary, parsed once.
+    ///
+    /// # Errors
+    /// The problems of the shipped bank-holiday file (only when it was built broken).
     pub fn builtin() -> Result<&'static BankHolidays, &'static CalendarError> {
         static BUILTIN: LazyLock<Result<BankHolidays, CalendarError>> =
             LazyLock::new(|| BankHolidays::parse(DATA, DATA_ORIGIN));
@@ -450,6 +457,9 @@ impl Calendar {
 
     /// As [`Calendar::transmission_for`], with an error at the end of the
     /// calendar's range.
+    ///
+    /// # Errors
+    /// [`CalendarError`] when the date is outside what the calendar can compute.
     pub fn try_transmission_for(&self, created: Timestamp) -> Result<Transmission, CalendarError> {
         let mut day = london().to_datetime(created).date();
         if self.is_working_day(day) {
@@ -469,6 +479,10 @@ impl Calendar {
     }
 
     /// The transmission of working day `day` (Err if it is not a working day).
+    ///
+    /// # Errors
+    /// [`CalendarError`] when `day` is not a working day in the region, or outside the
+    /// calendar.
     pub fn transmission_on(&self, day: Date) -> Result<Transmission, CalendarError> {
         let weekday = day.weekday().to_monday_one_offset();
         if weekday > 5 {

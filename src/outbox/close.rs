@@ -43,7 +43,7 @@ impl ZipPlan {
 }
 
 /// The entry name of a letter in its zip.
-pub fn entry_name(l: &LetterRecord) -> String {
+pub(crate) fn entry_name(l: &LetterRecord) -> String {
     format!("{}.pdf", l.id)
 }
 
@@ -56,7 +56,7 @@ fn entry_cost(l: &LetterRecord) -> u64 {
 /// Splits a transmission's letters into zips: by postage class (first,
 /// second, economy), each class in id order, at most [`MAX_ENTRIES`] PDFs
 /// and [`MAX_BYTES`] per zip.
-pub fn plan(mut letters: Vec<LetterRecord>, prefix: &str, day: Date) -> Vec<ZipPlan> {
+pub(crate) fn plan(mut letters: Vec<LetterRecord>, prefix: &str, day: Date) -> Vec<ZipPlan> {
     letters.sort_by(|a, b| (a.postage, &a.id).cmp(&(b.postage, &b.id)));
     let mut zips: Vec<ZipPlan> = Vec::new();
     let mut counts = [0u32; 3];
@@ -98,7 +98,7 @@ pub fn plan(mut letters: Vec<LetterRecord>, prefix: &str, day: Date) -> Vec<ZipP
 ///
 /// # Errors
 /// When the zip library fails (it writes to memory, so only on a bug).
-pub fn build_zip(entries: &[(String, Vec<u8>)], day: Date) -> Result<Vec<u8>, String> {
+pub(crate) fn build_zip(entries: &[(String, Vec<u8>)], day: Date) -> Result<Vec<u8>, String> {
     let when = DateTime::from_date_and_time(
         u16::try_from(day.year()).unwrap_or(1980),
         day.month() as u8,

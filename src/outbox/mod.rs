@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod close;
 pub mod import;
 pub mod model;
+#[cfg(feature = "postgres")]
 mod pg;
 pub mod reissue;
 pub mod store;
@@ -67,6 +68,10 @@ impl Actor {
 
 /// Why an officer id is not acceptable, if it is not: 1 to 64 letters,
 /// digits, `.`, `_`, `-` or `@`.
+///
+/// # Errors
+/// Why the name cannot be recorded as the officer (empty, too long, control
+/// characters).
 pub fn check_officer(by: &str) -> Result<(), String> {
     let ok = !by.is_empty()
         && by.len() <= 64
@@ -209,7 +214,7 @@ fn prepared_from(
             .letter(&request.letter)
             .ok_or_else(|| crate::Error::UnknownLetter {
                 code: request.letter.clone(),
-                known: engine.catalog().letter_codes(),
+                known: engine.catalog().letters().map(|l| l.code.clone()).collect(),
             })?;
     let canonical = canonical_json(request);
     let request_sha256 = canonical_sha256(request);
@@ -367,7 +372,15 @@ impl Outbox {
     /// When the store cannot be opened, is not an outbox, or is newer.
     pub fn open_location(location: &str) -> Result<Outbox, OutboxError> {
         if store::is_postgres_url(location) {
-            Ok(Outbox::new(Box::new(store::PgStore::connect(location)?)))
+            #[cfg(feature = "postgres")]
+            return Ok(Outbox::new(Box::new(store::PgStore::connect(location)?)));
+            #[cfg(not(feature = "postgres"))]
+            return Err(OutboxError::Store(store::StoreError::Open {
+                path: location.into(),
+                message:
+                    "this letterkit was built without PostgreSQL support (the `postgres` feature)"
+                        .into(),
+            }));
         } else {
             Outbox::open(Path::new(location))
         }

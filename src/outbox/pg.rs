@@ -24,11 +24,6 @@ use super::store::{
 /// The advisory lock every transaction takes (an arbitrary constant: "LK").
 const LOCK: i64 = 0x4c4b_0001;
 
-/// Whether `location` names a PostgreSQL database rather than a file.
-pub fn is_postgres_url(location: &str) -> bool {
-    location.starts_with("postgres://") || location.starts_with("postgresql://")
-}
-
 /// The outbox in a PostgreSQL database.
 pub struct PgStore {
     client: Client,

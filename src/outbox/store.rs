@@ -16,7 +16,13 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub use super::pg::{PgStore, is_postgres_url};
+#[cfg(feature = "postgres")]
+pub use super::pg::PgStore;
+
+/// Whether `location` names a PostgreSQL database rather than a file.
+pub fn is_postgres_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::calendar::{Date, Timestamp};
@@ -87,6 +93,9 @@ pub struct Filter {
 /// One transaction: everything the outbox reads and changes.
 pub trait Tx {
     /// Adds a letter with its canonical request and PDF.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn insert_letter(
         &mut self,
         l: &LetterRecord,
@@ -94,10 +103,19 @@ pub trait Tx {
         pdf: &[u8],
     ) -> Result<(), StoreError>;
     /// The letter with this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn letter(&mut self, id: &str) -> Result<Option<LetterRecord>, StoreError>;
     /// Letters matching `filter`, by transmission, then id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn letters(&mut self, filter: &Filter) -> Result<Vec<LetterRecord>, StoreError>;
     /// Moves a letter from `from` to `to` at `at`; false if it was not in `from`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn move_state(
         &mut self,
         id: &str,
@@ -106,35 +124,80 @@ pub trait Tx {
         at: Timestamp,
     ) -> Result<bool, StoreError>;
     /// Records the zip a letter was transmitted in and its place there.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn set_zip(&mut self, id: &str, zip: &str, position: u32) -> Result<(), StoreError>;
     /// Adds a history row.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn add_history(&mut self, row: &HistoryRow) -> Result<(), StoreError>;
     /// A letter's history, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn history(&mut self, id: &str) -> Result<Vec<HistoryRow>, StoreError>;
     /// A letter's PDF, unless purged.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn pdf(&mut self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// A letter's canonical request, unless purged.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn request(&mut self, id: &str) -> Result<Option<String>, StoreError>;
     /// Deletes a letter's PDF, request and reference, keeping the rest.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn purge(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError>;
     /// The suppression of the client with this reference key.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn suppression(&mut self, key: &str) -> Result<Option<Suppression>, StoreError>;
     /// Sets the suppression of a client.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn put_suppression(&mut self, key: &str, s: &Suppression) -> Result<(), StoreError>;
     /// Every suppression, active or ended, by reference.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn suppressions(&mut self) -> Result<Vec<Suppression>, StoreError>;
     /// Adds a suppression history row.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn add_suppression_event(&mut self, key: &str, e: &SuppressionEvent) -> Result<(), StoreError>;
     /// A client's suppression history, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn suppression_history(&mut self, key: &str) -> Result<Vec<SuppressionEvent>, StoreError>;
     /// The closing of a transmission day.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn closing(&mut self, day: Date) -> Result<Option<Closing>, StoreError>;
     /// Records a closing.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn add_closing(&mut self, c: &Closing) -> Result<(), StoreError>;
     /// The recorded format of a client's letters (`standard`,
     /// `large-print:SIZE`, `braille:GRADE:PROFILE`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn client_format(&mut self, key: &str) -> Result<Option<String>, StoreError>;
     /// Records a client's format with a history row.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn set_client_format(
         &mut self,
         key: &str,
@@ -144,18 +207,33 @@ pub trait Tx {
         reason: &str,
     ) -> Result<(), StoreError>;
     /// A client's format history, oldest first: (at, by, format, reason).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn client_format_history(
         &mut self,
         key: &str,
     ) -> Result<Vec<(Timestamp, String, String, String)>, StoreError>;
     /// A setting (`region`, `cutoff`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn setting(&mut self, key: &str) -> Result<Option<String>, StoreError>;
     /// Changes a setting.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn set_setting(&mut self, key: &str, value: &str) -> Result<(), StoreError>;
     /// The response first given to a request with this idempotency key.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn idempotent(&mut self, key: &str) -> Result<Option<Idempotent>, StoreError>;
     /// Keeps the first response to a request with an idempotency key; false
     /// (and nothing changed) when the key is already taken.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
     fn put_idempotent(&mut self, r: &Idempotent) -> Result<bool, StoreError>;
 }
 

@@ -69,6 +69,10 @@ fn stage_date<'a>(stages: &'a [Stage], step: &str) -> &'a str {
 impl Pack {
     /// Writes the pack as a zip archive into `w`. With a password every
     /// entry (manifest included) is encrypted with WinZip AES-256.
+    ///
+    /// # Errors
+    /// [`PackError`] when the archive cannot be written (the writer fails) or a listed
+    /// file is missing.
     pub fn write<W: Write + Seek>(&self, w: W, password: Option<&[u8]>) -> Result<W, PackError> {
         self.write_signed(w, password, None)
     }
@@ -76,6 +80,9 @@ impl Pack {
     /// Like [`Pack::write`]; with an office `key` the manifest is signed
     /// (HMAC-SHA256, in the [`SIGNATURE`] entry) so that an edit to it is
     /// detected when the pack is read back with the same key.
+    ///
+    /// # Errors
+    /// As [`Pack::write`].
     pub fn write_signed<W: Write + Seek>(
         &self,
         w: W,
@@ -113,10 +120,9 @@ impl Pack {
         for e in &m.entries {
             let Some(bytes) = self.files.get(&e.file) else {
                 return Err(PackError::Verify {
-                    problems: vec![format!(
-                        "{} is in the manifest but missing from the pack",
-                        e.file
-                    )],
+                    problems: vec![super::VerifyProblem::Missing {
+                        file: e.file.clone(),
+                    }],
                 });
             };
             // Attachments are stored as they are; rendered PDFs are deflated.
@@ -144,12 +150,19 @@ impl Pack {
     ///
     /// The pack follows the shipped procedures ([`super::Procedures::builtin`]);
     /// [`Pack::read_with`] reads it under a catalog's own `packs/`.
+    ///
+    /// # Errors
+    /// [`PackError`]: not a zip or not a pack, an unsafe or oversized entry, a wrong
+    /// password, a manifest that does not parse.
     pub fn read<R: Read + Seek>(r: R, password: Option<&[u8]>) -> Result<Pack, PackError> {
         Pack::read_with(r, password, super::Procedures::builtin())
     }
 
     /// Like [`Pack::read`], the pack following `procedures` (a catalog's
     /// `packs/*.yaml`, see [`crate::catalog::Catalog::procedures`]).
+    ///
+    /// # Errors
+    /// As [`Pack::read`].
     pub fn read_with<R: Read + Seek>(
         r: R,
         password: Option<&[u8]>,

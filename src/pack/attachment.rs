@@ -61,12 +61,16 @@ const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 pub const MAX_IMAGE_PIXELS: u64 = 50_000_000;
 
 /// Checks `bytes` are a PDF, PNG or JPEG within the size limit; says why not.
+///
+/// # Errors
+/// Why the file cannot be attached (its type is not allowed, it is too large, or it
+/// does not decode), never quoting its content.
 pub fn check(bytes: &[u8]) -> Result<MediaType, String> {
     inspect(bytes).map(|(m, _)| m)
 }
 
 /// Like [`check`], and also returns the page count (1 for an image).
-pub fn inspect(bytes: &[u8]) -> Result<(MediaType, usize), String> {
+pub(crate) fn inspect(bytes: &[u8]) -> Result<(MediaType, usize), String> {
     if bytes.is_empty() {
         return Err("is empty".into());
     }

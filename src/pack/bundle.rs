@@ -166,6 +166,10 @@ fn entry_title(e: &Entry) -> String {
 }
 
 /// Builds the court bundle of `pack`.
+///
+/// # Errors
+/// [`PackError`] when the pack fails verification, an `--include`/`--exclude` name
+/// matches no document, or a document cannot be placed.
 pub fn bundle(pack: &Pack, engine: &Engine, options: &BundleOptions) -> Result<Bundle, PackError> {
     let problems = pack.verify();
     if !problems.is_empty() {

@@ -324,6 +324,9 @@ pub struct Checked {
 /// Checks `data` (a mapping, or nothing) against the keys `allowed`.
 /// Problems are `origin:line:column: key: message`; values are never echoed
 /// unless they are codes, dates, times or amounts (no personal data).
+///
+/// # Errors
+/// Every problem in the step's data, each at its position.
 pub fn check(
     data: Option<&Node>,
     origin: &str,
@@ -335,7 +338,7 @@ pub fn check(
 
 /// [`check`], with `takes` saying which keys the step takes in an unknown
 /// key's message (instead of listing `allowed`).
-pub fn check_keys(
+pub(crate) fn check_keys(
     data: Option<&Node>,
     origin: &str,
     allowed: &[&str],
@@ -508,7 +511,7 @@ fn check_value(spec: &KeySpec, node: &Node) -> Result<(Node, Value), String> {
 }
 
 /// Turns a stored manifest value back into a tree node (no position).
-pub fn value_node(v: &Value) -> Node {
+pub(crate) fn value_node(v: &Value) -> Node {
     let value = match v {
         Value::Null => TreeValue::Null,
         Value::Bool(b) => TreeValue::Scalar {
@@ -545,7 +548,7 @@ pub fn value_node(v: &Value) -> Node {
 }
 
 /// A mapping node from `(key, node)` pairs.
-pub fn map_node(entries: Vec<(&str, Node)>) -> Node {
+pub(crate) fn map_node(entries: Vec<(&str, Node)>) -> Node {
     Node {
         value: TreeValue::Map(
             entries

@@ -218,19 +218,140 @@ pub struct Step<'a> {
     pub attachments: &'a [Attachment],
 }
 
+/// One way a pack does not match its manifest or its stage machine
+/// ([`Pack::verify`]). Its `Display` is the line `letterkit pack verify`
+/// prints; names from the archive are shown with control characters escaped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyProblem {
+    /// The manifest's format is not this version's.
+    #[error("the manifest's format is `{}`, expected `{FORMAT}`", escape_control(.found))]
+    Format {
+        /// The format written.
+        found: String,
+    },
+    /// An entry is listed twice.
+    #[error("{} is listed twice in the manifest", escape_control(.file))]
+    ListedTwice {
+        /// The entry's file.
+        file: String,
+    },
+    /// An entry's name could escape the pack's folder.
+    #[error("the manifest lists an unsafe file name {file:?}")]
+    UnsafeName {
+        /// The entry's file.
+        file: String,
+    },
+    /// An entry of the manifest is not in the archive.
+    #[error("{file} is in the manifest but missing from the pack")]
+    Missing {
+        /// The entry's file.
+        file: String,
+    },
+    /// A file's size is not the manifest's.
+    #[error("{file} is {size} bytes; the manifest says {listed}")]
+    Size {
+        /// The entry's file.
+        file: String,
+        /// Its size in the archive.
+        size: u64,
+        /// The size the manifest gives.
+        listed: u64,
+    },
+    /// A file's SHA-256 is not the manifest's.
+    #[error("{file} does not match its SHA-256 in the manifest: it was changed")]
+    Changed {
+        /// The entry's file.
+        file: String,
+    },
+    /// An entry names a stage the pack does not record.
+    #[error("{file} was added by stage `{}`, which the pack does not record", escape_control(.stage))]
+    UnrecordedStage {
+        /// The entry's file.
+        file: String,
+        /// The stage it names.
+        stage: String,
+    },
+    /// A superseded entry names no entry that replaced it.
+    #[error("{file} is superseded but names no entry that replaced it")]
+    NoReplacement {
+        /// The entry's file.
+        file: String,
+    },
+    /// A file in the archive is not in the manifest.
+    #[error("{file} is in the pack but not in the manifest")]
+    NotInManifest {
+        /// The file.
+        file: String,
+    },
+    /// A stage after one that closed the pack.
+    #[error("stage `{step}` follows a stage that closed the pack")]
+    AfterClose {
+        /// The stage's step.
+        step: String,
+    },
+    /// A stage the stage machine does not allow after the one before.
+    #[error("stage `{}` cannot follow `{}` in a {kind} pack", escape_control(.step), escape_control(.after.as_deref().unwrap_or("(start)")))]
+    OutOfOrder {
+        /// The stage's step.
+        step: String,
+        /// The step before (none: the pack's start).
+        after: Option<String>,
+        /// The kind of pack.
+        kind: PackKind,
+    },
+    /// A stage dated before the one before it.
+    #[error("stage `{}` is dated before the stage before it", escape_control(.step))]
+    DatedBefore {
+        /// The stage's step.
+        step: String,
+    },
+    /// The manifest's resolution is not the one its stages give.
+    #[error("the manifest gives the resolution {:?}, but its stages give {:?}", .listed.as_deref().unwrap_or("none"), .actual.as_deref().unwrap_or("none"))]
+    Resolution {
+        /// The manifest's.
+        listed: Option<String>,
+        /// The stages'.
+        actual: Option<String>,
+    },
+    /// The manifest records no stages.
+    #[error("the manifest records no stages")]
+    NoStages,
+    /// The manifest's status is not the one its last stage gives.
+    #[error("the manifest says the pack is {}, but its last stage makes it {}", .listed.name(), .actual.name())]
+    Status {
+        /// The manifest's.
+        listed: Status,
+        /// The last stage's.
+        actual: Status,
+    },
+    /// The manifest's signature does not match (found by the caller, which
+    /// holds the office key: see [`Pack::signature`]).
+    #[error("{}", PackError::BadSignature)]
+    BadSignature,
+}
+
+impl Serialize for VerifyProblem {
+    /// As its text (what `pack verify --json` lists).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// Everything that can go wrong with a pack. No variant carries personal
 /// data (names, addresses, free text) from the step's data.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PackError {
     /// The step is not one this kind of pack has.
-    #[error("a {kind} pack has no step `{step}`{}; its steps are: {steps}", hint.as_ref().map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default())]
+    #[error("a {kind} pack has no step `{step}`{}; its steps are: {}", hint.as_ref().map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default(), .steps.join(", "))]
     UnknownStep {
         /// Kind.
         kind: PackKind,
         /// Step asked for.
         step: String,
         /// The kind's steps.
-        steps: String,
+        steps: Vec<String>,
         /// The step closest to the one asked for.
         hint: Option<String>,
     },
@@ -337,10 +458,10 @@ pub enum PackError {
         source: Box<crate::Error>,
     },
     /// The pack fails verification, so it will not be changed or used.
-    #[error("the pack fails verification ({} problem{}):\n  {}", problems.len(), if problems.len() == 1 { "" } else { "s" }, problems.join("\n  "))]
+    #[error("the pack fails verification ({} problem{}):\n  {}", problems.len(), if problems.len() == 1 { "" } else { "s" }, problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
     Verify {
         /// Each problem.
-        problems: Vec<String>,
+        problems: Vec<VerifyProblem>,
     },
     /// An entry name could escape the pack's folder or is not one letterkit writes.
     #[error(
@@ -499,6 +620,10 @@ fn list(steps: &[&str]) -> String {
 
 impl Pack {
     /// Starts a pack of `kind` with its first step (`create`).
+    ///
+    /// # Errors
+    /// [`PackError`]: the step is not the kind's first, its data or attachments do not
+    /// check, or a document does not render.
     pub fn create(engine: &Engine, kind: PackKind, step: &Step<'_>) -> Result<Pack, PackError> {
         let mut pack = Pack {
             manifest: Manifest {
@@ -712,6 +837,10 @@ impl Pack {
     }
 
     /// Takes the next step. On any error the pack is unchanged.
+    ///
+    /// # Errors
+    /// [`PackError`]: the pack fails verification, the step is unknown or out of order,
+    /// its data or attachments do not check, or a document does not render.
     pub fn apply(&mut self, engine: &Engine, step: &Step<'_>) -> Result<(), PackError> {
         let kind = self.manifest.kind;
         // The engine's catalog says what the procedure is now.
@@ -742,7 +871,7 @@ impl Pack {
             return Err(PackError::UnknownStep {
                 kind,
                 step: step.name.into(),
-                steps: names.join(", "),
+                steps: names.iter().map(|n| (*n).to_owned()).collect(),
                 hint: crate::request::closest(step.name, &names).map(str::to_owned),
             });
         };
@@ -1456,58 +1585,51 @@ impl Pack {
     /// Checks the pack against its manifest: every entry present with its
     /// size and SHA-256, nothing extra, names safe, stages in an order the
     /// stage machine allows. Returns every problem (empty: the pack is good).
-    pub fn verify(&self) -> Vec<String> {
+    pub fn verify(&self) -> Vec<VerifyProblem> {
         let m = &self.manifest;
         let mut problems = Vec::new();
         if m.format != FORMAT {
-            problems.push(format!(
-                "the manifest's format is `{}`, expected `{FORMAT}`",
-                escape_control(&m.format)
-            ));
+            problems.push(VerifyProblem::Format {
+                found: m.format.clone(),
+            });
         }
         let mut seen = BTreeMap::new();
         for e in &m.entries {
             if seen.insert(e.file.as_str(), ()).is_some() {
-                problems.push(format!(
-                    "{} is listed twice in the manifest",
-                    escape_control(&e.file)
-                ));
+                problems.push(VerifyProblem::ListedTwice {
+                    file: e.file.clone(),
+                });
             }
             if !is_safe_entry_name(&e.file) || e.file == MANIFEST {
-                problems.push(format!(
-                    "the manifest lists an unsafe file name {:?}",
-                    e.file
-                ));
+                problems.push(VerifyProblem::UnsafeName {
+                    file: e.file.clone(),
+                });
                 continue;
             }
             match self.files.get(&e.file) {
-                None => problems.push(format!(
-                    "{} is in the manifest but missing from the pack",
-                    e.file
-                )),
+                None => problems.push(VerifyProblem::Missing {
+                    file: e.file.clone(),
+                }),
                 Some(bytes) => {
                     if bytes.len() as u64 != e.size {
-                        problems.push(format!(
-                            "{} is {} bytes; the manifest says {}",
-                            e.file,
-                            bytes.len(),
-                            e.size
-                        ));
+                        problems.push(VerifyProblem::Size {
+                            file: e.file.clone(),
+                            size: bytes.len() as u64,
+                            listed: e.size,
+                        });
                     }
                     if sha256_hex(bytes) != e.sha256 {
-                        problems.push(format!(
-                            "{} does not match its SHA-256 in the manifest: it was changed",
-                            e.file
-                        ));
+                        problems.push(VerifyProblem::Changed {
+                            file: e.file.clone(),
+                        });
                     }
                 }
             }
             if !m.stages.iter().any(|s| s.step == e.stage) {
-                problems.push(format!(
-                    "{} was added by stage `{}`, which the pack does not record",
-                    e.file,
-                    escape_control(&e.stage)
-                ));
+                problems.push(VerifyProblem::UnrecordedStage {
+                    file: e.file.clone(),
+                    stage: e.stage.clone(),
+                });
             }
             if e.status == EntryStatus::Superseded
                 && !e
@@ -1515,15 +1637,14 @@ impl Pack {
                     .as_ref()
                     .is_some_and(|by| m.entries.iter().any(|x| &x.file == by))
             {
-                problems.push(format!(
-                    "{} is superseded but names no entry that replaced it",
-                    e.file
-                ));
+                problems.push(VerifyProblem::NoReplacement {
+                    file: e.file.clone(),
+                });
             }
         }
         for f in self.files.keys() {
             if !seen.contains_key(f.as_str()) {
-                problems.push(format!("{f} is in the pack but not in the manifest"));
+                problems.push(VerifyProblem::NotInManifest { file: f.clone() });
             }
         }
         let mut last: Option<&str> = None;
@@ -1531,10 +1652,9 @@ impl Pack {
         let mut closed = false;
         for s in &m.stages {
             if closed {
-                problems.push(format!(
-                    "stage `{}` follows a stage that closed the pack",
-                    s.step
-                ));
+                problems.push(VerifyProblem::AfterClose {
+                    step: s.step.clone(),
+                });
             }
             let ok = self
                 .procedure()
@@ -1542,18 +1662,16 @@ impl Pack {
                 .iter()
                 .any(|spec| spec.name == s.step);
             if !ok {
-                problems.push(format!(
-                    "stage `{}` cannot follow `{}` in a {} pack",
-                    escape_control(&s.step),
-                    escape_control(last.unwrap_or("(start)")),
-                    m.kind
-                ));
+                problems.push(VerifyProblem::OutOfOrder {
+                    step: s.step.clone(),
+                    after: last.map(str::to_owned),
+                    kind: m.kind,
+                });
             }
             if s.date.as_str() < last_date {
-                problems.push(format!(
-                    "stage `{}` is dated before the stage before it",
-                    escape_control(&s.step)
-                ));
+                problems.push(VerifyProblem::DatedBefore {
+                    step: s.step.clone(),
+                });
             }
             let spec = self.procedure().step(&s.step);
             if !spec.is_some_and(|spec| spec.side) {
@@ -1564,20 +1682,18 @@ impl Pack {
         }
         let (want, resolution) = status_after(self.procedure(), &m.stages);
         if m.resolution.as_deref() != resolution {
-            problems.push(format!(
-                "the manifest gives the resolution {:?}, but its stages give {:?}",
-                m.resolution.as_deref().unwrap_or("none"),
-                resolution.unwrap_or("none")
-            ));
+            problems.push(VerifyProblem::Resolution {
+                listed: m.resolution.clone(),
+                actual: resolution.map(str::to_owned),
+            });
         }
         if m.stages.is_empty() {
-            problems.push("the manifest records no stages".into());
+            problems.push(VerifyProblem::NoStages);
         } else if m.status != want {
-            problems.push(format!(
-                "the manifest says the pack is {}, but its last stage makes it {}",
-                m.status.name(),
-                want.name()
-            ));
+            problems.push(VerifyProblem::Status {
+                listed: m.status,
+                actual: want,
+            });
         }
         problems
     }
@@ -1928,7 +2044,7 @@ mod tests {
             Status::Cancelled,
             None,
         );
-        assert_eq!(good.verify(), Vec::<String>::new());
+        assert_eq!(good.verify(), Vec::new());
         assert_eq!(
             good.main_stage().map(|s| s.step.as_str()),
             Some("cover-letter")
@@ -1939,7 +2055,11 @@ mod tests {
             Some(FAILED_TO_ATTEND),
         );
         assert_eq!(
-            after_close.verify(),
+            after_close
+                .verify()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
             [
                 "stage `court-fee` follows a stage that closed the pack",
                 "the manifest gives the resolution \"Failed To Attend\", but its stages give \"none\"",

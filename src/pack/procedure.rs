@@ -97,7 +97,7 @@ fn at<T>(file: &str, s: &Spanned<T>, message: impl Into<String>) -> Problem {
 }
 
 /// Whether `path` is a procedure file of a catalog.
-pub fn is_procedure_file(path: &str) -> bool {
+pub(crate) fn is_procedure_file(path: &str) -> bool {
     path.starts_with("packs/") && path.ends_with(".yaml")
 }
 
@@ -105,6 +105,9 @@ pub fn is_procedure_file(path: &str) -> bool {
 /// the catalog root). No procedure file at all: the shipped procedures.
 /// `letters` are the catalog's letters, by code, to check documents against (None:
 /// documents are not checked against the catalog).
+///
+/// # Errors
+/// Every problem of the procedure files, each at its file, line and column.
 pub fn load(
     files: &[SourceFile],
     letters: Option<&BTreeMap<String, Letter>>,

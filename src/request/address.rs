@@ -20,6 +20,9 @@ pub const BAD_FIRST: &[char] = &[
 
 /// Normalises a postcode (upper case, one space before the inward part) and
 /// checks it is a real UK shape in a known area.
+///
+/// # Errors
+/// Why the text is not a UK postcode (never quoting it).
 pub fn normalise_postcode(raw: &str) -> Result<String, String> {
     let compact: String = raw
         .chars()

@@ -12,6 +12,12 @@ use crate::hex;
 
 /// The request as canonical JSON text (one line, no trailing newline).
 pub fn canonical_json(r: &Request) -> String {
+    canonical_value(r).to_string()
+}
+
+/// The request's canonical form as a JSON value (keys in the canonical
+/// order: `serde_json` keeps insertion order here).
+pub fn canonical_value(r: &Request) -> Value {
     let mut top = Map::new();
     if let Some(id) = &r.id {
         top.insert("id".into(), json!(id));
@@ -20,18 +26,7 @@ pub fn canonical_json(r: &Request) -> String {
     top.insert("date".into(), json!(r.date.to_string()));
     top.insert("reference".into(), json!(r.reference));
     top.insert("language".into(), json!(r.language.code()));
-    match r.format {
-        LetterFormat::Standard => {}
-        LetterFormat::LargePrint { size } => {
-            top.insert("format".into(), json!("large-print"));
-            top.insert("size".into(), json!(size));
-        }
-        LetterFormat::Braille { grade, profile } => {
-            top.insert("format".into(), json!("braille"));
-            top.insert("grade".into(), json!(grade.number()));
-            top.insert("profile".into(), json!(profile.name()));
-        }
-    }
+    insert_format(&mut top, r.format);
     if let Some(rec) = &r.recipient {
         top.insert(
             "recipient".into(),
@@ -44,7 +39,7 @@ pub fn canonical_json(r: &Request) -> String {
     }
     top.insert("fields".into(), Value::Object(fields));
     top.insert("optional".into(), json!(r.optional));
-    Value::Object(top).to_string()
+    Value::Object(top)
 }
 
 fn field_value(v: &FieldValue) -> Value {
@@ -53,13 +48,33 @@ fn field_value(v: &FieldValue) -> Value {
         FieldValue::Lines(l) => json!(l),
         FieldValue::Date(d) => json!(d.to_string()),
         FieldValue::Time(t) => json!(t.to_string()),
-        FieldValue::Money(m) => {
-            let sign = if m.0 < 0 { "-" } else { "" };
-            json!(format!("{sign}{}.{:02}", m.0.abs() / 100, m.0.abs() % 100))
-        }
+        FieldValue::Money(m) => json!(money_text(*m)),
         FieldValue::Number(n) => json!(n),
         FieldValue::Bool(b) => json!(b),
     }
+}
+
+/// The keys of a format (`format`, and `size` or `grade` and `profile`);
+/// none for standard print.
+pub(crate) fn insert_format(top: &mut Map<String, Value>, format: LetterFormat) {
+    match format {
+        LetterFormat::Standard => {}
+        LetterFormat::LargePrint { size } => {
+            top.insert("format".into(), json!("large-print"));
+            top.insert("size".into(), json!(size));
+        }
+        LetterFormat::Braille { grade, profile } => {
+            top.insert("format".into(), json!("braille"));
+            top.insert("grade".into(), json!(grade.number()));
+            top.insert("profile".into(), json!(profile.name()));
+        }
+    }
+}
+
+/// An amount as the parser reads it back: `-12.05`.
+pub(crate) fn money_text(m: super::Money) -> String {
+    let sign = if m.0 < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", m.0.abs() / 100, m.0.abs() % 100)
 }
 
 /// SHA-256 of the canonical request, hex.

@@ -17,6 +17,9 @@ use super::tree::{Key, Node, ParseError, Pos, Value};
 const MAX_DEPTH: usize = 128;
 
 /// Parses strict JSON. `line_offset` is added to every line.
+///
+/// # Errors
+/// [`ParseError`] at the position of the first syntax error.
 pub fn parse(src: &str, line_offset: u32) -> Result<Node, ParseError> {
     if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(src) {
         let (column, at) = locate(src, e.line(), e.column());

@@ -5,6 +5,7 @@
 //! file, line, column, field path and what is allowed.
 
 pub mod address;
+mod builder;
 pub mod canonical;
 pub mod format;
 pub mod json;
@@ -18,36 +19,171 @@ use std::fmt;
 use crate::catalog::{Catalog, DocKind, FieldType, Language, Letter, Selects};
 use crate::fonts::{FontId, FontSet};
 use crate::layout::{ADDRESS_WIDTH, address_size};
+pub use builder::{RequestBuilder, UncheckedRequest};
 pub use format::{BrailleProfile, Grade, LetterFormat};
 pub use tree::{Format, Key, Node, Pos, Value as TreeValue, from_json};
 pub use values::{Date, Money, Time};
 
-/// A checked request.
+/// A checked request: made only by validation ([`crate::Engine::parse_request`]
+/// for text, [`crate::Engine::request_from_value`] for JSON data,
+/// [`crate::Engine::check`] for an [`UncheckedRequest`], or a
+/// [`RequestBuilder`]), so a `Request` is always one the catalog accepts.
+/// Its parts are read through accessors.
+///
+/// Serialised (`Serialize`), a request is its canonical form
+/// ([`Request::canonical_json`]). There is no `Deserialize`: a
+/// deserializer cannot see the catalog, so read into an
+/// [`UncheckedRequest`] and check that with the engine.
+///
+/// Outside this crate a request can be neither written field by field nor
+/// changed (these do not compile):
+///
+/// ```compile_fail
+/// fn as_welsh(r: &letterkit::Request) -> letterkit::Request {
+///     letterkit::Request { language: letterkit::catalog::Language::Cy, ..r.clone() }
+/// }
+/// ```
+///
+/// ```compile_fail
+/// fn make_welsh(r: &mut letterkit::Request) {
+///     r.language = letterkit::catalog::Language::Cy;
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// The caller's id (names outputs in batches).
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     /// Letter code.
-    pub letter: String,
+    pub(crate) letter: String,
     /// Date printed on the letter.
-    pub date: Date,
+    pub(crate) date: Date,
     /// The client's reference (SCIN), as printed.
-    pub reference: String,
+    pub(crate) reference: String,
     /// Who the letter goes to (letters only).
-    pub recipient: Option<Recipient>,
+    pub(crate) recipient: Option<Recipient>,
     /// Language.
-    pub language: Language,
+    pub(crate) language: Language,
     /// Field values by field name.
-    pub fields: BTreeMap<String, FieldValue>,
+    pub(crate) fields: BTreeMap<String, FieldValue>,
     /// Optional paragraphs chosen, in the definition's order.
-    pub optional: Vec<String>,
+    pub(crate) optional: Vec<String>,
     /// Standard print, large print or braille (`format:`, `size:`,
     /// `grade:`, `profile:`).
-    pub format: LetterFormat,
+    pub(crate) format: LetterFormat,
 }
 
-/// The addressee.
+impl Request {
+    /// The caller's id (names outputs in batches), if given.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The letter code.
+    pub fn letter(&self) -> &str {
+        &self.letter
+    }
+
+    /// The date printed on the letter.
+    pub fn date(&self) -> Date {
+        self.date
+    }
+
+    /// The client's reference (SCIN), as printed (`1234 5678 9012`).
+    pub fn reference(&self) -> &str {
+        &self.reference
+    }
+
+    /// Who the letter goes to (letters only; a form has none).
+    pub fn recipient(&self) -> Option<&Recipient> {
+        self.recipient.as_ref()
+    }
+
+    /// The language the letter is written in.
+    pub fn language(&self) -> Language {
+        self.language
+    }
+
+    /// Every field value given, by field name.
+    pub fn fields(&self) -> &BTreeMap<String, FieldValue> {
+        &self.fields
+    }
+
+    /// One field's value, if given.
+    pub fn field(&self, name: &str) -> Option<&FieldValue> {
+        self.fields.get(name)
+    }
+
+    /// The optional paragraphs chosen, in the definition's order.
+    pub fn optional(&self) -> &[String] {
+        &self.optional
+    }
+
+    /// Standard print, large print or braille.
+    pub fn format(&self) -> LetterFormat {
+        self.format
+    }
+
+    /// The canonical form: strict JSON, keys in a fixed order, every value
+    /// in the one spelling that reads back to the same request (what the
+    /// outbox stores; `Serialize` writes the same).
+    pub fn canonical_json(&self) -> String {
+        canonical::canonical_json(self)
+    }
+
+    /// The same request in another format, checked as validation checks a
+    /// request's `format:` (a large-print size in range, no Welsh braille).
+    ///
+    /// # Errors
+    /// A [`RequestError`] (origin `format`) when the format is not allowed
+    /// for this request.
+    pub fn with_format(mut self, format: LetterFormat) -> Result<Request, RequestError> {
+        let problem = match format {
+            LetterFormat::LargePrint { size }
+                if !(format::MIN_LARGE_PRINT..=format::MAX_LARGE_PRINT).contains(&size) =>
+            {
+                Some((
+                    Code::BadSize,
+                    "size",
+                    format!(
+                        "{size} is outside the range: large print is {} to {} points (a whole number; 16 is the usual size)",
+                        format::MIN_LARGE_PRINT,
+                        format::MAX_LARGE_PRINT
+                    ),
+                ))
+            }
+            LetterFormat::Braille { .. } if self.language == Language::Cy => Some((
+                Code::BrailleWelsh,
+                "format",
+                "braille is produced in Unified English Braille only: Welsh braille is not supported yet; write `language: en`, or choose `standard` or `large-print`".to_owned(),
+            )),
+            _ => None,
+        };
+        if let Some((code, path, message)) = problem {
+            return Err(RequestError {
+                diagnostics: vec![Diagnostic::new(
+                    code,
+                    "format",
+                    Pos::default(),
+                    path,
+                    message,
+                )],
+            });
+        }
+        self.format = format;
+        Ok(self)
+    }
+}
+
+impl serde::Serialize for Request {
+    /// The canonical form ([`Request::canonical_json`]).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&canonical::canonical_value(self), serializer)
+    }
+}
+
+/// The addressee (read from a checked [`Request`]).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Recipient {
     /// Name line.
     pub name: String,
@@ -70,6 +206,7 @@ impl Recipient {
 
 /// A checked field value.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum FieldValue {
     /// Text.
     Text(String),
@@ -275,6 +412,7 @@ impl fmt::Display for Diagnostic {
 
 /// Every problem found in one request.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub struct RequestError {
     /// The problems in document order.
     pub diagnostics: Vec<Diagnostic>,
@@ -628,7 +766,10 @@ impl Checker<'_> {
             self.err(Code::MisleadingCharacter, node.pos, path, m);
             return None;
         }
-        if let Some(c) = self.fonts.unprintable(&text) {
+        // An unprintable character and the length are both reported: a
+        // program building a request learns everything in one go.
+        let unprintable = self.fonts.unprintable(&text);
+        if let Some(c) = unprintable {
             self.err(
                 Code::UnprintableCharacter,
                 node.pos,
@@ -638,7 +779,6 @@ impl Checker<'_> {
                     c as u32
                 ),
             );
-            return None;
         }
         let n = text.chars().count();
         if n > max {
@@ -650,7 +790,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        Some(text)
+        unprintable.is_none().then_some(text)
     }
 
     fn map<'n>(&mut self, node: &'n Node, path: &str) -> Option<&'n [(Key, Node)]> {
@@ -708,7 +848,9 @@ impl Checker<'_> {
                     }
                 },
                 "postcode" => {
-                    if let Some(t) = self.text(v, &path, 10) {
+                    // Room for a mistyped postcode, so that the message says
+                    // what is wrong with it rather than only its length.
+                    if let Some(t) = self.text(v, &path, 20) {
                         match address::normalise_postcode(&t) {
                             Ok(pc) => postcode = Some(pc),
                             Err(m) => self.err(Code::BadPostcode, v.pos, &path, m),
@@ -1064,6 +1206,9 @@ impl Checker<'_> {
 }
 
 /// Checks a parsed request against the catalog.
+///
+/// # Errors
+/// Every problem in the request, each with its position and JSON Pointer.
 pub fn validate(
     root: &Node,
     origin: &str,
@@ -1540,6 +1685,9 @@ fn missing_welsh(
 /// Parses a request's text into a positioned tree, as JSON when `origin`
 /// ends `.json`, `.jsonl` or `.ndjson` and as YAML otherwise
 /// ([`Format::from_origin`]); a request error when it cannot be read.
+///
+/// # Errors
+/// A [`RequestError`] with the syntax error (code `syntax`).
 pub fn parse_tree(text: &str, origin: &str, line_offset: u32) -> Result<Node, RequestError> {
     parse_tree_as(text, origin, line_offset, Format::from_origin(origin))
 }
@@ -1547,6 +1695,9 @@ pub fn parse_tree(text: &str, origin: &str, line_offset: u32) -> Result<Node, Re
 /// Parses a request's text in `format` into a positioned tree. `origin`
 /// names the source in errors; `line_offset` shifts line numbers (one line
 /// of a JSON Lines file has `line_offset` = its line number - 1).
+///
+/// # Errors
+/// As [`parse_tree`].
 pub fn parse_tree_as(
     text: &str,
     origin: &str,
@@ -1575,6 +1726,9 @@ pub fn parse_tree_as(
 /// Parses a request (JSON or YAML by `origin`'s extension, as
 /// [`parse_tree`]) and validates it. `origin` names the source in errors;
 /// `line_offset` shifts line numbers (JSON Lines).
+///
+/// # Errors
+/// Every problem in the request: its syntax, or its checks against the letter.
 pub fn parse_request(
     text: &str,
     origin: &str,
@@ -1587,6 +1741,9 @@ pub fn parse_request(
 }
 
 /// Like [`parse_request`], in a given format whatever `origin` says.
+///
+/// # Errors
+/// As [`parse_request`].
 pub fn parse_request_as(
     text: &str,
     origin: &str,

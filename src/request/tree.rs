@@ -214,6 +214,7 @@ fn convert(src: &str, s: Spanned<Raw>, line_offset: u32) -> Node {
 
 /// A parse failure: position and message.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ParseError {
     /// Where.
     pub pos: Pos,
@@ -249,6 +250,9 @@ impl Format {
 /// Parses text in `format` into a positioned tree. `line_offset` is added to
 /// every line (for one line of a JSON Lines file). A key written twice in a
 /// mapping is kept twice (the caller decides what to say about it).
+///
+/// # Errors
+/// [`ParseError`] at the position of the first syntax error.
 pub fn parse_as(src: &str, line_offset: u32, format: Format) -> Result<Node, ParseError> {
     match format {
         Format::Json => super::json::parse(src, line_offset),
@@ -258,6 +262,9 @@ pub fn parse_as(src: &str, line_offset: u32, format: Format) -> Result<Node, Par
 
 /// Parses YAML (or JSON read as YAML) into a positioned tree, refusing a key
 /// written twice in one mapping. `line_offset` is added to every line.
+///
+/// # Errors
+/// [`ParseError`] at the position of the first syntax error.
 pub fn parse(src: &str, line_offset: u32) -> Result<Node, ParseError> {
     let node = parse_yaml(src, line_offset)?;
     match first_duplicate(&node) {
@@ -276,7 +283,7 @@ pub fn parse(src: &str, line_offset: u32) -> Result<Node, ParseError> {
 /// A short lower-case identifier (`meeting-date`, `reason_2`): the shape of
 /// the keys and codes letterkit defines, never of a name, an address, a
 /// postcode or a reference (those have capitals, spaces or are all digits).
-pub fn is_plain_identifier(s: &str) -> bool {
+pub(crate) fn is_plain_identifier(s: &str) -> bool {
     (1..=32).contains(&s.len())
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && s.chars()
@@ -284,7 +291,7 @@ pub fn is_plain_identifier(s: &str) -> bool {
 }
 
 /// The first key written a second time in the same mapping, anywhere.
-pub fn first_duplicate(node: &Node) -> Option<&Key> {
+pub(crate) fn first_duplicate(node: &Node) -> Option<&Key> {
     match &node.value {
         Value::Map(entries) => {
             for (i, (k, _)) in entries.iter().enumerate() {

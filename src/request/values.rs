@@ -57,6 +57,9 @@ impl Date {
     /// Errors quote the text only once it has the shape YYYY-MM-DD (digits
     /// and dashes: a date, not a name or a reference); anything else is
     /// described.
+    ///
+    /// # Errors
+    /// Why the text is not one (quoting it only when it has the value's shape).
     pub fn parse(s: &str) -> Result<Date, String> {
         let b = s.as_bytes();
         let shape = b.len() == 10
@@ -174,6 +177,9 @@ impl Time {
     ///
     /// Errors quote the text only when it is at most 5 digits, `:` and `.`
     /// (a time, not a name or a reference); anything else is described.
+    ///
+    /// # Errors
+    /// Why the text is not one (quoting it only when it has the value's shape).
     pub fn parse(s: &str) -> Result<Time, String> {
         let time_like = s.len() <= 5
             && s.chars()
@@ -235,6 +241,9 @@ pub struct Money(pub i64);
 impl Money {
     /// Parses `125`, `125.5`, `125.50`, `1,250.00` or `£125.50`. Errors
     /// describe the text without quoting it.
+    ///
+    /// # Errors
+    /// Why the text is not one (quoting it only when it has the value's shape).
     pub fn parse(s: &str) -> Result<Money, String> {
         let bad = || "is not an amount of money in pounds (e.g. 125.50)".to_owned();
         let t = s.trim().trim_start_matches('£').replace(',', "");

@@ -91,7 +91,7 @@ async fn parse_body(st: &Arc<AppState>, body: Bytes) -> Result<Request, Problem>
     .await
     .map_err(|_| Problem::internal("the request could not be read; see the log"))?;
     let req = r?;
-    if req.format.is_braille() {
+    if req.format().is_braille() {
         return Err(Problem::new(
             422,
             "braille-not-served",
@@ -185,7 +185,7 @@ async fn render(
         let r = tokio::task::spawn_blocking(move || {
             engine
                 .render(&req, &RenderOptions::default())
-                .map(|r| (r, req.letter))
+                .map(|r| (r, req.letter().to_owned()))
         })
         .await;
         let (rendered, code) = match r {

@@ -381,7 +381,7 @@ async fn verify(
     };
     let mut problems = pack.verify();
     if signature == Signature::Invalid {
-        problems.insert(0, letterkit::pack::PackError::BadSignature.to_string());
+        problems.insert(0, letterkit::pack::VerifyProblem::BadSignature);
     }
     json_response(
         StatusCode::OK,

@@ -1,0 +1,364 @@
+//! The streaming core of every batch: items in, results out in input order,
+//! on N threads, cancellable, with bounded memory.
+//!
+//! `ordered` is the engine room: a reader thread pulls items lazily from
+//! any iterator, worker threads run the work, and the calling thread gets
+//! the results in input order. At most a window of items is between the
+//! reader and the caller (read, being worked on, or done and waiting for an
+//! earlier one), so memory stays flat however long the input is, and a slow
+//! request holds the others back instead of letting them pile up.
+//!
+//! [`stream`] is the public face for a program: requests (checked, or data
+//! to check on the workers) in, one [`Streamed`] result per request out, in
+//! order. The file batch ([`super::run`]) is built on `ordered` too.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use crate::request::{RequestError, UncheckedRequest};
+use crate::{Engine, Error, RenderOptions, Rendered, Request};
+
+/// A handle that stops a running stream or batch from any thread: no new
+/// request is started once it is cancelled; the ones being rendered finish
+/// and are reported. Clones share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel(Arc<AtomicBool>);
+
+impl Cancel {
+    /// A handle not yet cancelled.
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Stops the stream: nothing new is started.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Cancel::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn flag(&self) -> &AtomicBool {
+        &self.0
+    }
+}
+
+/// Runs `work` over `items` on `jobs` threads and hands every result to
+/// `take` on the calling thread, in input order.
+///
+/// Items go to the workers `chunk` at a time (one hand-off per chunk). Once
+/// `cancel` is set no item is started (nor read); the results of the ones
+/// already done are still handed over, in order. At most `window` items
+/// (at least `jobs * chunk`) are between the reader and `take`: the workers
+/// go on while `take` is busy until the window is full.
+///
+/// A panic in `take` is passed on once every thread has stopped (none is
+/// left blocked); a panic in `work` loses only its own result and is passed
+/// on at the end. Callers that must not lose results catch panics in
+/// `work` themselves.
+pub(crate) fn ordered<T, R>(
+    items: impl Iterator<Item = T> + Send,
+    jobs: usize,
+    chunk: usize,
+    window: usize,
+    cancel: &AtomicBool,
+    work: impl Fn(T) -> R + Sync,
+    mut take: impl FnMut(R),
+) where
+    T: Send,
+    R: Send,
+{
+    let jobs = jobs.max(1);
+    let chunk = chunk.max(1);
+    let window = window.max(jobs * chunk);
+    let mut panicked = None;
+    std::thread::scope(|scope| {
+        // Channels live inside the scope: if this thread panics, they drop,
+        // every blocked send or receive fails and every thread ends.
+        let (job_tx, job_rx) = mpsc::sync_channel::<Vec<(u64, T)>>(jobs * 2);
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        // Room for every result the window allows, so that a worker never
+        // waits for `take`: the tokens are what holds the reader back.
+        let (res_tx, res_rx) =
+            mpsc::sync_channel::<Vec<(u64, Option<R>)>>(window.div_ceil(chunk) + jobs);
+        // One token per item between the reader and `take`: the reader takes
+        // one before reading an item, `take`'s side gives it back.
+        let (token_tx, token_rx) = mpsc::sync_channel::<()>(window);
+        for _ in 0..window {
+            let _ = token_tx.send(());
+        }
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(chunk);
+            for (k, item) in items.enumerate() {
+                if cancel.load(Ordering::Relaxed) || token_rx.recv().is_err() {
+                    return;
+                }
+                batch.push((k as u64, item));
+                if batch.len() == chunk
+                    && job_tx
+                        .send(std::mem::replace(&mut batch, Vec::with_capacity(chunk)))
+                        .is_err()
+                {
+                    return;
+                }
+            }
+            if !batch.is_empty() {
+                let _ = job_tx.send(batch);
+            }
+        });
+        let work = &work;
+        let mut workers = Vec::with_capacity(jobs);
+        for _ in 0..jobs {
+            let rx = Arc::clone(&job_rx);
+            let tx = res_tx.clone();
+            workers.push(scope.spawn(move || {
+                loop {
+                    let next = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(batch) = next else { break };
+                    let mut lost = None;
+                    // Every item read gets an answer (`None`: not done), so
+                    // the order and the tokens never wait for a missing one.
+                    let results = batch
+                        .into_iter()
+                        .map(|(k, item)| {
+                            if cancel.load(Ordering::Relaxed) || lost.is_some() {
+                                return (k, None);
+                            }
+                            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                work(item)
+                            })) {
+                                Ok(r) => (k, Some(r)),
+                                Err(p) => {
+                                    lost = Some(p);
+                                    (k, None)
+                                }
+                            }
+                        })
+                        .collect();
+                    if tx.send(results).is_err() {
+                        break;
+                    }
+                    if let Some(p) = lost {
+                        std::panic::resume_unwind(p);
+                    }
+                }
+            }));
+        }
+        drop(res_tx);
+        drop(job_rx);
+
+        let mut pending = std::collections::BTreeMap::new();
+        let mut next = 0u64;
+        for results in res_rx.iter() {
+            pending.extend(results);
+            while let Some(r) = pending.remove(&next) {
+                next += 1;
+                let _ = token_tx.send(());
+                if let Some(r) = r {
+                    take(r);
+                }
+            }
+        }
+        // Only after a worker died: what is left, in order.
+        while let Some((_, r)) = pending.pop_first() {
+            if let Some(r) = r {
+                take(r);
+            }
+        }
+        drop(token_tx);
+        for w in workers {
+            if let Err(p) = w.join() {
+                panicked.get_or_insert(p);
+            }
+        }
+    });
+    if let Some(p) = panicked {
+        std::panic::resume_unwind(p);
+    }
+}
+
+/// Something a stream can render: a checked [`Request`], or data checked
+/// on the worker threads ([`UncheckedRequest`], a `serde_json::Value`, or
+/// the result of a check made earlier). A service may implement it for its
+/// own record type.
+pub trait IntoRequest: Send {
+    /// The checked request.
+    ///
+    /// # Errors
+    /// Why this item cannot be rendered (its request is not valid); the
+    /// stream reports it as this item's result and goes on.
+    fn into_request(self, engine: &Engine) -> Result<Request, Error>;
+}
+
+impl IntoRequest for Request {
+    fn into_request(self, _engine: &Engine) -> Result<Request, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoRequest for Result<Request, RequestError> {
+    fn into_request(self, _engine: &Engine) -> Result<Request, Error> {
+        Ok(self?)
+    }
+}
+
+impl IntoRequest for UncheckedRequest {
+    fn into_request(self, engine: &Engine) -> Result<Request, Error> {
+        Ok(engine.check(&self, "request")?)
+    }
+}
+
+impl IntoRequest for serde_json::Value {
+    fn into_request(self, engine: &Engine) -> Result<Request, Error> {
+        Ok(engine.request_from_value(&self, "request")?)
+    }
+}
+
+/// How to run a [`stream`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StreamOptions {
+    /// Worker threads (at least 1).
+    pub jobs: usize,
+    /// Stops the stream when cancelled (from the callback or any thread).
+    pub cancel: Cancel,
+}
+
+impl Default for StreamOptions {
+    fn default() -> StreamOptions {
+        StreamOptions {
+            jobs: std::thread::available_parallelism().map_or(1, usize::from),
+            cancel: Cancel::new(),
+        }
+    }
+}
+
+impl StreamOptions {
+    /// Options with `jobs` worker threads and a fresh [`Cancel`].
+    pub fn new(jobs: usize) -> StreamOptions {
+        StreamOptions {
+            jobs,
+            cancel: Cancel::new(),
+        }
+    }
+
+    /// Stops the stream when `cancel` is cancelled.
+    #[must_use]
+    pub fn with_cancel(mut self, cancel: Cancel) -> StreamOptions {
+        self.cancel = cancel;
+        self
+    }
+}
+
+/// One request's result in a [`stream`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Streamed {
+    /// Position in the input, from 0.
+    pub index: u64,
+    /// The request's id, when it has one and was valid.
+    pub id: Option<String>,
+    /// The PDF, or why this request failed (its own problems only: the
+    /// others are not affected).
+    pub result: Result<Rendered, Error>,
+}
+
+/// Totals of a [`stream`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamSummary {
+    /// Requests rendered.
+    pub rendered: u64,
+    /// Requests that failed.
+    pub failed: u64,
+    /// The stream was cancelled: the requests after the last one reported
+    /// were not rendered.
+    pub cancelled: bool,
+}
+
+/// Renders `requests` on `options.jobs` threads and calls `on_result` for
+/// each, on the calling thread, in input order. Memory stays flat however
+/// many requests there are (they are read from the iterator as the work
+/// goes). A request that fails, or panics the renderer, fails alone. After
+/// [`Cancel::cancel`] no request is started; those done are reported, and
+/// the summary says it was cancelled.
+///
+/// Standard and large-print letters render; a braille request fails with
+/// [`Error::NeedsTranslator`] (use [`Engine::render_braille`]). Each
+/// request is rendered with [`RenderOptions::default`] (its own date and
+/// identity), so the bytes are the same whatever `jobs` is.
+///
+/// ```
+/// use letterkit::Engine;
+/// use letterkit::batch::{StreamOptions, stream};
+/// use letterkit::request::RequestBuilder;
+///
+/// let engine = Engine::builtin()?;
+/// let requests = ["1111 2222 3333", "xyz", "4444 5555 6666"].map(|reference| {
+///     RequestBuilder::new("CMSL5503")
+///         .date("2026-03-02")
+///         .reference(reference)
+///         .recipient("Ms Priya Patel", ["14 Church Lane", "Leeds"], "LS6 1AB")
+///         .field("meeting-date", "2026-03-16")
+///         .field("meeting-time", "10:30")
+///         .field("meeting-location", "Crown House, Leeds")
+///         .build(&engine)
+/// });
+/// let mut pages = Vec::new();
+/// let summary = stream(&engine, requests, &StreamOptions::new(2), |done| {
+///     pages.push(done.result.map(|r| r.pages).ok());
+/// });
+/// assert_eq!(pages, [Some(1), None, Some(1)]);
+/// assert_eq!((summary.rendered, summary.failed), (2, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn stream<I>(
+    engine: &Engine,
+    requests: I,
+    options: &StreamOptions,
+    mut on_result: impl FnMut(Streamed),
+) -> StreamSummary
+where
+    I: IntoIterator,
+    I::Item: IntoRequest,
+    I::IntoIter: Send,
+{
+    let mut summary = StreamSummary::default();
+    ordered(
+        requests.into_iter().enumerate(),
+        options.jobs,
+        1,
+        options.jobs.max(1) * 4,
+        options.cancel.flag(),
+        |(index, item)| {
+            let (id, result) =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    match item.into_request(engine) {
+                        Ok(r) => (r.id.clone(), engine.render(&r, &RenderOptions::default())),
+                        Err(e) => (None, Err(e)),
+                    }
+                }))
+                .unwrap_or((None, Err(Error::Internal)));
+            Streamed {
+                index: index as u64,
+                id,
+                result,
+            }
+        },
+        |done| {
+            match done.result {
+                Ok(_) => summary.rendered += 1,
+                Err(_) => summary.failed += 1,
+            }
+            on_result(done);
+        },
+    );
+    summary.cancelled = options.cancel.is_cancelled();
+    summary
+}
