@@ -79,6 +79,7 @@ export async function startBrowser () {
       '--disable-component-update', '--disable-sync', '--no-first-run']
   })
   const page = context.pages()[0] || await context.newPage()
+  page.setDefaultTimeout(8000)
   const problems = []
   page.on('console', (m) => {
     // A Content-Security-Policy refusal means a page broke its own policy.
@@ -152,7 +153,7 @@ export function pdfPages (bytes) {
 /** A one-page PDF made by letterkit itself (a rendered letter), to upload. */
 export function samplePdf () {
   const dir = mkdtempSync(join(tmpdir(), 'letterkit-sample-'))
-  execFileSync(bin, ['render', join(repo, 'fixtures/requests/valid/cmsl5502-payments/request.yaml'), '--out', join(dir, 'x.pdf')])
+  execFileSync(bin, ['render', join(repo, 'fixtures/requests/valid/cmsl5502-payments/request.yaml'), '--out', join(dir, 'x.pdf')], { stdio: 'pipe' })
   const bytes = readFileSync(join(dir, 'x.pdf'))
   rmSync(dir, { recursive: true, force: true })
   return bytes

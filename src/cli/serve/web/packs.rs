@@ -409,6 +409,8 @@ pub fn upload_name_problem(name: &str) -> Option<&'static str> {
 #[derive(Deserialize, Default)]
 struct KindQuery {
     kind: Option<String>,
+    /// The form was sent (with no kind chosen, `kind` is absent).
+    sent: Option<String>,
 }
 
 async fn list(State(st): State<Arc<AppState>>, s: Signed) -> Response {
@@ -492,6 +494,13 @@ async fn new_kind(
             return Redirect::to(&format!("/packs/new/{k}")).into_response();
         }
         Some(_) => {
+            f.error = Some("Select the kind of pack".into());
+            errors.push(ErrorLink {
+                href: "#kind".into(),
+                text: "Select the kind of pack".into(),
+            });
+        }
+        None if q.sent.is_some() => {
             f.error = Some("Select the kind of pack".into());
             errors.push(ErrorLink {
                 href: "#kind".into(),
