@@ -210,6 +210,18 @@ pub fn place(
     }
 }
 
+/// Orders the summary as the form is ordered (GOV.UK's rule), links to
+/// no field last.
+pub fn in_form_order(errors: &mut [ErrorLink], fields: &[Field]) {
+    let at = |e: &ErrorLink| {
+        fields
+            .iter()
+            .position(|f| format!("#{}", f.anchor()) == e.href)
+            .unwrap_or(usize::MAX)
+    };
+    errors.sort_by_key(at);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

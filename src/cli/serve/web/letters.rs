@@ -21,7 +21,7 @@ use letterkit::compose::{Block, Inline};
 use letterkit::outbox::OutboxError;
 use serde_json::{Map, Value, json};
 
-use super::form::{ErrorLink, Field, Opt, Sent, place};
+use super::form::{ErrorLink, Field, Opt, Sent, in_form_order, place};
 use super::session::{Draft, MAX_DRAFTS, random_hex};
 use super::{AppState, Signed, audit, blocking, file_response, message, page};
 use crate::cli::serve::auth::Role;
@@ -363,19 +363,20 @@ async fn submit(
         Ok(Ok(x)) => x,
         Ok(Err(Err(e))) => {
             audit(&st, &s.officer.id, "letter-preview", Some(&code), "refused");
-            let errors: Vec<ErrorLink> = e
+            let mut errors: Vec<ErrorLink> = e
                 .diagnostics
                 .iter()
                 .map(|d| {
-                    place(
-                        &mut fields,
-                        &pointers,
-                        &d.pointer,
-                        &d.message,
-                        "letter-form",
-                    )
+                    // The CLI's line without the file's position: `path: message`.
+                    let text = if d.path.is_empty() {
+                        d.message.clone()
+                    } else {
+                        format!("{}: {}", d.path, d.message)
+                    };
+                    place(&mut fields, &pointers, &d.pointer, &text, "letter-form")
                 })
                 .collect();
+            in_form_order(&mut errors, &fields);
             return show_form(
                 &st,
                 &s,

@@ -25,7 +25,7 @@ use letterkit::pack::{
 use letterkit::request::Date;
 use serde::Deserialize;
 
-use super::form::{ErrorLink, Field, Opt, Sent, place};
+use super::form::{ErrorLink, Field, Opt, Sent, in_form_order, place};
 use super::{AppState, Signed, audit, blocking, file_response, message, page};
 use crate::cli::serve::auth::Role;
 
@@ -755,7 +755,8 @@ async fn create(
         }
         Outcome::Refused(e) => {
             audit(&st, &s.officer.id, "pack-create", target, "refused");
-            let errors = place_error(&e, &mut fields, &pointers);
+            let mut errors = place_error(&e, &mut fields, &pointers);
+            in_form_order(&mut errors, &fields);
             step_refused(&st, &s, &spec, &fields, &errors, Some(kind), None)
         }
         Outcome::Form(at, m) => {
@@ -994,7 +995,8 @@ async fn step(
         }
         Outcome::Refused(e) => {
             audit(&st, &s.officer.id, &action, Some(&name), "refused");
-            let errors = place_error(&e, &mut fields, &pointers);
+            let mut errors = place_error(&e, &mut fields, &pointers);
+            in_form_order(&mut errors, &fields);
             step_refused(&st, &s, &spec, &fields, &errors, Some(kind), Some(&name))
         }
         Outcome::Form(at, m) => {
