@@ -19,6 +19,7 @@ mod perf;
 mod request_inputs;
 mod serve;
 mod tagged_pdf;
+mod web;
 
 #[test]
 fn no_forgotten_test_files() {
