@@ -168,6 +168,10 @@ impl Sent {
     }
 }
 
+/// A form's fields, and for each the pointer its errors are placed by
+/// (see [`place`]).
+pub type Fields = (Vec<Field>, Vec<(String, usize)>);
+
 /// One entry of the error summary.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorLink {

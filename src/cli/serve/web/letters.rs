@@ -21,7 +21,7 @@ use letterkit::compose::{Block, Inline};
 use letterkit::outbox::OutboxError;
 use serde_json::{Map, Value, json};
 
-use super::form::{ErrorLink, Field, Opt, Sent, in_form_order, place};
+use super::form::{ErrorLink, Field, Fields, Opt, Sent, in_form_order, place};
 use super::session::{Draft, MAX_DRAFTS, random_hex};
 use super::{AppState, Signed, audit, blocking, file_response, message, page};
 use crate::cli::serve::auth::Role;
@@ -128,7 +128,7 @@ fn property_field(id: &str, name: &str, p: &Value, required: bool) -> Field {
 }
 
 /// The letter's form from its schema, and the JSON Pointer of each field.
-fn letter_fields(st: &AppState, code: &str) -> Option<(Vec<Field>, Vec<(String, usize)>)> {
+fn letter_fields(st: &AppState, code: &str) -> Option<Fields> {
     let schema = st.engine.schema(code)?;
     let letter = st.engine.catalog().letter(code)?;
     let props = &schema["properties"];

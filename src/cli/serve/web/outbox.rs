@@ -367,8 +367,7 @@ async fn action(
     let mut errors = Vec::new();
     let reason = sent.one("reason").to_owned();
     let actor = s.actor(&st);
-    let done: Result<String, OutboxError>;
-    match action.as_str() {
+    let done: Result<String, OutboxError> = match action.as_str() {
         "cancel" => {
             if let Some(m) = reason_problem(&reason) {
                 errors.push(place(&mut fields, &pointers, "reason", m, "action-form"));
@@ -383,10 +382,10 @@ async fn action(
                 );
             }
             let ids = vec![id.clone()];
-            done = match with_outbox(&st, move |o| o.cancel(&ids, reason.trim(), &actor)).await {
+            match with_outbox(&st, move |o| o.cancel(&ids, reason.trim(), &actor)).await {
                 Ok(r) => r.map(|_| format!("Letter {id} cancelled")),
                 Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            };
+            }
         }
         "suppress" => {
             let code = match reason.parse::<SuppressReason>() {
@@ -433,7 +432,7 @@ async fn action(
                 }
             };
             let i2 = id.clone();
-            done = match with_outbox(&st, move |o| {
+            match with_outbox(&st, move |o| {
                 let (l, _) = o.show(&i2)?;
                 let Some(reference) = l.reference else {
                     return Err(OutboxError::Invalid(
@@ -452,7 +451,7 @@ async fn action(
                     )
                 }),
                 Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            };
+            }
         }
         _ => {
             let date = match sent.date("date").map(|d| d.parse::<Date>()) {
@@ -484,16 +483,16 @@ async fn action(
             };
             let engine = st.engine.clone();
             let i2 = id.clone();
-            done = match with_outbox(&st, move |o| {
+            match with_outbox(&st, move |o| {
                 o.reissue(&engine, &i2, date, reason.trim(), &actor)
             })
             .await
             {
                 Ok(r) => r.map(|(q, _)| format!("Letter {id} reissued as {}", q.letter.id)),
                 Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            };
+            }
         }
-    }
+    };
     match done {
         Ok(m) => {
             audit(&st, &s.officer.id, &audit_action, Some(&id), "ok");

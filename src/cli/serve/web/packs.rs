@@ -25,7 +25,7 @@ use letterkit::pack::{
 use letterkit::request::Date;
 use serde::Deserialize;
 
-use super::form::{ErrorLink, Field, Opt, Sent, in_form_order, place};
+use super::form::{ErrorLink, Field, Fields, Opt, Sent, in_form_order, place};
 use super::{AppState, Signed, audit, blocking, file_response, message, page};
 use crate::cli::serve::auth::Role;
 
@@ -157,11 +157,7 @@ fn key_field(k: &KeySpec) -> Field {
 /// The form of step `spec` (on `pack`, None when creating): its fields and
 /// the pointer (data key, or `step-date`, `pack-name`, `attachments`) each
 /// error is placed by.
-fn step_fields(
-    spec: &StepSpec,
-    pack: Option<&Pack>,
-    creating: bool,
-) -> (Vec<Field>, Vec<(String, usize)>) {
+fn step_fields(spec: &StepSpec, pack: Option<&Pack>, creating: bool) -> Fields {
     let mut fields = Vec::new();
     let mut pointers = Vec::new();
     let mut push = |fields: &mut Vec<Field>, key: &str, f: Field| {
