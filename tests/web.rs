@@ -9,14 +9,14 @@
 //! `node_modules` are installed (`npm ci` in tests/e2e), and fails when
 //! `CI` is set and they cannot run.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::common::{letterkit, root};
+use crate::common::{letterkit, root, spawn_server};
 
 const PASSWORD: &str = "correct horse battery staple";
 
@@ -65,49 +65,28 @@ fn start(extra: &[&str]) -> Web {
     std::fs::create_dir(d.join("packs")).expect("packs");
     let officers = officer_line(d, "j.officer", "packs,render,queue,cancel");
     std::fs::write(d.join("officers.txt"), &officers).expect("officers");
-    let mut child = letterkit(d)
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--officers",
-            "officers.txt",
-            "--packs",
-            "packs",
-            "--outbox",
-            "outbox.sqlite",
-            "--audit-log",
-            "audit.jsonl",
-            "--now",
-            "2026-03-02T10:00:00Z",
-        ])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let l2 = log.clone();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("\"msg\":\"listening\"")
-                && let Some(t) = tx.take()
-            {
-                let _ = t.send(line.clone());
-            }
-            l2.lock().expect("log").push(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("serve did not start: {:?}", log.lock().map(|l| l.clone())));
-    let v: Value = serde_json::from_str(&line).expect("JSON");
+    let mut cmd = letterkit(d);
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--officers",
+        "officers.txt",
+        "--packs",
+        "packs",
+        "--outbox",
+        "outbox.sqlite",
+        "--audit-log",
+        "audit.jsonl",
+        "--now",
+        "2026-03-02T10:00:00Z",
+    ])
+    .args(extra)
+    .stdout(Stdio::null());
+    let (child, base, log) = spawn_server(&mut cmd);
     Web {
         child,
-        base: v["address"].as_str().expect("address").to_owned(),
+        base,
         log,
         dir,
     }

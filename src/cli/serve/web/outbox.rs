@@ -364,73 +364,50 @@ async fn action(
         .enumerate()
         .map(|(i, f)| (f.id.clone(), i))
         .collect();
-    let mut errors = Vec::new();
     let reason = sent.one("reason").to_owned();
-    let actor = s.actor(&st);
-    let done: Result<String, OutboxError> = match action.as_str() {
-        "cancel" => {
-            if let Some(m) = reason_problem(&reason) {
-                errors.push(place(&mut fields, &pointers, "reason", m, "action-form"));
-                return action_page(
-                    &st,
-                    &s,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &id,
-                    &action,
-                    &fields,
-                    &errors,
-                );
-            }
-            let ids = vec![id.clone()];
-            match with_outbox(&st, move |o| o.cancel(&ids, reason.trim(), &actor)).await {
-                Ok(r) => r.map(|_| format!("Letter {id} cancelled")),
-                Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-            }
+    // Every problem with the answers at once, before anything is done.
+    let code = reason.parse::<SuppressReason>().ok();
+    let until = sent.date("until").map(|d| d.parse::<Date>());
+    let date = sent.date("date").and_then(|d| d.parse::<Date>().ok());
+    let mut problems: Vec<(&str, &str)> = Vec::new();
+    if action == "reissue" && date.is_none() {
+        problems.push((
+            "date",
+            "Enter the covering letter's date as a real date, for example 9 3 2026",
+        ));
+    }
+    if action == "suppress" {
+        if code.is_none() {
+            problems.push(("reason", "Select why contact is suppressed"));
         }
-        "suppress" => {
-            let code = match reason.parse::<SuppressReason>() {
-                Ok(c) => c,
-                Err(_) => {
-                    errors.push(place(
-                        &mut fields,
-                        &pointers,
-                        "reason",
-                        "Select why contact is suppressed",
-                        "action-form",
-                    ));
-                    return action_page(
-                        &st,
-                        &s,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &id,
-                        &action,
-                        &fields,
-                        &errors,
-                    );
-                }
-            };
-            let until = match sent.date("until").map(|d| d.parse::<Date>()) {
-                None => None,
-                Some(Ok(d)) => Some(d),
-                Some(Err(_)) => {
-                    errors.push(place(
-                        &mut fields,
-                        &pointers,
-                        "until",
-                        "The last day must be a real date, for example 31 3 2026",
-                        "action-form",
-                    ));
-                    return action_page(
-                        &st,
-                        &s,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        &id,
-                        &action,
-                        &fields,
-                        &errors,
-                    );
-                }
-            };
+        if matches!(until, Some(Err(_))) {
+            problems.push((
+                "until",
+                "The last day must be a real date, for example 31 3 2026",
+            ));
+        }
+    } else if let Some(m) = reason_problem(&reason) {
+        problems.push(("reason", m));
+    }
+    let mut errors: Vec<ErrorLink> = problems
+        .iter()
+        .map(|(at, m)| place(&mut fields, &pointers, at, m, "action-form"))
+        .collect();
+    if !errors.is_empty() {
+        return action_page(
+            &st,
+            &s,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &id,
+            &action,
+            &fields,
+            &errors,
+        );
+    }
+    let actor = s.actor(&st);
+    let done: Result<String, OutboxError> = match (action.as_str(), code, date) {
+        ("suppress", Some(code), _) => {
+            let until = until.and_then(Result::ok);
             let i2 = id.clone();
             match with_outbox(&st, move |o| {
                 let (l, _) = o.show(&i2)?;
@@ -453,34 +430,14 @@ async fn action(
                 Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
             }
         }
-        _ => {
-            let date = match sent.date("date").map(|d| d.parse::<Date>()) {
-                Some(Ok(d)) => Some(d),
-                _ => None,
-            };
-            if date.is_none() {
-                errors.push(place(
-                    &mut fields,
-                    &pointers,
-                    "date",
-                    "Enter the covering letter's date as a real date, for example 9 3 2026",
-                    "action-form",
-                ));
+        ("cancel", _, _) => {
+            let ids = vec![id.clone()];
+            match with_outbox(&st, move |o| o.cancel(&ids, reason.trim(), &actor)).await {
+                Ok(r) => r.map(|_| format!("Letter {id} cancelled")),
+                Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
             }
-            if let Some(m) = reason_problem(&reason) {
-                errors.push(place(&mut fields, &pointers, "reason", m, "action-form"));
-            }
-            let Some(date) = date.filter(|_| errors.is_empty()) else {
-                return action_page(
-                    &st,
-                    &s,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &id,
-                    &action,
-                    &fields,
-                    &errors,
-                );
-            };
+        }
+        (_, _, Some(date)) => {
             let engine = st.engine.clone();
             let i2 = id.clone();
             match with_outbox(&st, move |o| {
@@ -492,6 +449,7 @@ async fn action(
                 Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
             }
         }
+        _ => return not_found(&st, &s),
     };
     match done {
         Ok(m) => {

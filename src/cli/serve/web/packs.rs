@@ -711,20 +711,40 @@ async fn create(
     let Some(spec) = create_spec(&st, kind) else {
         return not_found(&st, &s);
     };
-    let (mut fields, pointers) = step_fields(&spec, None, true);
-    let sub = match submitted(&st, &s, mp, "pack-create").await {
+    take_step(&st, &s, &spec, None, kind, mp).await
+}
+
+/// Takes step `spec` from its form: of a new pack of `kind` (the name is in
+/// the form) when `pack` is None, else of the pack `(name, pack)`. Done:
+/// back to the pack's page with what was added; refused: the form again,
+/// each message beside its field.
+async fn take_step(
+    st: &Arc<AppState>,
+    s: &Signed,
+    spec: &StepSpec,
+    pack: Option<(&str, &Pack)>,
+    kind: PackKind,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let existing = pack.map(|(n, _)| n);
+    let (mut fields, pointers) = step_fields(spec, pack.map(|(_, p)| p), pack.is_none());
+    let action = match pack {
+        None => "pack-create".to_owned(),
+        Some(_) => format!("pack-step:{}", spec.name),
+    };
+    let sub = match submitted(st, s, mp, &action).await {
         Err(r) => return r,
         Ok(Err(m)) => {
             return refused_form(
-                &st,
-                &s,
-                &spec,
+                st,
+                s,
+                spec,
                 fields,
                 &pointers,
                 "attachments",
                 &m,
                 kind,
-                None,
+                existing,
             );
         }
         Ok(Ok(sub)) => sub,
@@ -732,32 +752,25 @@ async fn create(
     for f in &mut fields {
         f.fill(&sub.sent);
     }
-    let name = sub.sent.one("pack-name").to_owned();
-    let outcome = run_step(
-        &st,
-        Some((name.clone(), kind)),
-        name.clone(),
-        "create".into(),
-        &fields,
-        sub,
-    )
-    .await;
+    let name = existing.map_or_else(|| sub.sent.one("pack-name").to_owned(), str::to_owned);
+    let create = pack.is_none().then(|| (name.clone(), kind));
+    let outcome = run_step(st, create, name.clone(), spec.name.clone(), &fields, sub).await;
     let target = is_pack_name(&name).then_some(name.as_str());
     match outcome {
         Outcome::Done(p) => {
-            audit(&st, &s.officer.id, "pack-create", target, "ok");
-            s.flash(&st, done_message("create", &p));
+            audit(st, &s.officer.id, &action, target, "ok");
+            s.flash(st, done_message(&spec.name, &p));
             Redirect::to(&format!("/packs/{name}")).into_response()
         }
         Outcome::Refused(e) => {
-            audit(&st, &s.officer.id, "pack-create", target, "refused");
+            audit(st, &s.officer.id, &action, target, "refused");
             let mut errors = place_error(&e, &mut fields, &pointers);
             in_form_order(&mut errors, &fields);
-            step_refused(&st, &s, &spec, &fields, &errors, Some(kind), None)
+            step_refused(st, s, spec, &fields, &errors, Some(kind), existing)
         }
         Outcome::Form(at, m) => {
-            audit(&st, &s.officer.id, "pack-create", target, "refused");
-            refused_form(&st, &s, &spec, fields, &pointers, at, &m, kind, None)
+            audit(st, &s.officer.id, &action, target, "refused");
+            refused_form(st, s, spec, fields, &pointers, at, &m, kind, existing)
         }
     }
 }
@@ -820,6 +833,20 @@ async fn read(st: &Arc<AppState>, name: String) -> Option<Result<(Pack, Signatur
         .await
         .ok()
         .flatten()
+}
+
+/// The pack `name` for an officer with the packs role; else the page that
+/// says why not.
+async fn pack_for(
+    st: &Arc<AppState>,
+    s: &Signed,
+    name: &str,
+) -> Result<(Pack, Signature), Response> {
+    s.require(st, Role::Packs)?;
+    match read(st, name.to_owned()).await {
+        Some(Ok(p)) => Ok(p),
+        _ => Err(not_found(st, s)),
+    }
 }
 
 async fn show(State(st): State<Arc<AppState>>, s: Signed, Path(name): Path<String>) -> Response {
@@ -919,12 +946,9 @@ async fn step_form(
     s: Signed,
     Path((name, step)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = s.require(&st, Role::Packs) {
-        return r;
-    }
-    let (pack, _) = match read(&st, name.clone()).await {
-        Some(Ok(p)) => p,
-        _ => return not_found(&st, &s),
+    let (pack, _) = match pack_for(&st, &s, &name).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let Some(spec) = pack.procedure().step(&step).cloned() else {
         return not_found(&st, &s);
@@ -949,57 +973,15 @@ async fn step(
     Path((name, step)): Path<(String, String)>,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    if let Err(r) = s.require(&st, Role::Packs) {
-        return r;
-    }
-    let (pack, _) = match read(&st, name.clone()).await {
-        Some(Ok(p)) => p,
-        _ => return not_found(&st, &s),
+    let (pack, _) = match pack_for(&st, &s, &name).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let Some(spec) = pack.procedure().step(&step).cloned() else {
         return not_found(&st, &s);
     };
     let kind = pack.manifest().kind;
-    let (mut fields, pointers) = step_fields(&spec, Some(&pack), false);
-    let sub = match submitted(&st, &s, mp, "pack-step").await {
-        Err(r) => return r,
-        Ok(Err(m)) => {
-            return refused_form(
-                &st,
-                &s,
-                &spec,
-                fields,
-                &pointers,
-                "attachments",
-                &m,
-                kind,
-                Some(&name),
-            );
-        }
-        Ok(Ok(sub)) => sub,
-    };
-    for f in &mut fields {
-        f.fill(&sub.sent);
-    }
-    let outcome = run_step(&st, None, name.clone(), step.clone(), &fields, sub).await;
-    let action = format!("pack-step:{step}");
-    match outcome {
-        Outcome::Done(p) => {
-            audit(&st, &s.officer.id, &action, Some(&name), "ok");
-            s.flash(&st, done_message(&step, &p));
-            Redirect::to(&format!("/packs/{name}")).into_response()
-        }
-        Outcome::Refused(e) => {
-            audit(&st, &s.officer.id, &action, Some(&name), "refused");
-            let mut errors = place_error(&e, &mut fields, &pointers);
-            in_form_order(&mut errors, &fields);
-            step_refused(&st, &s, &spec, &fields, &errors, Some(kind), Some(&name))
-        }
-        Outcome::Form(at, m) => {
-            audit(&st, &s.officer.id, &action, Some(&name), "refused");
-            refused_form(&st, &s, &spec, fields, &pointers, at, &m, kind, Some(&name))
-        }
-    }
+    take_step(&st, &s, &spec, Some((&name, &pack)), kind, mp).await
 }
 
 async fn zip(State(st): State<Arc<AppState>>, s: Signed, Path(name): Path<String>) -> Response {
@@ -1023,12 +1005,9 @@ async fn court_bundle(
     s: Signed,
     Path(name): Path<String>,
 ) -> Response {
-    if let Err(r) = s.require(&st, Role::Packs) {
-        return r;
-    }
-    let (pack, signature) = match read(&st, name.clone()).await {
-        Some(Ok(p)) => p,
-        _ => return not_found(&st, &s),
+    let (pack, signature) = match pack_for(&st, &s, &name).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     if signature == Signature::Invalid {
         audit(
@@ -1089,12 +1068,9 @@ async fn document(
     s: Signed,
     Path((name, file)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = s.require(&st, Role::Packs) {
-        return r;
-    }
-    let (pack, _) = match read(&st, name.clone()).await {
-        Some(Ok(p)) => p,
-        _ => return not_found(&st, &s),
+    let (pack, _) = match pack_for(&st, &s, &name).await {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let Some(entry) = pack.manifest().entries.iter().find(|e| e.file == file) else {
         return not_found(&st, &s);
