@@ -611,7 +611,7 @@ fn web_browser_tests_pass() {
     );
     assert!(out.status.success(), "the browser tests failed:\n{report}");
     assert!(
-        report.contains("pass 6") || report.contains("ℹ pass 6"),
-        "six browser tests pass:\n{report}"
+        report.contains("ℹ pass 7") && report.contains("ℹ fail 0"),
+        "seven browser tests pass:\n{report}"
     );
 }

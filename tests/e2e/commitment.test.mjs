@@ -19,7 +19,7 @@ async function takeStep (page, step, date, fill, shot) {
   await page.click('button:has-text("Record this step")')
 }
 
-test('a commitment pack through every stage, with an upload, downloaded and bundled', async () => {
+test('a commitment pack through every stage, with an upload, downloaded and bundled', { timeout: 240000 }, async () => {
   const server = await startServer()
   const b = await startBrowser()
   try {

@@ -19,7 +19,7 @@ async function focused (page) {
   return page.evaluate(() => document.activeElement && (document.activeElement.id || document.activeElement.textContent.trim()))
 }
 
-test('a face-to-face routing pack, one step taken with the keyboard alone', async () => {
+test('a face-to-face routing pack, one step taken with the keyboard alone', { timeout: 240000 }, async () => {
   const server = await startServer()
   const b = await startBrowser()
   try {

@@ -68,12 +68,13 @@ export async function startServer ({ now = '2026-03-02T10:00' } = {}) {
 }
 
 /** Headless Chromium with a fresh profile. */
-export async function startBrowser () {
+export async function startBrowser ({ javaScript = true } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'letterkit-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
     acceptDownloads: true,
+    javaScriptEnabled: javaScript,
     viewport: { width: 1100, height: 900 },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run']
@@ -106,6 +107,11 @@ export async function axe (page, name) {
   const found = result.violations.map((v) =>
     `${v.id} (${v.impact}): ${v.help}\n` + v.nodes.map((n) => '    ' + n.target.join(' ') + ': ' + n.failureSummary).join('\n'))
   assert.deepEqual(found, [], `axe-core on ${name} (${page.url()})`)
+}
+
+/** A screenshot of the page as it is now. */
+export async function shot (page, name) {
+  await page.screenshot({ path: join(shots, name + '.png'), fullPage: true })
 }
 
 /** Screenshot and accessibility check of the page as it is now. */

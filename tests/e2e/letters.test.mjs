@@ -24,7 +24,7 @@ function cliMessages (request) {
   }
 }
 
-test('a CMSL5502 with a mistake, fixed, previewed, downloaded, queued and cancelled', async () => {
+test('a CMSL5502 with a mistake, fixed, previewed, downloaded, queued and cancelled', { timeout: 240000 }, async () => {
   const server = await startServer({ now: '2026-03-02T10:00' })
   const b = await startBrowser()
   try {
@@ -92,13 +92,15 @@ test('a CMSL5502 with a mistake, fixed, previewed, downloaded, queued and cancel
     assert.ok(text.includes('Monday 16 March 2026') && text.includes('Ms Priya Patel'), 'the PDF has the answers')
 
     // Queue it, then cancel it in the outbox.
+    assert.equal(await page.isChecked('#postage-2'), true, 'second class, the letter\'s usual one, is selected')
+    await page.check('#postage') // first class
     await page.click('button:has-text("Queue it in the outbox")')
     assert.match(page.url(), /\/outbox$/)
     const banner = await page.textContent('.govuk-notification-banner')
     const id = banner.match(/queued as (lk-[0-9a-f]+)/)[1]
     assert.match(banner, /for the transmission of Monday 2 March 2026; it may be cancelled until 17:30 on Monday 2 March 2026/)
     assert.match(await page.textContent('#cutoff'), /7 hours 30 minutes left/)
-    assert.match(await page.textContent('#state-queued'), new RegExp(id))
+    assert.match((await page.textContent('#state-queued')).replace(/\s+/g, ' '), new RegExp(`${id} CMSL5502 2 first`))
     await look(page, 'outbox-queued')
 
     await page.click(`a[href="/outbox/letters/${id}/cancel"]`)

@@ -25,7 +25,7 @@ async function queueLetter (page, url, code, reference, meetingDay, reason) {
   return (await page.textContent('.govuk-notification-banner')).match(/queued as (lk-[0-9a-f]+)/)[1]
 }
 
-test('same-day review, suppress a client, reissue after the transmission', async () => {
+test('same-day review, suppress a client, reissue after the transmission', { timeout: 240000 }, async () => {
   const server = await startServer({ now: '2026-03-02T16:00' })
   const b = await startBrowser()
   try {

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { startServer, startBrowser, look, signIn, fillDate, samplePdf } from './helpers.mjs'
 
-test('requests without a session or with a wrong CSRF token are refused; bad uploads are refused', async () => {
+test('requests without a session or with a wrong CSRF token are refused; bad uploads are refused', { timeout: 240000 }, async () => {
   const server = await startServer()
   const b = await startBrowser()
   try {

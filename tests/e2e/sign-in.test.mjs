@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { startServer, startBrowser, look, signIn, PASSWORD } from './helpers.mjs'
 
-test('an officer signs in, is refused with a wrong password, and signs out', async () => {
+test('an officer signs in, is refused with a wrong password, and signs out', { timeout: 240000 }, async () => {
   const server = await startServer()
   const b = await startBrowser()
   try {
@@ -34,6 +34,7 @@ test('an officer signs in, is refused with a wrong password, and signs out', asy
     assert.match(page.url(), /\/letters$/, 'an officer without packs starts at the letters')
     await page.goto(server.url + '/packs')
     assert.equal(await page.textContent('h1'), 'You cannot use this page')
+    await look(page, 'forbidden')
 
     const audit = server.audit()
     assert.match(audit, /"officer":"j.officer","action":"sign-in","target":null,"outcome":"refused"/)

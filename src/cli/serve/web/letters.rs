@@ -488,6 +488,19 @@ async fn draft(State(st): State<Arc<AppState>>, s: Signed, Path(id): Path<String
     ctx.insert("kb", &d.pdf.len().div_ceil(1024));
     ctx.insert("preview", &d.preview);
     ctx.insert("queued", &d.queued);
+    let mut postage = Field::new("postage", "radios", "Postage");
+    postage.hint = Some("The letter's usual class is selected".into());
+    let usual = letter.map(|l| l.postage).unwrap_or_default();
+    postage.options = letterkit::outbox::Postage::ALL
+        .iter()
+        .map(|p| Opt {
+            value: p.as_str().to_owned(),
+            label: super::packs::words(p.as_str()) + " class",
+            hint: None,
+            checked: *p == usual,
+        })
+        .collect();
+    ctx.insert("postage", &postage);
     ctx.insert(
         "can_queue",
         &(letter.is_some_and(|l| l.kind == DocKind::Letter) && s.officer.may(Role::Queue)),
@@ -568,13 +581,18 @@ async fn queue(
     let Some(d) = find_draft(&st, &s, &id) else {
         return no_letter(&st, &s);
     };
+    // The class chosen (the letter's usual one when none or an unknown one is sent).
+    let postage = sent
+        .one("postage")
+        .parse::<letterkit::outbox::Postage>()
+        .ok();
     let engine = st.engine.clone();
     let value = d.request.clone();
     let prepared = blocking(move || {
         let req = engine
             .request_from_value(&value, ORIGIN)
             .map_err(|e| e.to_string())?;
-        letterkit::outbox::prepare(&engine, &req, None, None).map_err(|e| e.to_string())
+        letterkit::outbox::prepare(&engine, &req, postage, None).map_err(|e| e.to_string())
     })
     .await;
     let prepared = match prepared {
