@@ -487,6 +487,20 @@ fn web_audit_log_names_the_officer_and_the_action_and_no_personal_data() {
         draft.starts_with("/letters/drafts/") && draft.len() == 16 + 32,
         "a random id in the URL, nothing else: {draft}"
     );
+    let pdf = w.get(&format!("{draft}/pdf"), Some(&cookie));
+    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.header("content-type"), Some("application/pdf"));
+    assert_eq!(
+        pdf.header("content-disposition"),
+        Some("inline; filename=\"CMSL5502.pdf\""),
+        "shown in the browser, named by its code only"
+    );
+    assert_eq!(pdf.header("cache-control"), Some("no-store"));
+    assert_eq!(pdf.header("x-content-type-options"), Some("nosniff"));
+    assert!(
+        pdf.header("content-security-policy").is_none(),
+        "the browser's PDF viewer is not blocked by a page's policy"
+    );
     let q = w.post_form(&format!("{draft}/queue"), Some(&cookie), &[("csrf", &csrf)]);
     assert_eq!(q.status, 303);
     let outbox = w.get("/outbox", Some(&cookie));
@@ -524,6 +538,7 @@ fn web_audit_log_names_the_officer_and_the_action_and_no_personal_data() {
         vec![
             o("sign-in", "- ok"),
             o("letter-preview", "CMSL5502 ok"),
+            o("letter-pdf-view", "CMSL5502 ok"),
             o("letter-queue", &format!("{id} ok")),
             o("outbox-cancel", &format!("{id} ok")),
         ]

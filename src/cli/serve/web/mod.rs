@@ -410,14 +410,21 @@ pub fn message(
     page(st, signed, status, "message.html", "", ctx)
 }
 
-/// Security headers on every web response.
+/// Security headers on every web response (the policy on pages).
 async fn headers(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    // Pages only: a PDF shown in the browser is drawn by the browser's own
+    // viewer, which a page's policy (no plugins) would block.
+    let html = h
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if html {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
