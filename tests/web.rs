@@ -630,3 +630,46 @@ fn web_browser_tests_pass() {
         "seven browser tests pass:\n{report}"
     );
 }
+
+#[test]
+fn web_sign_in_is_refused_for_a_while_after_five_wrong_passwords() {
+    let w = start(&[]);
+    let page = w.get("/sign-in", None);
+    let (anon, _) = page.cookie();
+    let csrf = page.csrf();
+    let try_password = |pw: &str| {
+        w.post_form(
+            "/sign-in",
+            Some(&anon),
+            &[("csrf", &csrf), ("officer", "j.officer"), ("password", pw)],
+        )
+    };
+    for _ in 0..5 {
+        let r = try_password("not the password");
+        assert_eq!(r.status, 401);
+        assert!(
+            r.body
+                .contains("The officer id or the password is not right")
+        );
+    }
+    let r = try_password(PASSWORD);
+    assert_eq!(r.status, 429, "the right password is not even checked now");
+    assert!(
+        r.body.contains(
+            "There have been 5 wrong passwords for this officer id: try again in 15 minutes"
+        ),
+        "{}",
+        r.body
+    );
+    assert!(r.header("set-cookie").is_none());
+    let audit = w.audit();
+    assert_eq!(
+        audit
+            .matches(r#""action":"sign-in","target":null,"outcome":"refused""#)
+            .count(),
+        5
+    );
+    assert!(audit.contains(
+        r#""officer":"j.officer","action":"sign-in","target":null,"outcome":"refused-locked""#
+    ));
+}

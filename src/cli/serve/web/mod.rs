@@ -63,8 +63,18 @@ pub struct Web {
     pub secure: bool,
     /// The packs folder, to list it.
     pub packs_dir: Option<PathBuf>,
+    /// Wrong passwords by officer id: how many, since when.
+    failures: Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
     tera: tera::Tera,
 }
+
+/// Wrong passwords for one officer id before sign-in is refused for
+/// [`LOCKOUT`] (without checking the password).
+pub const MAX_FAILURES: u32 = 5;
+
+/// How long sign-in stays refused after [`MAX_FAILURES`] wrong passwords
+/// (counted within this time too).
+pub const LOCKOUT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// The audit log: one JSON line per officer action, with the officer's id,
 /// the action, what it was done to (a pack name, a letter code or outbox
@@ -169,8 +179,40 @@ impl Web {
             audit,
             secure,
             packs_dir,
+            failures: Mutex::new(std::collections::HashMap::new()),
             tera,
         })
+    }
+
+    /// The minutes left while `id` may not sign in, if it may not.
+    fn locked(&self, id: &str) -> Option<u64> {
+        let f = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (n, since) = f.get(id)?;
+        let age = since.elapsed();
+        (*n >= MAX_FAILURES && age < LOCKOUT).then(|| (LOCKOUT - age).as_secs().div_ceil(60))
+    }
+
+    /// Counts a wrong password for `id` (or forgets them after a right one).
+    fn count_failure(&self, id: &str, failed: bool) {
+        let mut f = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !failed {
+            f.remove(id);
+            return;
+        }
+        f.retain(|_, (_, since)| since.elapsed() < LOCKOUT);
+        if f.len() >= 10_000 && !f.contains_key(id) {
+            return; // bounded: under a flood of made-up ids, argon2's cost is the limit
+        }
+        let e = f
+            .entry(id.to_owned())
+            .or_insert((0, std::time::Instant::now()));
+        e.0 += 1;
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
@@ -615,12 +657,26 @@ async fn sign_in(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
+    if let Some(minutes) = w.locked(f.officer.trim()) {
+        w.audit.record(&who, "sign-in", None, "refused-locked");
+        return sign_in_form(
+            &st,
+            &headers,
+            Some(&format!(
+                "There have been {MAX_FAILURES} wrong passwords for this officer id: try again in {minutes} minute{}",
+                if minutes == 1 { "" } else { "s" }
+            )),
+            f.officer.trim(),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
     let officers = w.officers.clone();
     let (id, pw) = (f.officer.trim().to_owned(), f.password.clone());
     let found = tokio::task::spawn_blocking(move || officers.sign_in(&id, &pw))
         .await
         .ok()
         .flatten();
+    w.count_failure(f.officer.trim(), found.is_none());
     let Some(officer) = found else {
         w.audit.record(&who, "sign-in", None, "refused");
         return sign_in_form(
