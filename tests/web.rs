@@ -673,3 +673,50 @@ fn web_sign_in_is_refused_for_a_while_after_five_wrong_passwords() {
         r#""officer":"j.officer","action":"sign-in","target":null,"outcome":"refused-locked""#
     ));
 }
+
+#[test]
+fn web_letter_form_makes_a_large_print_letter_and_places_a_wrong_size() {
+    let w = start(&[]);
+    let (cookie, csrf) = w.sign_in();
+    let mut form: Vec<(&str, &str)> = vec![
+        ("csrf", &csrf),
+        ("date-day", "2"),
+        ("date-month", "3"),
+        ("date-year", "2026"),
+        ("reference", "1234 5678 9012"),
+        ("recipient-name", "Mr Sam Jones"),
+        ("recipient-address", "4 Mill Lane\r\nOxford"),
+        ("recipient-postcode", "OX1 2AB"),
+        ("fields-meeting-date-day", "20"),
+        ("fields-meeting-date-month", "3"),
+        ("fields-meeting-date-year", "2026"),
+        ("fields-meeting-time", "09:00"),
+        ("fields-meeting-location", "Jobcentre Plus, Oxford"),
+        ("format", "large-print"),
+        ("size", "40"),
+    ];
+    let r = w.post_form("/letters/new/CMSL5503", Some(&cookie), &form);
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains(
+            "<a href=\"#size\">size: 40 is outside the range: large print is 16 to 28 points (a whole number; 16 is the usual size)</a>"
+        ),
+        "the CLI's words, linking to the size: {}",
+        r.body
+    );
+    assert!(
+        r.body.contains("id=\"size-error\""),
+        "the message is beside the size"
+    );
+    form.pop();
+    form.push(("size", "24"));
+    let r = w.post_form("/letters/new/CMSL5503", Some(&cookie), &form);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let draft = w.get(r.header("location").expect("draft"), Some(&cookie));
+    let standard_pages = "The letter has 1 page";
+    assert!(
+        draft.body.contains("The letter has ") && !draft.body.contains(standard_pages),
+        "large print at 24 pt takes more than one page: {}",
+        &draft.body[draft.body.find("The letter has").unwrap_or(0)..][..40]
+    );
+}

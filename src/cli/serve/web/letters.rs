@@ -202,6 +202,32 @@ fn letter_fields(st: &AppState, code: &str) -> Option<Fields> {
             .collect();
         push(&mut fields, "/optional", f);
     }
+    if letter.kind == DocKind::Letter {
+        // Braille is three files and not served over HTTP (docs/serve.md).
+        let mut f = Field::new("format", "radios", "Format");
+        f.options = [
+            ("standard", "Standard print"),
+            ("large-print", "Large print"),
+        ]
+        .iter()
+        .map(|(v, l)| Opt {
+            value: (*v).to_owned(),
+            label: (*l).to_owned(),
+            hint: None,
+            checked: *v == "standard",
+        })
+        .collect();
+        push(&mut fields, "/format", f);
+        let min = props["size"]["minimum"].as_u64().unwrap_or(16);
+        let max = props["size"]["maximum"].as_u64().unwrap_or(28);
+        let mut size = Field::new("size", "text", "Large print size, in points").hint(format!(
+            "Large print only: {min} to {max}; {min} when left empty"
+        ));
+        size.optional = true;
+        size.numeric = true;
+        size.width = Some("govuk-input--width-3");
+        push(&mut fields, "/size", size);
+    }
     Some((fields, pointers))
 }
 
@@ -271,6 +297,18 @@ fn request_value(code: &str, fields: &[Field], sent: &Sent) -> Value {
     }
     if !fs.is_empty() {
         req.insert("fields".into(), Value::Object(fs));
+    }
+    let format = sent.one("format");
+    if !format.is_empty() && format != "standard" {
+        req.insert("format".into(), json!(format));
+    }
+    let size = sent.one("size");
+    if !size.is_empty() {
+        req.insert(
+            "size".into(),
+            size.parse::<u64>()
+                .map_or_else(|_| json!(size), |n| json!(n)),
+        );
     }
     let optional = sent.all("optional");
     if !optional.is_empty() {
