@@ -12,7 +12,7 @@
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
-use super::super::auth::{Clients, Role};
+use super::super::auth::{CredentialLine, Role, credential_lines};
 
 /// One officer of the officers file.
 #[derive(Debug, Clone)]
@@ -80,41 +80,20 @@ impl Officers {
     pub fn parse(text: &str, origin: &str) -> Result<Officers, Vec<String>> {
         let mut officers: Vec<Officer> = Vec::new();
         let mut errors = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let at = format!("{origin}:{}", n + 1);
-            let parts: Vec<&str> = line.split_whitespace().collect();
-            let [id, roles, hash] = parts[..] else {
-                errors.push(format!(
-                    "{at}: expected three columns: officer id, roles (comma-separated), the argon2id hash of the password (letterkit serve --new-officer ID makes the line)"
-                ));
-                continue;
-            };
-            if let Err(m) = letterkit::outbox::check_officer(id) {
-                errors.push(format!("{at}: {m}"));
-                continue;
-            }
-            if officers.iter().any(|o| o.id == id) {
-                errors.push(format!("{at}: officer `{id}` is listed twice"));
-                continue;
-            }
-            let roles =
-                match Clients::parse(&format!("{id} {roles} sha256:{}", "0".repeat(64)), &at) {
-                    Ok(_) => roles
-                        .split(',')
-                        .filter_map(|r| Role::ALL.iter().find(|(_, n)| *n == r).map(|(r, _)| *r))
-                        .collect(),
-                    Err(e) => {
-                        errors.extend(
-                            e.into_iter()
-                                .map(|m| m.replace(&format!("{at}:1:"), &format!("{at}:"))),
-                        );
-                        continue;
-                    }
-                };
+        let lines = credential_lines(
+            text,
+            origin,
+            "officer",
+            "officer id, roles (comma-separated), the argon2id hash of the password (letterkit serve --new-officer ID makes the line)",
+            &mut errors,
+        );
+        for CredentialLine {
+            at,
+            id,
+            roles,
+            secret: hash,
+        } in lines
+        {
             if argon2::password_hash::phc::PasswordHash::new(hash).is_err()
                 || !hash.starts_with("$argon2")
             {
@@ -124,7 +103,7 @@ impl Officers {
                 continue;
             }
             officers.push(Officer {
-                id: id.to_owned(),
+                id,
                 roles,
                 hash: hash.to_owned(),
             });
@@ -198,6 +177,7 @@ mod tests {
             vec![
                 "officers:1: expected three columns: officer id, roles (comma-separated), the argon2id hash of the password (letterkit serve --new-officer ID makes the line)",
                 "officers:2: unknown role; the roles are render, queue, cancel, packs, admin",
+                "officers:2: the password must be kept as an argon2 hash ($argon2id$...; letterkit serve --new-officer ID makes one), never as the password itself",
                 "officers:3: the password must be kept as an argon2 hash ($argon2id$...; letterkit serve --new-officer ID makes one), never as the password itself",
             ]
         );

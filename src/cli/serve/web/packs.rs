@@ -880,20 +880,8 @@ async fn show(State(st): State<Arc<AppState>>, s: Signed, Path(name): Path<Strin
             "summary": proc_.step(n).map_or("", |x| x.summary.as_str()),
         })
     };
-    let mut problems = pack.verify();
-    if signature == Signature::Invalid {
-        problems.insert(0, PackError::BadSignature.to_string());
-    }
-    let stages: Vec<serde_json::Value> = m
-        .stages
-        .iter()
-        .map(|x| {
-            serde_json::json!({
-                "step": x.step, "date": x.date, "added": x.added,
-                "superseded": x.superseded, "warnings": x.warnings,
-            })
-        })
-        .collect();
+    let problems = crate::cli::serve::packs::verify_problems(&pack, signature);
+    let stages = crate::cli::serve::packs::stages_json(m);
     let entries: Vec<serde_json::Value> = m
         .entries
         .iter()
