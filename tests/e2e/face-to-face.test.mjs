@@ -71,6 +71,19 @@ test('a face-to-face routing pack, one step taken with the keyboard alone', { ti
     await page.waitForURL(/\/packs\/sr-7654321-f2f$/)
     assert.match(await page.textContent('.govuk-notification-banner'), /Step `appointment` recorded: 1 file added \(2 in the pack\)/)
 
+    // A correction beside the path: the appointment letter's place was wrong.
+    await page.click('a:has-text("Step correct")')
+    assert.equal(await page.textContent('label[for="document-2"]'), '02-CMSL5501-v1.pdf')
+    await fillDate(page, 'step-date', '2026-03-09')
+    await page.check('#document-2')
+    await page.fill('#meeting-location', 'Jobcentre Plus, Leeds Central')
+    await page.fill('#correction-reason', 'Wrong office given')
+    await look(page, 'pack-step-correct')
+    await page.click('button:has-text("Record this step")')
+    assert.match(await page.textContent('.govuk-notification-banner'), /Step `correct` recorded: 1 file added \(3 in the pack\)/)
+    const corrected = (await page.textContent('table')).replace(/\s+/g, ' ')
+    assert.match(corrected, /02-CMSL5501-v1\.pdf \(preview\) Appointment confirmation letter \(1 page\) appointment Superseded by 03-CMSL5501-v2\.pdf/)
+
     // A rearranged meeting, beside the path.
     await page.click('a:has-text("Step rearrange")')
     await fillDate(page, 'step-date', '2026-03-10')
@@ -78,16 +91,16 @@ test('a face-to-face routing pack, one step taken with the keyboard alone', { ti
     await fillDate(page, 'meeting-date', '2026-03-30')
     await page.fill('#meeting-time', '10:00')
     await page.click('button:has-text("Record this step")')
-    assert.match(await page.textContent('.govuk-notification-banner'), /Step `rearrange` recorded: 1 file added \(3 in the pack\)/)
+    assert.match(await page.textContent('.govuk-notification-banner'), /Step `rearrange` recorded: 1 file added \(4 in the pack\)/)
 
     // The outcome closes the pack.
     await page.click('a:has-text("step outcome")')
     await fillDate(page, 'step-date', '2026-03-30')
     await page.check('#visit-outcome')
     await page.click('button:has-text("Record this step")')
-    assert.match(await page.textContent('.govuk-notification-banner'), /Step `outcome` recorded: 0 files added \(3 in the pack\)/)
+    assert.match(await page.textContent('.govuk-notification-banner'), /Step `outcome` recorded: 0 files added \(4 in the pack\)/)
     const text = (await page.textContent('main')).replace(/\s+/g, ' ')
-    for (const f of ['01-CMSF5579-v1.pdf', '02-CMSL5501-v1.pdf', '03-CMSL5502-v1.pdf', 'completed', 'Nothing: the pack is closed']) {
+    for (const f of ['01-CMSF5579-v1.pdf', '02-CMSL5501-v1.pdf', '03-CMSL5501-v2.pdf', '04-CMSL5502-v1.pdf', 'completed', 'Nothing: the pack is closed']) {
       assert.ok(text.includes(f), f)
     }
     await look(page, 'pack-face-to-face-completed')
