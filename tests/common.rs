@@ -293,3 +293,44 @@ pub fn ink_bounds(
 pub fn run_text(run: &letterkit::layout::TextRun) -> String {
     run.text.clone()
 }
+
+/// Spawns `letterkit serve ...` (`cmd`; its standard error is piped here)
+/// and waits for its "listening" line: the child, its address
+/// (`http://127.0.0.1:PORT`) and every line it logs, as it logs them.
+pub fn spawn_server(
+    cmd: &mut Command,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    use std::io::BufRead as _;
+    let mut child = cmd
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("letterkit serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let l2 = log.clone();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("\"msg\":\"listening\"")
+                && let Some(t) = tx.take()
+            {
+                let _ = t.send(line.clone());
+            }
+            l2.lock().expect("log").push(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("serve did not start: {:?}", log.lock().map(|l| l.clone())));
+    let v: serde_json::Value = serde_json::from_str(&line).expect("the listening line is JSON");
+    let base = v["address"].as_str().expect("address").to_owned();
+    (child, base, log)
+}

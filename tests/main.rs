@@ -23,6 +23,7 @@ mod request_inputs;
 mod serve;
 mod tagged_merge;
 mod tagged_pdf;
+mod web;
 
 #[test]
 fn no_forgotten_test_files() {

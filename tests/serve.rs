@@ -5,14 +5,13 @@
 //! and its schemas, OpenAPI, health, metrics, logs without personal data,
 //! body limits, graceful shutdown, and a PostgreSQL outbox.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::common::{letterkit, pdf_text, root, sha256_hex, squash};
+use crate::common::{letterkit, pdf_text, root, sha256_hex, spawn_server, squash};
 
 const RENDER_TOKEN: &str = "lkt_render_only_0123456789";
 const QUEUE_TOKEN: &str = "lkt_queue_and_cancel_0123456789";
@@ -66,28 +65,8 @@ fn start_in(keep: Option<tempfile::TempDir>, dir: &Path, extra: &[&str]) -> Serv
     if !extra.contains(&"--outbox") {
         cmd.args(["--outbox", "outbox.sqlite"]);
     }
-    cmd.args(extra).stdout(Stdio::null()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("letterkit serve starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let l2 = log.clone();
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("\"msg\":\"listening\"")
-                && let Some(t) = tx.take()
-            {
-                let _ = t.send(line.clone());
-            }
-            l2.lock().expect("log").push(line);
-        }
-    });
-    let line = rx
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("serve did not start: {:?}", log.lock().map(|l| l.clone())));
-    let v: Value = serde_json::from_str(&line).expect("the listening line is JSON");
-    let base = v["address"].as_str().expect("address").to_owned();
+    cmd.args(extra).stdout(Stdio::null());
+    let (child, base, log) = spawn_server(&mut cmd);
     Server {
         child,
         base,

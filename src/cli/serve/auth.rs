@@ -110,6 +110,74 @@ fn unhex(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// One line of a credentials file (the token file, the officers file):
+/// `ID ROLES SECRET`.
+pub struct CredentialLine<'a> {
+    /// `FILE:LINE`, for messages.
+    pub at: String,
+    /// The id (checked: an officer id's characters, not listed before).
+    pub id: String,
+    /// The roles known (an unknown one is reported).
+    pub roles: Vec<Role>,
+    /// The third column, for the caller to check.
+    pub secret: &'a str,
+}
+
+/// The lines of a credentials file: blank lines and `#` comments skipped,
+/// each other line split into its three columns (`columns` says what they
+/// are), the id checked and not listed twice, the roles read. Every problem
+/// goes to `errors` as `FILE:LINE: message`; a line whose columns or id are
+/// wrong is left out (one with an unknown role is kept, so its secret is
+/// checked too).
+pub fn credential_lines<'a>(
+    text: &'a str,
+    origin: &str,
+    who: &str,
+    columns: &str,
+    errors: &mut Vec<String>,
+) -> Vec<CredentialLine<'a>> {
+    let mut out: Vec<CredentialLine<'a>> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = format!("{origin}:{}", n + 1);
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let [id, roles, secret] = parts[..] else {
+            errors.push(format!("{at}: expected three columns: {columns}"));
+            continue;
+        };
+        if let Err(m) = letterkit::outbox::check_officer(id) {
+            errors.push(format!(
+                "{at}: the {who} id {}",
+                m.replace("an officer id is", "is")
+            ));
+            continue;
+        }
+        if out.iter().any(|c| c.id == id) {
+            errors.push(format!("{at}: {who} `{id}` is listed twice"));
+            continue;
+        }
+        let mut rs = Vec::new();
+        for r in roles.split(',') {
+            match Role::parse(r) {
+                Some(r) => rs.push(r),
+                None => errors.push(format!(
+                    "{at}: unknown role; the roles are render, queue, cancel, packs, admin"
+                )),
+            }
+        }
+        out.push(CredentialLine {
+            at,
+            id: id.to_owned(),
+            roles: rs,
+            secret,
+        });
+    }
+    out
+}
+
 impl Clients {
     /// Reads a token file's text; every problem with its line.
     ///
@@ -118,39 +186,20 @@ impl Clients {
     pub fn parse(text: &str, origin: &str) -> Result<Clients, Vec<String>> {
         let mut clients: Vec<Client> = Vec::new();
         let mut errors = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let at = format!("{origin}:{}", n + 1);
-            let parts: Vec<&str> = line.split_whitespace().collect();
-            let [id, roles, hash] = parts[..] else {
-                errors.push(format!(
-                    "{at}: expected three columns: client id, roles (comma-separated), sha256:HASH of the token"
-                ));
-                continue;
-            };
-            if let Err(m) = letterkit::outbox::check_officer(id) {
-                errors.push(format!(
-                    "{at}: the client id {}",
-                    m.replace("an officer id is", "is")
-                ));
-                continue;
-            }
-            if clients.iter().any(|c| c.id == id) {
-                errors.push(format!("{at}: client `{id}` is listed twice"));
-                continue;
-            }
-            let mut rs = Vec::new();
-            for r in roles.split(',') {
-                match Role::parse(r) {
-                    Some(r) => rs.push(r),
-                    None => errors.push(format!(
-                        "{at}: unknown role; the roles are render, queue, cancel, packs, admin"
-                    )),
-                }
-            }
+        let lines = credential_lines(
+            text,
+            origin,
+            "client",
+            "client id, roles (comma-separated), sha256:HASH of the token",
+            &mut errors,
+        );
+        for CredentialLine {
+            at,
+            id,
+            roles: rs,
+            secret: hash,
+        } in lines
+        {
             let Some(hash) = hash.strip_prefix("sha256:").and_then(unhex) else {
                 errors.push(format!(
                     "{at}: the token must be kept as sha256: and 64 hex digits (letterkit serve --new-token CLIENT makes one), never as the token itself"
@@ -158,7 +207,7 @@ impl Clients {
                 continue;
             };
             clients.push(Client {
-                id: id.to_owned(),
+                id,
                 roles: rs,
                 hash,
             });

@@ -9,6 +9,7 @@
 //! - [`problem`]: RFC 9457 problem details with every diagnostic.
 //! - [`api`]: the routes under `/v1`; [`packs`]: `/v1/packs`.
 //! - [`openapi`]: `/openapi.json`, built at start-up from the catalog.
+//! - [`web`]: the officers' web pages (`--officers FILE`, issue 14).
 //! - this file: arguments, state, request ids and JSON-lines logs, metrics,
 //!   idempotency keys, health, graceful shutdown.
 
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod openapi;
 pub mod packs;
 pub mod problem;
+pub mod web;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -68,16 +70,23 @@ pub struct Args {
     #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
     max_body: usize,
     /// Make a token for CLIENT, print it and its token-file line, and exit.
-    #[arg(long, value_name = "CLIENT", conflicts_with_all = ["tokens", "insecure_local_dev"])]
+    #[arg(long, value_name = "CLIENT", conflicts_with_all = ["tokens", "insecure_local_dev", "new_officer"])]
     new_token: Option<String>,
-    /// The roles of --new-token: render, queue, cancel, packs, admin (comma-separated).
-    #[arg(
-        long,
-        value_name = "ROLES",
-        requires = "new_token",
-        default_value = "render"
-    )]
+    /// The roles of --new-token or --new-officer: render, queue, cancel, packs, admin (comma-separated).
+    #[arg(long, value_name = "ROLES", default_value = "render")]
     roles: String,
+    /// Serve the officers' web pages; the officers who may sign in: `ID ROLES $argon2id$...` a line.
+    #[arg(long, value_name = "FILE")]
+    officers: Option<PathBuf>,
+    /// Add an officer: read a password from standard input, print the officers-file line, and exit.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["tokens", "insecure_local_dev", "officers"])]
+    new_officer: Option<String>,
+    /// Append the web pages' audit log (JSON lines) to FILE (default: standard error).
+    #[arg(long, value_name = "FILE", requires = "officers")]
+    audit_log: Option<PathBuf>,
+    /// Always mark the session cookie Secure (it is when X-Forwarded-Proto says https).
+    #[arg(long, requires = "officers")]
+    secure_cookies: bool,
     /// Keep court packs in DIR (one NAME.zip a pack) and serve /v1/packs.
     #[arg(long, value_name = "DIR")]
     packs: Option<PathBuf>,
@@ -112,6 +121,8 @@ pub struct AppState {
     pub in_flight: Mutex<HashSet<String>>,
     /// The packs folder (`--packs`).
     pub packs: Option<letterkit::pack::folder::PackFolder>,
+    /// The officers' web pages (`--officers`).
+    pub web: Option<web::Web>,
     /// One permit per core: letters are parsed and rendered this many at a
     /// time, the rest wait their turn in order (fair), which keeps the tail
     /// latency close to the queue's length times a render.
@@ -345,10 +356,11 @@ async fn observe(State(st): State<Arc<AppState>>, mut req: Request, next: Next) 
 /// have, a path it cannot read) as problem+json like every other error.
 fn as_problem(resp: Response) -> Response {
     let status = resp.status();
-    let is_problem = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(problem::PROBLEM_JSON.as_bytes()));
+    // A problem already, or a web page (which says what went wrong itself).
+    let is_problem = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(problem::PROBLEM_JSON.as_bytes())
+            || v.as_bytes().starts_with(b"text/html")
+    });
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return resp;
     }
@@ -567,6 +579,11 @@ pub fn router(state: Arc<AppState>, max_body: usize) -> Router {
         .route("/openapi.json", get(openapi_json))
         .merge(api::routes())
         .merge(packs::routes())
+        .merge(if state.web.is_some() {
+            web::routes()
+        } else {
+            Router::new()
+        })
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
@@ -615,10 +632,53 @@ fn new_token(client: &str, roles: &str) -> i32 {
     OK
 }
 
+fn new_officer(id: &str, roles: &str) -> i32 {
+    let line = format!(
+        "{id} {roles} $argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    );
+    if let Err(e) = web::officers::Officers::parse(&line, "--new-officer") {
+        for m in e {
+            err(&format!(
+                "error: {}",
+                m.replace("--new-officer:1: ", "--new-officer: ")
+            ));
+        }
+        return CONFIG_ERROR;
+    }
+    let mut password = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut password) {
+        err(&format!(
+            "error: cannot read the password from standard input: {e}"
+        ));
+        return CONFIG_ERROR;
+    }
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < web::officers::MIN_PASSWORD {
+        err(&format!(
+            "error: --new-officer: the password (one line on standard input) must be at least {} characters",
+            web::officers::MIN_PASSWORD
+        ));
+        return CONFIG_ERROR;
+    }
+    match web::officers::hash_password(password) {
+        Ok(h) => {
+            out(&format!("{id} {roles} {h}\n"));
+            OK
+        }
+        Err(m) => {
+            err(&format!("error: {m}"));
+            CONFIG_ERROR
+        }
+    }
+}
+
 /// Runs the verb.
 pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     if let Some(client) = &args.new_token {
         return new_token(client, &args.roles);
+    }
+    if let Some(id) = &args.new_officer {
+        return new_officer(id, &args.roles);
     }
     let addr: SocketAddr = match args.bind.parse() {
         Ok(a) => a,
@@ -667,6 +727,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             }
             Clients::default()
         }
+        (None, false) if args.officers.is_some() => Clients::default(),
         (None, false) => {
             err(
                 "error: serve needs --tokens FILE (clients and the hashes of their tokens; letterkit serve --new-token CLIENT makes a line), or --insecure-local-dev to try it on this machine without tokens",
@@ -695,6 +756,18 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
             Ok(key) => Some(letterkit::pack::folder::PackFolder::new(dir, key)),
             Err(m) => {
                 err(&format!("error: {m}"));
+                return CONFIG_ERROR;
+            }
+        },
+    };
+    let web = match &args.officers {
+        None => None,
+        Some(path) => match web_state(path, &args) {
+            Ok(w) => Some(w),
+            Err(errors) => {
+                for e in errors {
+                    err(&format!("error: {e}"));
+                }
                 return CONFIG_ERROR;
             }
         },
@@ -729,6 +802,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         now,
         in_flight: Mutex::new(HashSet::new()),
         packs,
+        web,
         render_slots: tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(2, usize::from),
         ),
@@ -750,6 +824,29 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     runtime.block_on(serve(state, addr, args.max_body))
 }
 
+/// The web pages' state from `--officers` and its flags.
+fn web_state(path: &PathBuf, args: &Args) -> Result<web::Web, Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| vec![format!("cannot read {}: {e}", path.display())])?;
+    let officers = web::officers::Officers::parse(&text, &path.display().to_string())?;
+    if officers.len() == 0 {
+        return Err(vec![format!(
+            "{} lists no officer; add one with letterkit serve --new-officer ID --roles ROLES >> {}",
+            path.display(),
+            path.display()
+        )]);
+    }
+    let audit = web::Audit::open(args.audit_log.as_ref()).map_err(|e| {
+        vec![format!(
+            "cannot open the audit log {}: {e}",
+            args.audit_log
+                .as_ref()
+                .map_or_else(String::new, |p| p.display().to_string())
+        )]
+    })?;
+    web::Web::new(officers, audit, args.secure_cookies, args.packs.clone()).map_err(|e| vec![e])
+}
+
 async fn serve(state: Arc<AppState>, addr: SocketAddr, max_body: usize) -> i32 {
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
@@ -765,6 +862,7 @@ async fn serve(state: Arc<AppState>, addr: SocketAddr, max_body: usize) -> i32 {
         serde_json::json!({
             "address": format!("http://{local}"),
             "clients": state.clients.len(),
+            "officers": state.web.as_ref().map(|w| w.officers.len()),
             "insecure_local_dev": state.insecure_local_dev,
         }),
     );

@@ -307,6 +307,29 @@ async fn step(
     .await
 }
 
+/// A pack's stages as the API and the web pages show them: steps, dates,
+/// files and warnings, never the step data (names, addresses).
+pub fn stages_json(m: &letterkit::pack::Manifest) -> Vec<serde_json::Value> {
+    m.stages
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "step": s.step, "date": s.date, "added": s.added,
+                "superseded": s.superseded, "warnings": s.warnings,
+            })
+        })
+        .collect()
+}
+
+/// Every problem `pack verify` finds, a signature that does not match first.
+pub fn verify_problems(pack: &Pack, signature: Signature) -> Vec<letterkit::pack::VerifyProblem> {
+    let mut problems = pack.verify();
+    if signature == Signature::Invalid {
+        problems.insert(0, letterkit::pack::VerifyProblem::BadSignature);
+    }
+    problems
+}
+
 /// Reads a pack on the blocking pool.
 async fn read(st: &Arc<AppState>, name: String) -> Result<(Pack, Signature), Problem> {
     let st2 = st.clone();
@@ -329,16 +352,7 @@ async fn show(
     };
     let m = pack.manifest();
     // Stages and entries, never the step data (names, addresses).
-    let stages: Vec<serde_json::Value> = m
-        .stages
-        .iter()
-        .map(|s| {
-            serde_json::json!({
-                "step": s.step, "date": s.date, "added": s.added,
-                "superseded": s.superseded, "warnings": s.warnings,
-            })
-        })
-        .collect();
+    let stages = stages_json(m);
     let entries: Vec<serde_json::Value> = m
         .entries
         .iter()
@@ -379,10 +393,7 @@ async fn verify(
         Ok(p) => p,
         Err(p) => return p.into_response(),
     };
-    let mut problems = pack.verify();
-    if signature == Signature::Invalid {
-        problems.insert(0, letterkit::pack::VerifyProblem::BadSignature);
-    }
+    let problems = verify_problems(&pack, signature);
     json_response(
         StatusCode::OK,
         &serde_json::json!({
