@@ -34,8 +34,8 @@ use crate::request::format::LetterFormat;
 use crate::{Engine, MAX_LETTER_PAGES, RenderOptions, hex};
 use calendar::{Calendar, Date, Region, Time, Timestamp};
 pub use model::{
-    BrailleFiles, BrailleInfo, Closing, HistoryRow, LetterRecord, Postage, State,
-    SuppressReason, Suppression, SuppressionEvent,
+    BrailleFiles, BrailleInfo, Closing, HistoryRow, LetterRecord, Postage, State, SuppressReason,
+    Suppression, SuppressionEvent,
 };
 use store::{Filter, SqliteStore, Store, StoreError, Tx};
 
@@ -1755,5 +1755,45 @@ impl crate::batch::Sink for BatchSink<'_> {
                 },
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::format::{BrailleProfile, Grade};
+
+    const REQUEST: &str = "letter: CMSL5503\ndate: 2026-03-02\nreference: \"1234 5678 9012\"\nrecipient:\n  name: Ms Priya Patel\n  address: [\"14 Church Lane\", \"Leeds\"]\n  postcode: LS6 1AB\nfields:\n  meeting-date: 2026-03-16\n  meeting-time: \"10:30\"\n  meeting-location: Leeds\n";
+
+    #[test]
+    fn the_recorded_format_applies_unless_the_request_names_one_and_welsh_braille_is_refused() {
+        let engine = Engine::builtin().expect("catalog");
+        let braille = LetterFormat::Braille {
+            grade: Grade::One,
+            profile: BrailleProfile::Book,
+        };
+        let large = LetterFormat::LargePrint { size: 20 };
+        let plain = engine.parse_request(REQUEST, "r.yaml").expect("valid");
+        assert_eq!(effective_format(&plain, Some(braille)), Ok(braille));
+        assert_eq!(effective_format(&plain, None), Ok(LetterFormat::Standard));
+        let lp = engine
+            .parse_request(
+                &format!("format: large-print\nsize: 20\n{REQUEST}"),
+                "r.yaml",
+            )
+            .expect("valid");
+        assert_eq!(
+            effective_format(&lp, Some(braille)),
+            Ok(large),
+            "the request wins"
+        );
+        // No letter has Welsh wording yet, so a Welsh request is made here.
+        let mut welsh = plain.clone();
+        welsh.language = crate::catalog::Language::Cy;
+        assert_eq!(effective_format(&welsh, Some(large)), Ok(large));
+        assert_eq!(
+            effective_format(&welsh, Some(braille)),
+            Err("not queued: this client's letters are recorded as braille, and braille is produced in Unified English Braille only: Welsh braille is not supported yet; send the letter in English, or record another format with `outbox client`".to_owned())
+        );
     }
 }

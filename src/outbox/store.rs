@@ -782,10 +782,18 @@ impl Tx for SqliteTx<'_> {
             .tx
             .prepare_cached("SELECT brf, pef FROM letters WHERE id = ?1")?
             .query_row(params![id], |r| {
-                Ok((r.get::<_, Option<Vec<u8>>>(0)?, r.get::<_, Option<Vec<u8>>>(1)?))
+                Ok((
+                    r.get::<_, Option<Vec<u8>>>(0)?,
+                    r.get::<_, Option<Vec<u8>>>(1)?,
+                ))
             })
             .optional()?
-            .and_then(|(brf, pef)| Some(BrailleFiles { brf: brf?, pef: pef? })))
+            .and_then(|(brf, pef)| {
+                Some(BrailleFiles {
+                    brf: brf?,
+                    pef: pef?,
+                })
+            }))
     }
 
     fn purge(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
@@ -1156,6 +1164,53 @@ mod tests {
             )
             .expect("version");
         assert_eq!(v, SCHEMA_VERSION.to_string());
+    }
+
+    #[test]
+    fn a_version_3_outbox_is_migrated_and_keeps_its_letters() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v3.sqlite");
+        {
+            // An outbox as schema 3 made it, with one letter.
+            let c = Connection::open(&path).expect("open");
+            for m in &MIGRATIONS[..3] {
+                c.execute_batch(m).expect("schema");
+            }
+            c.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema_version', '3');
+                 INSERT INTO letters (id, code, reference, reference_key, catalog_digest, version,
+                    request_sha256, request, pdf, pages, sheets, postage, pdf_sha256, pdf_bytes,
+                    created_at, transmission, cancellable_until, state, state_at)
+                 VALUES ('old-1', 'CMSL5502', '1234', '1234', 'c', '0.1.0', 'r', '{}', x'25504446',
+                    2, 1, 'second', 'p', 4, '2026-03-02T09:00:00Z', '2026-03-02',
+                    '2026-03-02T17:30:00Z', 'queued', '2026-03-02T09:00:00Z');",
+            )
+            .expect("v3 rows");
+        }
+        let mut s = SqliteStore::open(&path).expect("migrated");
+        let mut seen = None;
+        s.transaction(&mut |tx| {
+            seen = Some((tx.letter("old-1")?, tx.pdf("old-1")?, tx.braille("old-1")?));
+            Ok(())
+        })
+        .expect("reads");
+        let (letter, pdf, braille) = seen.expect("read");
+        let letter = letter.expect("the v3 letter is kept");
+        assert_eq!(letter.code, "CMSL5502");
+        assert_eq!(letter.pages, 2);
+        assert_eq!(letter.braille, None);
+        assert_eq!(pdf.as_deref(), Some(&b"%PDF"[..]));
+        assert_eq!(braille, None);
+        let c = Connection::open(&path).expect("open");
+        let v: String = c
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("version");
+        assert_eq!(v, "4");
     }
 
     #[test]

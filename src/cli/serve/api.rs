@@ -160,7 +160,13 @@ fn wants_pdf_only(headers: &HeaderMap) -> bool {
         .is_some_and(|a| {
             let types: Vec<String> = a
                 .split(',')
-                .map(|m| m.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+                .map(|m| {
+                    m.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                })
                 .collect();
             types.iter().any(|m| m == "application/pdf")
                 && !types
@@ -277,11 +283,7 @@ async fn render(
     .await
 }
 
-fn braille_doc(
-    code: String,
-    b: &letterkit::BrailleRendered,
-    st: &AppState,
-) -> BrailleRenderedDoc {
+fn braille_doc(code: String, b: &letterkit::BrailleRendered, st: &AppState) -> BrailleRenderedDoc {
     let b64 = |x: &[u8]| base64::engine::general_purpose::STANDARD.encode(x);
     BrailleRenderedDoc {
         schema: "letterkit.render-braille.v1",

@@ -19,7 +19,9 @@ fn problems(codes: &[u16]) -> Map<String, Value> {
             403 => "The client lacks the role",
             404 => "Not found",
             409 => "The outbox refused (too late, already cancelled, suppressed)",
-            406 => "A braille letter asked for as application/pdf only: it is three files, served as JSON",
+            406 => {
+                "A braille letter asked for as application/pdf only: it is three files, served as JSON"
+            }
             413 => "The body is too large",
             415 => "The body is not JSON",
             422 => "The request is not valid: every problem in errors",
