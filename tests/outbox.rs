@@ -1342,7 +1342,7 @@ fn a_braille_letter_is_queued_with_its_brf_and_pef_and_closed_into_a_braille_zip
         sha256_hex(&rendered.pef)
     );
     assert_eq!(summary["classes"][1]["letters"], 1, "the print letter");
-    for (name, _) in &files {
+    for name in files.keys() {
         if name.ends_with(".json") {
             let t = std::fs::read_to_string(dir.join(name)).expect("json");
             for personal in ["5000", "Priya", "Church", "LS6"] {

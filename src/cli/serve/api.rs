@@ -77,7 +77,7 @@ pub(super) fn check_json(headers: &HeaderMap) -> Result<(), Problem> {
 /// Parses and validates a letter request body on the blocking pool.
 async fn parse_body(st: &Arc<AppState>, body: Bytes) -> Result<Request, Problem> {
     let engine = st.engine.clone();
-    let r = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let Ok(text) = std::str::from_utf8(&body) else {
             return Err(Problem::new(
                 400,
@@ -91,8 +91,7 @@ async fn parse_body(st: &Arc<AppState>, body: Bytes) -> Result<Request, Problem>
             .map_err(|e| Problem::invalid_request(&e.diagnostics))
     })
     .await
-    .map_err(|_| Problem::internal("the request could not be read; see the log"))?;
-    r
+    .map_err(|_| Problem::internal("the request could not be read; see the log"))?
 }
 
 fn render_problem(e: &letterkit::Error) -> Problem {
