@@ -43,7 +43,7 @@ pub struct Common {
 #[command(
     after_help = "A letter is queued for the end-of-day transmission (cut-off 17:30 Europe/London on working \
 days; after it, or on a weekend or bank holiday, the next working day's). Until that cut-off it may be cancelled. \
-`close` hands the day to the print provider as zips.
+`close` hands the day to the print provider as zips (braille letters, carrier page with BRF and PEF, in zips of their own).
 
 States: queued -> transmitted -> despatched | rejected | returned; cancelled, suppressed and superseded are final.
 
@@ -56,6 +56,7 @@ Examples:
   letterkit outbox review --day 2026-03-02
   letterkit outbox close --day 2026-03-02 --out transmission/
   letterkit outbox reissue lk-3f2a9c01d4e5b6a7c8d9 --reason \"client did not receive it\" --by AB1234
+  letterkit outbox braille lk-3f2a9c01d4e5b6a7c8d9 --out emboss/
   letterkit outbox import despatched provider-2026-03-03.csv"
 )]
 pub struct Args {

@@ -382,6 +382,22 @@ fn refusal(id: &str, kind: RefusalKind, message: String) -> Refusal {
     }
 }
 
+/// "`what` of letter ID was purged at ...".
+fn purged_refusal(l: &LetterRecord, what: &str) -> OutboxError {
+    let id = &l.id;
+    let verb = if what.ends_with('s') { "were" } else { "was" };
+    OutboxError::Refused(vec![refusal(
+        id,
+        RefusalKind::Purged,
+        format!(
+            "{what} of letter {id} {verb} purged{}",
+            l.purged_at
+                .map(|t| format!(" at {}", when(t)))
+                .unwrap_or_default()
+        ),
+    )])
+}
+
 fn not_found(id: &str) -> Refusal {
     refusal(
         id,
@@ -771,18 +787,7 @@ impl Outbox {
             let l = tx
                 .letter(id)?
                 .ok_or_else(|| OutboxError::Refused(vec![not_found(id)]))?;
-            tx.pdf(id)?.ok_or_else(|| {
-                OutboxError::Refused(vec![refusal(
-                    id,
-                    RefusalKind::Purged,
-                    format!(
-                        "the PDF of letter {id} was purged{}",
-                        l.purged_at
-                            .map(|t| format!(" at {}", when(t)))
-                            .unwrap_or_default()
-                    ),
-                )])
-            })
+            tx.pdf(id)?.ok_or_else(|| purged_refusal(&l, "the PDF"))
         })
     }
 
@@ -803,18 +808,8 @@ impl Outbox {
                     format!("letter {id} is a print letter: it has no braille files"),
                 )]));
             }
-            tx.braille(id)?.ok_or_else(|| {
-                OutboxError::Refused(vec![refusal(
-                    id,
-                    RefusalKind::Purged,
-                    format!(
-                        "the braille files of letter {id} were purged{}",
-                        l.purged_at
-                            .map(|t| format!(" at {}", when(t)))
-                            .unwrap_or_default()
-                    ),
-                )])
-            })
+            tx.braille(id)?
+                .ok_or_else(|| purged_refusal(&l, "the braille files"))
         })
     }
 

@@ -1049,6 +1049,18 @@ impl Tx for SqliteTx<'_> {
 mod tests {
     use super::*;
 
+    /// The schema version a SQLite outbox file records.
+    fn version_of(path: &Path) -> String {
+        Connection::open(path)
+            .expect("open")
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("version")
+    }
+
     #[test]
     fn a_newer_schema_is_refused_and_an_older_one_migrated() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -1109,14 +1121,7 @@ mod tests {
         })
         .expect("v2 tables");
         assert_eq!(seen, (Some("16:00".to_owned()), None));
-        let c = Connection::open(&path).expect("open");
-        let v: String = c
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("version");
+        let v = version_of(&path);
         assert_eq!(v, SCHEMA_VERSION.to_string());
     }
 
@@ -1155,14 +1160,7 @@ mod tests {
         .expect("works");
         assert_eq!(got, Some(r));
         assert_eq!(region.as_deref(), Some("scotland"), "data kept");
-        let c = Connection::open(&path).expect("open");
-        let v: String = c
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("version");
+        let v = version_of(&path);
         assert_eq!(v, SCHEMA_VERSION.to_string());
     }
 
@@ -1202,14 +1200,7 @@ mod tests {
         assert_eq!(letter.braille, None);
         assert_eq!(pdf.as_deref(), Some(&b"%PDF"[..]));
         assert_eq!(braille, None);
-        let c = Connection::open(&path).expect("open");
-        let v: String = c
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("version");
+        let v = version_of(&path);
         assert_eq!(v, "4");
     }
 
