@@ -150,6 +150,13 @@ struct BrailleRenderedDoc {
     pef_base64: String,
 }
 
+/// What `POST /v1/render` made: a print letter, or a braille letter's three
+/// files.
+enum Made {
+    Print(letterkit::Rendered),
+    Braille(Box<letterkit::BrailleRendered>),
+}
+
 /// Whether the caller asks for a PDF only (`Accept` names
 /// `application/pdf`, and neither JSON nor `*/*`).
 fn wants_pdf_only(headers: &HeaderMap) -> bool {
@@ -222,8 +229,8 @@ async fn render(
                         &letterkit::braille::Liblouis::default(),
                         &RenderOptions::default(),
                     )
-                    .map(|b| (Err(Box::new(b)), req.letter)),
-                other => other.map(|r| (Ok(r), req.letter)),
+                    .map(|b| (Made::Braille(Box::new(b)), req.letter)),
+                other => other.map(|r| (Made::Print(r), req.letter)),
             }
         })
         .await;
@@ -233,8 +240,8 @@ async fn render(
             Err(_) => return Problem::internal("the render failed; see the log").into_response(),
         };
         let rendered = match rendered {
-            Ok(r) => r,
-            Err(_) if pdf_only => {
+            Made::Print(r) => r,
+            Made::Braille(_) if pdf_only => {
                 return Problem::new(
                     406,
                     "braille-needs-json",
@@ -243,7 +250,7 @@ async fn render(
                 )
                 .into_response();
             }
-            Err(b) => {
+            Made::Braille(b) => {
                 st2.metrics.rendered.fetch_add(1, Ordering::Relaxed);
                 return json_response(StatusCode::OK, &braille_doc(code, &b, &st2));
             }
