@@ -521,7 +521,8 @@ fn files_in(dir: &Path) -> BTreeMap<String, String> {
 }
 
 /// Opens every zip with Python's zipfile and `unzip -t`, and checks each
-/// entry against its manifest (name, SHA-256) and the day summary.
+/// entry against its manifest (name, SHA-256; a braille letter's BRF and
+/// PEF too) and the day summary. Returns the letters.
 fn check_transmission(dir: &Path) -> usize {
     let script = r#"
 import hashlib, json, pathlib, sys, zipfile
@@ -534,15 +535,23 @@ for z in sorted(d.glob("*.zip")):
     with zipfile.ZipFile(z) as f:
         assert f.testzip() is None
         infos = f.infolist()
-        assert [i.filename for i in infos] == [l["entry"] for l in m["letters"]]
-        for i, l in zip(infos, m["letters"]):
-            assert i.compress_type == zipfile.ZIP_STORED
-            assert hashlib.sha256(f.read(i)).hexdigest() == l["sha256"]
-            assert l["postage"] == m["postage"]
+        expected = []
+        for l in m["letters"]:
+            expected.append((l["entry"], l["sha256"]))
+            if m["postage"] == "braille":
+                b = l["braille"]
+                expected += [(b["brf"]["entry"], b["brf"]["sha256"]), (b["pef"]["entry"], b["pef"]["sha256"])]
+            else:
+                assert "braille" not in l
+                assert l["postage"] == m["postage"]
             assert l["id"] not in seen, l["id"]
             seen.add(l["id"])
-    assert len(infos) <= 500
-    total += len(infos)
+        assert [i.filename for i in infos] == [e for e, _ in expected]
+        for i, (_, sha) in zip(infos, expected):
+            assert i.compress_type == zipfile.ZIP_STORED
+            assert hashlib.sha256(f.read(i)).hexdigest() == sha
+    assert len(m["letters"]) <= 500
+    total += len(m["letters"])
 s = json.loads(next(d.glob("*.summary.json")).read_text())
 assert s["letters"] == total, (s["letters"], total)
 print(total)
@@ -997,7 +1006,7 @@ fn an_outbox_from_a_newer_letterkit_is_refused_with_a_clear_message() {
     assert_eq!(
         stderr(&out),
         format!(
-            "error: the outbox {} has schema version 7, newer than this letterkit understands (version 3); use the letterkit that made it, or a newer one\n",
+            "error: the outbox {} has schema version 7, newer than this letterkit understands (version 4); use the letterkit that made it, or a newer one\n",
             env.store().display()
         )
     );
@@ -1096,7 +1105,7 @@ fn a_clients_recorded_format_applies_when_their_letters_are_queued() {
         .stdout;
     let doc = lopdf::Document::load_mem(&pdf).expect("pdf");
     assert_eq!(doc.get_pages().len(), 4);
-    // The same through a batch; then braille, which the outbox cannot queue.
+    // The same through a batch; then braille, with its grade and profile.
     env.ob(
         "2026-03-02T10:02:00Z",
         &[
@@ -1104,6 +1113,10 @@ fn a_clients_recorded_format_applies_when_their_letters_are_queued() {
             "9000 0000 0002",
             "--format",
             "braille",
+            "--grade",
+            "1",
+            "--profile",
+            "book",
             "--reason",
             "client is blind",
         ],
@@ -1118,16 +1131,332 @@ fn a_clients_recorded_format_applies_when_their_letters_are_queued() {
         .args(["--by", "AB1234", "--now", "2026-03-02T10:03:00Z"])
         .output()
         .expect("batch");
-    assert_eq!(code(&out), 1);
-    assert!(
-        stderr(&out).contains("failed: st2.yaml: not queued: this client's letters are recorded as braille, which the outbox cannot queue yet"),
-        "{}",
-        stderr(&out)
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let st2 = json(&env.ob("2026-03-02T10:04:00Z", &["show", "st-2", "--json"]));
+    assert_eq!(st2["braille"]["format"], "braille:1:book", "{st2}");
+    assert_eq!(st2["pages"], 1, "the carrier page");
+    // The BRF is the one `render` makes for the request in that format.
+    let rendered = render_braille(&env, &text, "format: braille\ngrade: 1\nprofile: book\n");
+    let brf = env
+        .ob("2026-03-02T10:04:00Z", &["braille", "st-2", "--out", "st2"])
+        .status;
+    assert!(brf.success());
+    assert_eq!(
+        std::fs::read(env.path().join("st2/st-2.brf")).expect("brf"),
+        rendered.brf
     );
+    // Through add too; a request naming a format wins over the record.
+    let add3 = env.write("st3.yaml", &text.replace("id: st-2", "id: st-3"));
+    let named = env.write(
+        "st4.yaml",
+        &format!(
+            "format: large-print\n{}",
+            text.replace("id: st-2", "id: st-4")
+        ),
+    );
+    env.add("2026-03-02T10:05:00Z", &[&add3, &named], &[]);
+    let st3 = json(&env.ob("2026-03-02T10:06:00Z", &["show", "st-3", "--json"]));
+    // The PEF names its request (its identifier), so st-3's is its own.
+    let rendered3 = render_braille(
+        &env,
+        &text.replace("id: st-2", "id: st-3"),
+        "format: braille\ngrade: 1\nprofile: book\n",
+    );
+    assert_eq!(rendered3.brf, rendered.brf);
+    assert_eq!(st3["braille"]["brf"]["sha256"], sha256_hex(&rendered.brf));
+    assert_eq!(st3["braille"]["pef"]["sha256"], sha256_hex(&rendered3.pef));
+    let st4 = json(&env.ob("2026-03-02T10:06:00Z", &["show", "st-4", "--json"]));
+    assert_eq!(st4["braille"], Value::Null, "{st4}");
+    assert_eq!(st4["pages"], 3, "large print at 16 pt");
     let shown = json(&env.ob(
-        "2026-03-02T10:04:00Z",
+        "2026-03-02T10:07:00Z",
         &["client", "9000 0000 0002", "--json"],
     ));
-    assert_eq!(shown["format"], "braille:2:a4");
+    assert_eq!(shown["format"], "braille:1:book");
     assert_eq!(shown["history"][0]["reason"], "client is blind");
+}
+
+/// A braille letter as `letterkit render` makes it: carrier page, BRF, PEF.
+struct RenderedBraille {
+    pdf: Vec<u8>,
+    brf: Vec<u8>,
+    pef: Vec<u8>,
+}
+
+/// Renders `request` (YAML) with `format` (braille keys) put first, in a
+/// folder of its own.
+fn render_braille(env: &Env, request: &str, format: &str) -> RenderedBraille {
+    let dir = tempfile::tempdir_in(env.path()).expect("temp dir");
+    std::fs::write(dir.path().join("b.yaml"), format!("{format}{request}")).expect("write");
+    let out = letterkit(dir.path())
+        .args(["render", "b.yaml", "--out", "x"])
+        .output()
+        .expect("render");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let read = |f: &str| std::fs::read(dir.path().join(f)).expect(f);
+    RenderedBraille {
+        pdf: read("x.pdf"),
+        brf: read("x.brf"),
+        pef: read("x.pef"),
+    }
+}
+
+/// The bytes of each entry of a zip, in order.
+fn zip_entries(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).expect("zip")).expect("a zip");
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).expect("entry");
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut f, &mut bytes).expect("read");
+            let name = f.name().expect("entry name").into_owned();
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// A print letter and a braille letter of the CMSL5502 fixture, queued.
+fn queue_print_and_braille(env: &Env) -> RenderedBraille {
+    let print = env.request("p.yaml", Some("pr-1"), "5000 0000 0001", "2026-03-16");
+    let text = std::fs::read_to_string(env.request(
+        "b0.yaml",
+        Some("br-1"),
+        "5000 0000 0002",
+        "2026-03-16",
+    ))
+    .expect("request");
+    let braille = env.write("b.yaml", &format!("format: braille\n{text}"));
+    let added = env.add("2026-03-02T12:00:00Z", &[&print, &braille], &[]);
+    assert_eq!(added["letters"][1]["id"], "br-1", "{added}");
+    render_braille(env, &text, "format: braille\n")
+}
+
+#[test]
+fn a_braille_letter_is_queued_with_its_brf_and_pef_and_closed_into_a_braille_zip() {
+    let env = Env::new();
+    let rendered = queue_print_and_braille(&env);
+    // What the outbox keeps is what `render` makes.
+    let pdf = env.ob("2026-03-02T12:01:00Z", &["pdf", "br-1", "--out", "-"]);
+    assert_eq!(
+        pdf.stdout, rendered.pdf,
+        "outbox pdf gives the carrier page"
+    );
+    let text = pdf_text(&rendered.pdf);
+    assert!(
+        squash(&text).contains("This letter is in braille"),
+        "{text}"
+    );
+    let got = env.ob("2026-03-02T12:01:00Z", &["braille", "br-1", "--out", "emb"]);
+    assert_eq!(code(&got), 0, "{}", stderr(&got));
+    assert_eq!(
+        std::fs::read(env.path().join("emb/br-1.brf")).expect("brf"),
+        rendered.brf
+    );
+    assert_eq!(
+        std::fs::read(env.path().join("emb/br-1.pef")).expect("pef"),
+        rendered.pef
+    );
+    let again = env.ob("2026-03-02T12:01:00Z", &["braille", "br-1", "--out", "emb"]);
+    assert_eq!(code(&again), 2);
+    assert!(
+        stderr(&again).contains("emb/br-1.brf already exists; add --force to replace it"),
+        "{}",
+        stderr(&again)
+    );
+    let print = env.ob("2026-03-02T12:01:00Z", &["braille", "pr-1", "--out", "emb"]);
+    assert_eq!(code(&print), 1);
+    assert_eq!(
+        stderr(&print),
+        "error: letter pr-1 is a print letter: it has no braille files\n"
+    );
+    let shown = json(&env.ob("2026-03-02T12:01:00Z", &["show", "br-1", "--json"]));
+    let b = &shown["braille"];
+    assert_eq!(b["format"], "braille:2:a4");
+    assert_eq!(b["brf"]["name"], "br-1.brf");
+    assert_eq!(b["brf"]["sha256"], sha256_hex(&rendered.brf));
+    assert_eq!(b["pef"]["bytes"], rendered.pef.len());
+    let pages = rendered.brf.iter().filter(|c| **c == 0x0c).count();
+    assert_eq!(b["braille_pages"], pages);
+    assert_eq!(shown["pdf_sha256"], sha256_hex(&rendered.pdf));
+    let text = stdout(&env.ob("2026-03-02T12:01:00Z", &["show", "br-1"]));
+    assert!(
+        text.contains(&format!(
+            "  braille: braille:2:a4 ({pages} braille pages; the PDF is the carrier page; `outbox braille` writes them)\n    br-1.brf: {} bytes, sha256 {}\n",
+            rendered.brf.len(),
+            sha256_hex(&rendered.brf)
+        )),
+        "{text}"
+    );
+
+    // The close: the print letter in its class, the braille one in its own.
+    let out = env.ob("2026-03-02T17:45:00Z", &["close", "--out", "tx"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .contains("2 letters transmitted (first 0, second 1, economy 0, braille 1) in 2 zips"),
+        "{}",
+        stdout(&out)
+    );
+    let dir = env.path().join("tx");
+    assert_eq!(check_transmission(&dir), 2);
+    let files = files_in(&dir);
+    let zip = files
+        .keys()
+        .find(|n| n.starts_with("cms.2026-03-02.braille.001.") && n.ends_with(".zip"))
+        .expect("a braille zip")
+        .clone();
+    let entries = zip_entries(&dir.join(&zip));
+    assert_eq!(
+        entries,
+        vec![
+            ("br-1.pdf".to_owned(), rendered.pdf.clone()),
+            ("br-1.brf".to_owned(), rendered.brf.clone()),
+            ("br-1.pef".to_owned(), rendered.pef.clone()),
+        ]
+    );
+    // Named from its entries, like every zip.
+    let hash = sha256_hex(b"br-1.pdf\nbr-1.brf\nbr-1.pef");
+    assert_eq!(
+        zip,
+        format!("cms.2026-03-02.braille.001.{}.zip", &hash[..12])
+    );
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(dir.join(zip.replace(".zip", ".json"))).expect("manifest"),
+    )
+    .expect("json");
+    assert_eq!(manifest["postage"], "braille");
+    let row = &manifest["letters"][0];
+    assert_eq!(row["entry"], "br-1.pdf");
+    assert_eq!(row["postage"], "second", "the letter keeps its postage");
+    assert_eq!(row["braille"]["brf"]["entry"], "br-1.brf");
+    assert_eq!(row["braille"]["brf"]["sha256"], sha256_hex(&rendered.brf));
+    assert_eq!(row["braille"]["pef"]["sha256"], sha256_hex(&rendered.pef));
+    let summary: Value = serde_json::from_slice(
+        &std::fs::read(dir.join("cms.2026-03-02.summary.json")).expect("summary"),
+    )
+    .expect("json");
+    let class = &summary["classes"][3];
+    assert_eq!(class["postage"], "braille");
+    assert_eq!(class["letters"], 1);
+    assert_eq!(class["zips"][0], zip.as_str());
+    assert_eq!(class["braille"][0]["id"], "br-1");
+    assert_eq!(
+        class["braille"][0]["pef"]["sha256"],
+        sha256_hex(&rendered.pef)
+    );
+    assert_eq!(summary["classes"][1]["letters"], 1, "the print letter");
+    for name in files.keys() {
+        if name.ends_with(".json") {
+            let t = std::fs::read_to_string(dir.join(name)).expect("json");
+            for personal in ["5000", "Priya", "Church", "LS6"] {
+                assert!(!t.contains(personal), "{personal} in {name}");
+            }
+        }
+    }
+    // A second close changes nothing.
+    let again = env.ob("2026-03-02T18:00:00Z", &["close", "--out", "tx"]);
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert_eq!(files_in(&dir), files);
+
+    // Killed at every point of the close, run again: the same files.
+    let template = Env::new();
+    queue_print_and_braille(&template);
+    for point in 1..=5 {
+        let env = Env::new();
+        std::fs::copy(template.store(), env.store()).expect("copy store");
+        let killed = env.ob_env(
+            "2026-03-02T17:45:00Z",
+            &["close", "--out", "tx"],
+            &[("LETTERKIT_TEST_KILL_AT", &point.to_string())],
+        );
+        assert!(killed.status.code().is_none(), "point {point}: killed");
+        let out = env.ob("2026-03-02T17:45:00Z", &["close", "--out", "tx"]);
+        assert_eq!(code(&out), 0, "point {point}: {}", stderr(&out));
+        assert_eq!(files_in(&env.path().join("tx")), files, "point {point}");
+    }
+
+    // Purge deletes the BRF and PEF with the PDF.
+    let out = env.ob("2026-03-20T12:00:00Z", &["purge", "--older-than", "7"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let gone = env.ob(
+        "2026-03-20T12:01:00Z",
+        &["braille", "br-1", "--out", "late"],
+    );
+    assert_eq!(code(&gone), 1);
+    assert_eq!(
+        stderr(&gone),
+        "error: the braille files of letter br-1 were purged at 12:00 on Friday 20 March 2026\n"
+    );
+    let c = rusqlite::Connection::open(env.store()).expect("open");
+    let (brf, pef, sha): (Option<Vec<u8>>, Option<Vec<u8>>, Option<String>) = c
+        .query_row(
+            "SELECT brf, pef, brf_sha256 FROM letters WHERE id = 'br-1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("row");
+    assert_eq!((brf, pef), (None, None));
+    assert_eq!(sha, Some(sha256_hex(&rendered.brf)), "the hash stays");
+}
+
+#[test]
+fn a_braille_letter_is_reissued_with_its_stored_brf_and_pef_behind_a_print_covering_letter() {
+    let env = Env::new();
+    let rendered = queue_print_and_braille(&env);
+    let out = env.ob("2026-03-02T17:45:00Z", &["close", "--out", "tx"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let despatched = env.write("d.csv", "id,date\nbr-1,2026-03-03\n");
+    let out = env.ob(
+        "2026-03-03T09:00:00Z",
+        &["import", "despatched", despatched.to_str().expect("utf-8")],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = env.ob(
+        "2026-03-10T10:00:00Z",
+        &[
+            "reissue",
+            "br-1",
+            "--reason",
+            "client did not receive it",
+            "--json",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["letter"]["copy"], "braille");
+    let id = doc["letter"]["id"].as_str().expect("id").to_owned();
+    let shown = json(&env.ob("2026-03-10T10:01:00Z", &["show", &id, "--json"]));
+    assert_eq!(shown["reissue_of"], "br-1");
+    assert_eq!(shown["braille"]["brf"]["sha256"], sha256_hex(&rendered.brf));
+    assert_eq!(shown["braille"]["pef"]["sha256"], sha256_hex(&rendered.pef));
+    let got = env.ob("2026-03-10T10:01:00Z", &["braille", &id, "--out", "re"]);
+    assert_eq!(code(&got), 0, "{}", stderr(&got));
+    let dir = env.path().join("re");
+    assert_eq!(
+        std::fs::read(dir.join(format!("{id}.brf"))).expect("brf"),
+        rendered.brf,
+        "the exact braille that was sent"
+    );
+    assert_eq!(
+        std::fs::read(dir.join(format!("{id}.pef"))).expect("pef"),
+        rendered.pef
+    );
+    // The print part: the covering letter, then the original carrier page.
+    let pdf = env
+        .ob("2026-03-10T10:01:00Z", &["pdf", &id, "--out", "-"])
+        .stdout;
+    let doc = lopdf::Document::load_mem(&pdf).expect("pdf");
+    let pages = doc.get_pages().len();
+    assert_eq!(shown["pages"], pages);
+    let text = squash(&pdf_text(&pdf));
+    let carrier = squash(&pdf_text(&rendered.pdf));
+    assert!(text.ends_with(&carrier), "{text}\n---\n{carrier}");
+    assert!(
+        text.contains("10 March 2026"),
+        "the covering letter's date: {text}"
+    );
+    // It goes into the next transmission's braille zip.
+    let out = env.ob("2026-03-10T17:45:00Z", &["close", "--out", "tx2"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(check_transmission(&env.path().join("tx2")), 1);
 }

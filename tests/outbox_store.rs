@@ -15,8 +15,8 @@ use letterkit::Engine;
 use letterkit::outbox::calendar::{Date, Timestamp};
 use letterkit::outbox::store::{Filter, Idempotent, PgStore, SqliteStore, Store, StoreError, Tx};
 use letterkit::outbox::{
-    Actor, Closing, HistoryRow, LetterRecord, Outbox, Postage, State, SuppressReason, Suppression,
-    SuppressionEvent,
+    Actor, BrailleFiles, BrailleInfo, Closing, HistoryRow, LetterRecord, Outbox, Postage, State,
+    SuppressReason, Suppression, SuppressionEvent,
 };
 
 use crate::common::{letterkit, root};
@@ -109,6 +109,7 @@ fn record(id: &str, reference: &str, day: &str, created: &str) -> LetterRecord {
         reissue_of: None,
         zip: None,
         purged_at: None,
+        braille: None,
     }
 }
 
@@ -392,7 +393,11 @@ fn queue(place: &Place, n: usize) {
                 "request.yaml",
             )
             .expect("valid request");
-        prepared.push(letterkit::outbox::prepare(&engine, &req, None, None).expect("renders"));
+        let translator = letterkit::braille::Liblouis::default();
+        prepared.push(
+            letterkit::outbox::prepare(&engine, &req, None, &translator, None, None)
+                .expect("renders"),
+        );
     }
     let mut o = Outbox::new(place.open());
     let actor = Actor::new("AB1234", ts("2026-03-02T10:00:00Z"));
@@ -506,6 +511,129 @@ fn two_processes_closing_the_same_day_transmit_each_letter_once(place: &Place) {
     assert_eq!(names(1), names(2));
 }
 
+/// A braille letter's record and files, kept beside its PDF.
+fn braille_letter() -> (LetterRecord, BrailleFiles) {
+    let files = BrailleFiles {
+        brf: b",braille page\r\n\x0c".to_vec(),
+        pef: b"<pef version=\"2008-1\"/>".to_vec(),
+    };
+    let mut r = record(
+        "br1",
+        "1234 5678 9012",
+        "2026-03-02",
+        "2026-03-02T09:30:00Z",
+    );
+    r.braille = Some(BrailleInfo {
+        format: "braille:1:book".into(),
+        pages: 1,
+        brf_sha256: crate::common::sha256_hex(&files.brf),
+        brf_bytes: files.brf.len() as u64,
+        pef_sha256: crate::common::sha256_hex(&files.pef),
+        pef_bytes: files.pef.len() as u64,
+    });
+    (r, files)
+}
+
+fn braille_files_read_back_and_are_purged(place: &Place) {
+    let mut s = place.open();
+    let s = s.as_mut();
+    let (r, files) = braille_letter();
+    let print = record("p1", "1234 5678 9012", "2026-03-02", "2026-03-02T09:00:00Z");
+    tx(s, |t| {
+        t.insert_letter(&r, "{}", b"%PDF-carrier")?;
+        t.put_braille("br1", &files)?;
+        t.insert_letter(&print, "{}", b"%PDF-print")
+    });
+    let (got, kept, pdf, none) = tx(s, |t| {
+        Ok((
+            t.letter("br1")?,
+            t.braille("br1")?,
+            t.pdf("br1")?,
+            t.braille("p1")?,
+        ))
+    });
+    assert_eq!(
+        got.as_ref(),
+        Some(&r),
+        "the record with its braille columns"
+    );
+    assert_eq!(kept.as_ref(), Some(&files), "the BRF and PEF bytes");
+    assert_eq!(
+        pdf.as_deref(),
+        Some(&b"%PDF-carrier"[..]),
+        "the carrier page"
+    );
+    assert_eq!(none, None, "a print letter has no braille files");
+    let print_back = tx(s, |t| t.letter("p1")).expect("p1");
+    assert_eq!(print_back.braille, None);
+    tx(s, |t| t.purge("br1", ts("2026-03-20T09:00:00Z")));
+    let (after, kept) = tx(s, |t| Ok((t.letter("br1")?, t.braille("br1")?)));
+    assert_eq!(kept, None, "purge deletes the BRF and PEF");
+    let after = after.expect("record kept");
+    assert_eq!(after.braille, r.braille, "their hashes and sizes stay");
+    assert_eq!(after.reference, None);
+}
+
+/// An outbox of schema 3 (before braille): made by this build, then the
+/// braille columns dropped and the version set back, as a v3 file is.
+fn a_version_3_outbox_migrates_keeping_its_letters(place: &Place) {
+    let a = record("a1", "1234 5678 9012", "2026-03-02", "2026-03-02T09:00:00Z");
+    {
+        let mut s = place.open();
+        tx(s.as_mut(), |t| t.insert_letter(&a, "{\"a\":1}", b"%PDF-a"));
+    }
+    let drop = "ALTER TABLE letters DROP COLUMN braille_format;
+        ALTER TABLE letters DROP COLUMN braille_pages;
+        ALTER TABLE letters DROP COLUMN brf;
+        ALTER TABLE letters DROP COLUMN brf_sha256;
+        ALTER TABLE letters DROP COLUMN brf_bytes;
+        ALTER TABLE letters DROP COLUMN pef;
+        ALTER TABLE letters DROP COLUMN pef_sha256;
+        ALTER TABLE letters DROP COLUMN pef_bytes;
+        UPDATE meta SET value = '3' WHERE key = 'schema_version';";
+    let version = || -> String {
+        match place {
+            Place::Sqlite(p) => rusqlite::Connection::open(p)
+                .expect("open")
+                .query_row(
+                    "SELECT value FROM meta WHERE key = 'schema_version'",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("version"),
+            Place::Pg(u) => postgres::Client::connect(u, postgres::NoTls)
+                .expect("connects")
+                .query_one("SELECT value FROM meta WHERE key = 'schema_version'", &[])
+                .expect("version")
+                .get(0),
+        }
+    };
+    match place {
+        Place::Sqlite(p) => rusqlite::Connection::open(p)
+            .expect("open")
+            .execute_batch(drop)
+            .expect("back to 3"),
+        Place::Pg(u) => postgres::Client::connect(u, postgres::NoTls)
+            .expect("connects")
+            .batch_execute(drop)
+            .expect("back to 3"),
+    }
+    assert_eq!(version(), "3");
+    let mut s = place.open();
+    assert_eq!(version(), "4", "migrated on opening");
+    let s = s.as_mut();
+    let (got, pdf, request) = tx(s, |t| Ok((t.letter("a1")?, t.pdf("a1")?, t.request("a1")?)));
+    assert_eq!(got.as_ref(), Some(&a), "the v3 letter is kept");
+    assert_eq!(pdf.as_deref(), Some(&b"%PDF-a"[..]));
+    assert_eq!(request.as_deref(), Some("{\"a\":1}"));
+    let (r, files) = braille_letter();
+    tx(s, |t| {
+        t.insert_letter(&r, "{}", b"%PDF-carrier")?;
+        t.put_braille("br1", &files)
+    });
+    assert_eq!(tx(s, |t| t.braille("br1")), Some(files));
+}
+
 /// Every store test, for SQLite and then PostgreSQL.
 fn both(test: &str, f: fn(&Place)) {
     let (_dir, place) = sqlite();
@@ -518,6 +646,19 @@ fn both(test: &str, f: fn(&Place)) {
 #[test]
 fn every_tx_method_reads_back_what_it_wrote_in_both_stores() {
     both("every_tx_method", every_tx_method);
+}
+
+#[test]
+fn braille_files_read_back_and_are_purged_in_both_stores() {
+    both("braille_files", braille_files_read_back_and_are_purged);
+}
+
+#[test]
+fn a_version_3_outbox_migrates_keeping_its_letters_in_both_stores() {
+    both(
+        "a_version_3_outbox",
+        a_version_3_outbox_migrates_keeping_its_letters,
+    );
 }
 
 #[test]
@@ -553,7 +694,7 @@ fn a_postgres_outbox_from_a_newer_letterkit_is_refused() {
     let e = PgStore::connect(&url).err().expect("refused");
     assert_eq!(
         e.to_string(),
-        "the outbox (PostgreSQL) has schema version 9, newer than this letterkit understands (version 3); use the letterkit that made it, or a newer one"
+        "the outbox (PostgreSQL) has schema version 9, newer than this letterkit understands (version 4); use the letterkit that made it, or a newer one"
     );
 }
 

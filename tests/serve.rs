@@ -936,8 +936,59 @@ fn a_commitment_pack_is_created_stepped_shown_verified_downloaded_and_bundled_ov
 
     let b = s.get("/v1/packs/sr-1-2345678/bundle", Some(PACKS_TOKEN));
     assert_eq!(b.header("content-type"), Some("application/pdf"));
+    assert_eq!(
+        b.header("x-letterkit-conformance"),
+        Some("pdf-ua-1, pdf-a-2a")
+    );
     let text = squash(&pdf_text(&b.body));
     assert!(text.contains("Newcastle Magistrates"), "{text}");
+    // include/exclude choose as the CLI's flags do: the same bytes.
+    let cli_bundle = |args: &[&str]| {
+        let out = letterkit(dir.path())
+            .args(["pack", "bundle"])
+            .arg(packs.join("sr-1-2345678.zip"))
+            .args(["--out", "cli-bundle.pdf", "--force"])
+            .args(args)
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            std::fs::read(dir.path().join("cli-bundle.pdf")).unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let chosen = s.get(
+        "/v1/packs/sr-1-2345678/bundle?include=pv-check-record&exclude=CMEL7211",
+        Some(PACKS_TOKEN),
+    );
+    assert_eq!(chosen.status, 200, "{}", chosen.text());
+    let (code, cli, _) = cli_bundle(&["--include", "pv-check-record", "--exclude", "CMEL7211"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(chosen.body, cli, "the same bundle as the CLI's");
+    assert_ne!(chosen.body, b.body, "the choice changed it");
+    let text = squash(&pdf_text(&chosen.body));
+    assert!(text.contains("PV check"), "{text}");
+    let refused = s.get(
+        "/v1/packs/sr-1-2345678/bundle?exclude=no-such-document",
+        Some(PACKS_TOKEN),
+    );
+    let v = assert_problem(&refused, 422, "pack-refused");
+    let (code, _, stderr) = cli_bundle(&["--exclude", "no-such-document"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some(format!("error: {}", v["detail"].as_str().expect("detail")).as_str()),
+        "the CLI's refusal"
+    );
+    let v = assert_problem(
+        &s.get(
+            "/v1/packs/sr-1-2345678/bundle?colour=red",
+            Some(PACKS_TOKEN),
+        ),
+        400,
+        "bad-request",
+    );
+    assert_eq!(v["errors"][0]["parameter"], "colour");
     assert_problem(
         &s.get("/v1/packs/nope/verify", Some(PACKS_TOKEN)),
         404,
@@ -1005,4 +1056,161 @@ fn a_pack_step_takes_attachments_in_base64_checked_as_the_cli_checks_them() {
         .and_then(|e| e.iter().find(|e| e["code"] == "attachment"))
         .expect("the attachment");
     assert_eq!(entry["sha256"], sha256_hex(&pdf));
+    let b = s.get("/v1/packs/cc-1/bundle", Some(ADMIN_TOKEN));
+    assert_eq!(b.status, 200, "{}", b.text());
+    assert_eq!(
+        b.header("x-letterkit-conformance"),
+        Some("pdf-ua-1, pdf-a-2a")
+    );
+    // An attachment whose font is not embedded keeps the bundle from
+    // conforming: the header says so, naming the kind, never the file.
+    let times = crate::tagged_merge::untagged_pdf(Some("Times-Roman"));
+    let body = make(serde_json::json!([{"name": "Priya Patel statement.pdf",
+        "content_base64": base64::engine::general_purpose::STANDARD.encode(&times)}]))
+    .replace("\"cc-1\"", "\"cc-2\"");
+    let r = s.post("/v1/packs", Some(ADMIN_TOKEN), &[], body.as_bytes());
+    assert_eq!(r.status, 201, "{}", r.text());
+    let b = s.get("/v1/packs/cc-2/bundle", Some(ADMIN_TOKEN));
+    assert_eq!(b.status, 200, "{}", b.text());
+    assert_eq!(
+        b.header("x-letterkit-conformance"),
+        Some("none; reason=font-not-embedded; problems=1")
+    );
+}
+
+/// The CMSL5501 fixture as a braille request.
+fn braille_request() -> Vec<u8> {
+    let mut v: Value = serde_json::from_slice(&request()).expect("json");
+    v["format"] = Value::from("braille");
+    v.to_string().into_bytes()
+}
+
+#[test]
+fn a_braille_letter_is_rendered_as_json_and_queued_with_its_brf_and_pef() {
+    use base64::Engine as _;
+    let s = start(&[]);
+    // What the CLI makes of the same request.
+    let dir = tempfile::tempdir().expect("temp");
+    std::fs::write(dir.path().join("request.json"), braille_request()).expect("write");
+    let o = letterkit(dir.path())
+        .args(["render", "request.json", "--out", "x"])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |f: &str| std::fs::read(dir.path().join(f)).expect(f);
+    let (pdf, brf, pef) = (read("x.pdf"), read("x.brf"), read("x.pef"));
+
+    let r = s.post("/v1/render", Some(RENDER_TOKEN), &[], &braille_request());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let v = r.json();
+    assert_eq!(v["schema"], "letterkit.render-braille.v1");
+    assert_eq!(v["code"], "CMSL5501");
+    assert_eq!(v["pages"], 1);
+    let decode = |k: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(v[k].as_str().expect("base64"))
+            .expect("decodes")
+    };
+    assert_eq!(decode("pdf_base64"), pdf, "the carrier page");
+    assert_eq!(decode("brf_base64"), brf);
+    assert_eq!(decode("pef_base64"), pef);
+    assert_eq!(v["sha256"], sha256_hex(&pdf));
+    assert_eq!(v["brf_sha256"], sha256_hex(&brf));
+    assert_eq!(v["pef_sha256"], sha256_hex(&pef));
+    assert_eq!(v["brf_bytes"], brf.len());
+    assert_eq!(
+        v["braille_pages"],
+        brf.iter().filter(|c| **c == 0x0c).count()
+    );
+    // A PDF alone would lose the braille: 406, saying how to ask.
+    let r = s.post(
+        "/v1/render",
+        Some(RENDER_TOKEN),
+        &[("accept", "application/pdf")],
+        &braille_request(),
+    );
+    let p = assert_problem(&r, 406, "braille-needs-json");
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("Accept: application/json")),
+        "{p}"
+    );
+
+    // Queued: the carrier page as the PDF, the BRF and PEF beside it.
+    let r = s.post("/v1/letters", Some(QUEUE_TOKEN), &[], &braille_request());
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v = r.json();
+    let id = v["id"].as_str().expect("id").to_owned();
+    assert_eq!(v["braille"]["format"], "braille:2:a4");
+    assert_eq!(v["braille"]["brf"]["href"], format!("/v1/letters/{id}/brf"));
+    assert_eq!(v["braille"]["brf"]["sha256"], sha256_hex(&brf));
+    assert_eq!(v["braille"]["pef"]["sha256"], sha256_hex(&pef));
+    let shown = s
+        .get(&format!("/v1/letters/{id}"), Some(QUEUE_TOKEN))
+        .json();
+    assert_eq!(shown["braille"], v["braille"]);
+    let got = s.get(&format!("/v1/letters/{id}/pdf"), Some(QUEUE_TOKEN));
+    assert_eq!(got.body, pdf);
+    let got = s.get(&format!("/v1/letters/{id}/brf"), Some(QUEUE_TOKEN));
+    assert_eq!(got.status, 200);
+    assert_eq!(
+        got.header("content-type"),
+        Some("text/plain; charset=us-ascii")
+    );
+    assert_eq!(got.body, brf);
+    let got = s.get(&format!("/v1/letters/{id}/pef"), Some(QUEUE_TOKEN));
+    assert_eq!(got.header("content-type"), Some("application/x-pef+xml"));
+    assert_eq!(got.body, pef);
+    // A print letter has none.
+    let print = s.post("/v1/letters", Some(QUEUE_TOKEN), &[], &request());
+    assert_eq!(print.status, 201, "{}", print.text());
+    let pid = print.json()["id"].as_str().expect("id").to_owned();
+    assert_eq!(print.json()["braille"], Value::Null);
+    let v = assert_problem(
+        &s.get(&format!("/v1/letters/{pid}/brf"), Some(QUEUE_TOKEN)),
+        409,
+        "refused",
+    );
+    assert_eq!(v["errors"][0]["code"], "not-braille");
+    assert_problem(
+        &s.get("/v1/letters/nope/pef", Some(QUEUE_TOKEN)),
+        404,
+        "not-found",
+    );
+    // The render role cannot read the outbox.
+    assert_problem(
+        &s.get(&format!("/v1/letters/{id}/brf"), Some(RENDER_TOKEN)),
+        403,
+        "forbidden",
+    );
+    // A client recorded as braille gets braille from a standard request.
+    let mut v: Value = serde_json::from_slice(&request()).expect("json");
+    let reference = v["reference"].as_str().expect("reference").to_owned();
+    let o = letterkit(&s.dir)
+        .args([
+            "outbox", "client", &reference, "--format", "braille", "--grade", "1",
+        ])
+        .args([
+            "--profile",
+            "book",
+            "--reason",
+            "client is blind",
+            "--by",
+            "AB1",
+        ])
+        .args(["--outbox", "outbox.sqlite"])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    v["id"] = Value::from("recorded-1");
+    let r = s.post(
+        "/v1/letters",
+        Some(QUEUE_TOKEN),
+        &[],
+        v.to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.json()["braille"]["format"], "braille:1:book");
 }

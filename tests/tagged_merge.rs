@@ -846,7 +846,7 @@ fn an_untagged_scan_is_a_figure_and_an_unembedded_font_drops_the_claims_with_a_w
 
 /// A one-page PDF without tags: a grey image (a scan) when `font` is None,
 /// else a line of text in that standard font, not embedded.
-fn untagged_pdf(font: Option<&str>) -> Vec<u8> {
+pub(crate) fn untagged_pdf(font: Option<&str>) -> Vec<u8> {
     let mut doc = Document::with_version("1.4");
     let pages_id = doc.new_object_id();
     let (resources, content) = match font {

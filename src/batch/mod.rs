@@ -308,6 +308,8 @@ pub struct Sunk {
     pub pages: usize,
     /// SHA-256 of the PDF, hex.
     pub pdf_sha256: String,
+    /// A braille letter's BRF and PEF (the PDF is then its carrier page).
+    pub braille: Option<crate::outbox::BrailleFiles>,
 }
 
 /// Where a batch's letters go instead of files (the outbox: `batch
@@ -431,16 +433,24 @@ fn render_item(
     };
     let letter = Some(request.letter.clone());
     if to_sink {
-        if request.format.is_braille() {
-            return failed(
-                item,
-                letter,
-                ItemError::BrailleToOutbox {
-                    location: item.location.clone(),
-                },
-            );
-        }
-        let rendered = match engine.render(&request, &RenderOptions::default()) {
+        // A braille letter goes with its carrier page as the PDF.
+        let made = if request.format().is_braille() {
+            let translator = crate::braille::Liblouis::default();
+            engine
+                .render_braille(&request, &translator, &RenderOptions::default())
+                .map(|r| {
+                    let files = crate::outbox::BrailleFiles {
+                        brf: r.brf,
+                        pef: r.pef,
+                    };
+                    (r.carrier, Some(files))
+                })
+        } else {
+            engine
+                .render(&request, &RenderOptions::default())
+                .map(|r| (r, None))
+        };
+        let (rendered, braille) = match made {
             Ok(r) => r,
             Err(e) => return render_failed(letter, e),
         };
@@ -465,6 +475,7 @@ fn render_item(
                 pdf_sha256: rendered.sha256,
                 pdf: rendered.pdf,
                 pages: rendered.pages,
+                braille,
             }),
         );
     }

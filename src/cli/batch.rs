@@ -216,6 +216,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         let fixed = queue.as_ref().and_then(|q| q.now);
         move || fixed.unwrap_or_else(letterkit::outbox::calendar::Timestamp::now)
     };
+    let translator = letterkit::braille::Liblouis::default();
     let mut sink = queue.as_mut().map(|q| letterkit::outbox::BatchSink {
         outbox: &mut q.outbox,
         engine: &engine,
@@ -223,6 +224,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         clock: &mut clock,
         batch: q.batch.clone(),
         postage: args.postage,
+        translator: &translator,
         on_queued: &mut on_queued,
     });
     if let Some(s) = &sink {

@@ -43,7 +43,7 @@ pub struct Common {
 #[command(
     after_help = "A letter is queued for the end-of-day transmission (cut-off 17:30 Europe/London on working \
 days; after it, or on a weekend or bank holiday, the next working day's). Until that cut-off it may be cancelled. \
-`close` hands the day to the print provider as zips.
+`close` hands the day to the print provider as zips (braille letters, carrier page with BRF and PEF, in zips of their own).
 
 States: queued -> transmitted -> despatched | rejected | returned; cancelled, suppressed and superseded are final.
 
@@ -56,6 +56,7 @@ Examples:
   letterkit outbox review --day 2026-03-02
   letterkit outbox close --day 2026-03-02 --out transmission/
   letterkit outbox reissue lk-3f2a9c01d4e5b6a7c8d9 --reason \"client did not receive it\" --by AB1234
+  letterkit outbox braille lk-3f2a9c01d4e5b6a7c8d9 --out emboss/
   letterkit outbox import despatched provider-2026-03-03.csv"
 )]
 pub struct Args {
@@ -73,8 +74,10 @@ enum Verb {
     List(ListArgs),
     /// One letter with its history.
     Show(IdArgs),
-    /// Write a letter's PDF.
+    /// Write a letter's PDF (a braille letter's: its carrier page).
     Pdf(PdfArgs),
+    /// Write a braille letter's BRF and PEF (ID.brf, ID.pef) into a folder.
+    Braille(BrailleArgs),
     /// Cancel queued letters before their cut-off (all or nothing).
     Cancel(CancelArgs),
     /// Suppress contact with a client: their queued letters are suppressed, new ones refused.
@@ -197,6 +200,20 @@ struct PdfArgs {
     #[arg(long, short, value_name = "FILE")]
     out: PathBuf,
     /// Replace the file if it exists.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(clap::Args)]
+#[command(after_help = "Examples:
+  letterkit outbox braille lk-3f2a9c01d4e5b6a7c8d9 --out emboss/")]
+struct BrailleArgs {
+    /// The letter's id.
+    id: String,
+    /// The folder to write ID.brf and ID.pef into (made if missing).
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+    /// Replace the files if they exist.
     #[arg(long)]
     force: bool,
 }
@@ -422,6 +439,7 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
         Verb::List(a) => list(&args.common, a),
         Verb::Show(a) => show(&args.common, a),
         Verb::Pdf(a) => pdf(&args.common, a),
+        Verb::Braille(a) => braille(&args.common, a),
         Verb::Cancel(a) => cancel(&args.common, a),
         Verb::Suppress(a) => suppress(&args.common, a),
         Verb::Unsuppress(a) => unsuppress(&args.common, a),
@@ -462,6 +480,15 @@ pub fn letter_json(l: &LetterRecord, with_reference: bool) -> Value {
         "reissue_of": l.reissue_of,
         "zip": l.zip.as_ref().map(|z| z.0.clone()),
         "purged_at": l.purged_at.map(|t| t.to_string()),
+        "braille": l.braille.as_ref().map(|b| {
+            let (brf, pef) = close::braille_entry_names(l);
+            json!({
+                "format": b.format,
+                "braille_pages": b.pages,
+                "brf": {"name": brf, "bytes": b.brf_bytes, "sha256": b.brf_sha256},
+                "pef": {"name": pef, "bytes": b.pef_bytes, "sha256": b.pef_sha256},
+            })
+        }),
     });
     if with_reference {
         v["reference"] = json!(l.reference);
@@ -527,6 +554,7 @@ fn add(c: &Common, a: AddArgs, catalog: Option<&PathBuf>) -> Result<i32, Fail> {
     let mut origins = Vec::new();
     let mut code = OK;
     let mut ob = c.open()?;
+    let translator = letterkit::braille::Liblouis::default();
     for path in &a.requests {
         let origin = path.display().to_string();
         let text = match std::fs::read_to_string(path) {
@@ -545,31 +573,13 @@ fn add(c: &Common, a: AddArgs, catalog: Option<&PathBuf>) -> Result<i32, Fail> {
                 continue;
             }
         };
-        let recorded = ob
-            .client_formats([request.reference()])
-            .map_err(|e| failed(&e))?
-            .into_values()
-            .next();
-        let request = match outbox::effective_format(&request, recorded) {
-            Ok(f) => match request.with_format(f) {
-                Ok(r) => r,
-                Err(e) => {
-                    print_error_message(&e);
-                    code = INPUT_FAILED;
-                    continue;
-                }
-            },
-            Err(e) => {
-                print_error_message(format!("{origin}: {e}"));
-                code = INPUT_FAILED;
-                continue;
-            }
-        };
-        match outbox::prepare(&engine, &request, a.postage, None) {
+        let recorded = ob.recorded_format(&request).map_err(|e| failed(&e))?;
+        match outbox::prepare(&engine, &request, recorded, &translator, a.postage, None) {
             Ok(p) => {
                 prepared.push(p);
                 origins.push(origin);
             }
+            Err(e @ OutboxError::Store(_)) => return Err(failed(&e)),
             Err(e) => {
                 print_error_message(format!("{origin}: {e}"));
                 code = INPUT_FAILED;
@@ -687,6 +697,13 @@ fn show(c: &Common, a: IdArgs) -> Result<i32, Fail> {
         l.pdf_sha256,
         l.catalog_digest
     );
+    if let Some(b) = &l.braille {
+        let (brf, pef) = close::braille_entry_names(&l);
+        text.push_str(&format!(
+            "  braille: {} ({} braille pages; the PDF is the carrier page; `outbox braille` writes them)\n    {brf}: {} bytes, sha256 {}\n    {pef}: {} bytes, sha256 {}\n",
+            b.format, b.pages, b.brf_bytes, b.brf_sha256, b.pef_bytes, b.pef_sha256
+        ));
+    }
     if let Some(b) = &l.batch {
         text.push_str(&format!("  batch: {b}\n"));
     }
@@ -719,24 +736,52 @@ fn pdf(c: &Common, a: PdfArgs) -> Result<i32, Fail> {
     if a.out.as_os_str() == "-" {
         return Ok(super::print_stdout(&bytes));
     }
-    let written = if a.force {
-        letterkit::files::write_atomic(&a.out, &bytes)
+    write_file(&a.out, &bytes, a.force)?;
+    Ok(OK)
+}
+
+/// Writes `bytes` at `path`: a new file, or with `force` a replaced one.
+fn write_file(path: &Path, bytes: &[u8], force: bool) -> Result<(), Fail> {
+    let written = if force {
+        letterkit::files::write_atomic(path, bytes)
     } else {
-        letterkit::files::write_new(&a.out, &bytes)
+        letterkit::files::write_new(path, bytes)
     };
     match written {
         Ok(()) => {
             if !super::verbosity().is_quiet() {
-                errln!("wrote {}", a.out.display());
+                errln!("wrote {}", path.display());
             }
-            Ok(OK)
+            Ok(())
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(usage(format!(
             "{} already exists; add --force to replace it",
-            a.out.display()
+            path.display()
         ))),
-        Err(e) => Err(usage(format!("cannot write {}: {e}", a.out.display()))),
+        Err(e) => Err(usage(format!("cannot write {}: {e}", path.display()))),
     }
+}
+
+fn braille(c: &Common, a: BrailleArgs) -> Result<i32, Fail> {
+    let mut ob = c.open()?;
+    let files = ob.braille(&a.id).map_err(|e| failed(&e))?;
+    std::fs::create_dir_all(&a.out)
+        .map_err(|e| usage(format!("cannot make {}: {e}", a.out.display())))?;
+    let brf = a.out.join(format!("{}.brf", a.id));
+    let pef = a.out.join(format!("{}.pef", a.id));
+    if !a.force {
+        for p in [&brf, &pef] {
+            if p.exists() {
+                return Err(usage(format!(
+                    "{} already exists; add --force to replace it",
+                    p.display()
+                )));
+            }
+        }
+    }
+    write_file(&brf, &files.brf, a.force)?;
+    write_file(&pef, &files.pef, a.force)?;
+    Ok(OK)
 }
 
 fn cancel(c: &Common, a: CancelArgs) -> Result<i32, Fail> {
@@ -967,7 +1012,7 @@ fn close_day(c: &Common, a: CloseArgs) -> Result<i32, Fail> {
             written += 1;
         }
         kill_point(&mut step);
-        files.push(json!({"zip": z.name, "manifest": z.manifest_name(), "postage": z.postage.as_str(), "letters": z.letters.len()}));
+        files.push(json!({"zip": z.name, "manifest": z.manifest_name(), "postage": z.class.as_str(), "letters": z.letters.len()}));
     }
     let summary_name = close::summary_name(&closed.prefix, day);
     let summary = close::day_summary(&closed.closing, &closed.zips);
@@ -1003,16 +1048,17 @@ fn close_day(c: &Common, a: CloseArgs) -> Result<i32, Fail> {
             if written == 1 { "" } else { "s" }
         );
     } else {
-        let per: Vec<String> = Postage::ALL
+        let per: Vec<String> = close::ZipClass::ALL
             .iter()
-            .map(|p| {
+            .filter_map(|c| {
                 let n: usize = closed
                     .zips
                     .iter()
-                    .filter(|z| z.postage == *p)
+                    .filter(|z| z.class == *c)
                     .map(|z| z.letters.len())
                     .sum();
-                format!("{p} {n}")
+                // Braille is named only on a day that has some.
+                (n > 0 || *c != close::ZipClass::Braille).then(|| format!("{c} {n}"))
             })
             .collect();
         outln!(
@@ -1048,6 +1094,9 @@ fn reissue(c: &Common, a: ReissueArgs, catalog: Option<&PathBuf>) -> Result<i32,
         }
         outbox::CopySource::Stored => {
             "the stored PDF (the catalog has changed since, so a new render would differ)"
+        }
+        outbox::CopySource::Braille => {
+            "a braille letter: its stored carrier page behind the covering letter, and its stored BRF and PEF unchanged"
         }
     };
     if a.json {

@@ -8,6 +8,11 @@
 //! SHA-256 over the zip's entry names (one per line). The manifest is the
 //! same name with `.json`; the summary is `{prefix}.{date}.summary.json`.
 //! Nothing in them is personal: ids, codes, pages, sheets, postage and hashes.
+//!
+//! The classes are the postage classes (first, second, economy) for print
+//! letters, and `braille` for braille mailpieces (issue 11), whatever their
+//! postage: the provider embosses them, so they travel apart. A braille
+//! letter's entries are `ID.pdf` (the carrier page), `ID.brf` and `ID.pef`.
 
 use std::io::{Cursor, Write};
 
@@ -19,7 +24,49 @@ use zip::{CompressionMethod, DateTime, ZipWriter};
 use super::calendar::Date;
 use super::model::{Closing, LetterRecord, Postage};
 
-/// Most PDFs in one zip.
+/// The class a zip holds: a postage class of print letters, or braille.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ZipClass {
+    /// Print letters of one postage class.
+    Post(Postage),
+    /// Braille mailpieces (carrier page, BRF and PEF each), any postage.
+    Braille,
+}
+
+impl ZipClass {
+    /// Every class, in the order zips are listed.
+    pub const ALL: [ZipClass; 4] = [
+        ZipClass::Post(Postage::First),
+        ZipClass::Post(Postage::Second),
+        ZipClass::Post(Postage::Economy),
+        ZipClass::Braille,
+    ];
+
+    /// The class a letter's zip is of.
+    pub fn of(l: &LetterRecord) -> ZipClass {
+        if l.braille.is_some() {
+            ZipClass::Braille
+        } else {
+            ZipClass::Post(l.postage)
+        }
+    }
+
+    /// The name in file names and manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZipClass::Post(p) => p.as_str(),
+            ZipClass::Braille => "braille",
+        }
+    }
+}
+
+impl std::fmt::Display for ZipClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Most letters in one zip.
 pub const MAX_ENTRIES: usize = 500;
 /// Most bytes in one zip (40 MB).
 pub const MAX_BYTES: u64 = 40_000_000;
@@ -29,8 +76,8 @@ pub const MAX_BYTES: u64 = 40_000_000;
 pub struct ZipPlan {
     /// File name.
     pub name: String,
-    /// Postage class of every letter in it.
-    pub postage: Postage,
+    /// The class of every letter in it.
+    pub class: ZipClass,
     /// The letters, in entry order.
     pub letters: Vec<LetterRecord>,
 }
@@ -42,47 +89,70 @@ impl ZipPlan {
     }
 }
 
-/// The entry name of a letter in its zip.
+/// The entry name of a letter's PDF in its zip.
 pub(crate) fn entry_name(l: &LetterRecord) -> String {
     format!("{}.pdf", l.id)
 }
 
-/// What an entry adds to a stored zip: local header, data, central header.
-fn entry_cost(l: &LetterRecord) -> u64 {
-    let name = entry_name(l).len() as u64;
-    30 + name + l.pdf_bytes + 46 + name
+/// A braille letter's BRF and PEF entry names.
+pub fn braille_entry_names(l: &LetterRecord) -> (String, String) {
+    (format!("{}.brf", l.id), format!("{}.pef", l.id))
 }
 
-/// Splits a transmission's letters into zips: by postage class (first,
-/// second, economy), each class in id order, at most [`MAX_ENTRIES`] PDFs
-/// and [`MAX_BYTES`] per zip.
+/// Every entry name of a letter, in zip order: the PDF, then a braille
+/// letter's BRF and PEF.
+pub(crate) fn entry_names(l: &LetterRecord) -> Vec<String> {
+    let mut names = vec![entry_name(l)];
+    if l.braille.is_some() {
+        let (brf, pef) = braille_entry_names(l);
+        names.push(brf);
+        names.push(pef);
+    }
+    names
+}
+
+/// What a letter's entries add to a stored zip: local header, data, central
+/// header, for each.
+fn entry_cost(l: &LetterRecord) -> u64 {
+    let data = l.pdf_bytes + l.braille.as_ref().map_or(0, |b| b.brf_bytes + b.pef_bytes);
+    let names: u64 = entry_names(l).iter().map(|n| 76 + 2 * n.len() as u64).sum();
+    names + data
+}
+
+/// Splits a transmission's letters into zips: by class (first, second,
+/// economy, then braille), each class in id order, at most [`MAX_ENTRIES`]
+/// letters and [`MAX_BYTES`] per zip.
 pub(crate) fn plan(mut letters: Vec<LetterRecord>, prefix: &str, day: Date) -> Vec<ZipPlan> {
-    letters.sort_by(|a, b| (a.postage, &a.id).cmp(&(b.postage, &b.id)));
+    letters.sort_by(|a, b| (ZipClass::of(a), &a.id).cmp(&(ZipClass::of(b), &b.id)));
     let mut zips: Vec<ZipPlan> = Vec::new();
-    let mut counts = [0u32; 3];
+    let mut counts = [0u32; 4];
     let mut current: Vec<LetterRecord> = Vec::new();
     let mut size = 22u64;
     let flush =
-        |current: &mut Vec<LetterRecord>, zips: &mut Vec<ZipPlan>, counts: &mut [u32; 3]| {
+        |current: &mut Vec<LetterRecord>, zips: &mut Vec<ZipPlan>, counts: &mut [u32; 4]| {
             if current.is_empty() {
                 return;
             }
-            let postage = current[0].postage;
-            let k = Postage::ALL.iter().position(|p| *p == postage).unwrap_or(0);
+            let class = ZipClass::of(&current[0]);
+            let k = ZipClass::ALL.iter().position(|c| *c == class).unwrap_or(0);
             counts[k] += 1;
-            let names: Vec<String> = current.iter().map(entry_name).collect();
+            let names: Vec<String> = current.iter().flat_map(entry_names).collect();
             let hash = Sha256::digest(names.join("\n").as_bytes());
             let hex: String = hash.iter().take(6).map(|b| format!("{b:02x}")).collect();
             zips.push(ZipPlan {
-                name: format!("{prefix}.{day}.{postage}.{:03}.{hex}.zip", counts[k]),
-                postage,
+                name: format!("{prefix}.{day}.{class}.{:03}.{hex}.zip", counts[k]),
+                class,
                 letters: std::mem::take(current),
             });
         };
     for l in letters {
         let cost = entry_cost(&l);
         let full = current.len() >= MAX_ENTRIES || (!current.is_empty() && size + cost > MAX_BYTES);
-        if full || current.first().is_some_and(|c| c.postage != l.postage) {
+        if full
+            || current
+                .first()
+                .is_some_and(|c| ZipClass::of(c) != ZipClass::of(&l))
+        {
             flush(&mut current, &mut zips, &mut counts);
             size = 22;
         }
@@ -122,13 +192,26 @@ pub(crate) fn build_zip(entries: &[(String, Vec<u8>)], day: Date) -> Result<Vec<
     Ok(out.into_inner())
 }
 
-/// The manifest of one zip, as JSON text.
+/// A braille letter's files as the manifests list them (no personal data).
+fn braille_json(l: &LetterRecord) -> Option<Value> {
+    let b = l.braille.as_ref()?;
+    let (brf, pef) = braille_entry_names(l);
+    Some(json!({
+        "format": b.format,
+        "braille_pages": b.pages,
+        "brf": {"entry": brf, "bytes": b.brf_bytes, "sha256": b.brf_sha256},
+        "pef": {"entry": pef, "bytes": b.pef_bytes, "sha256": b.pef_sha256},
+    }))
+}
+
+/// The manifest of one zip, as JSON text. A braille zip's letters also name
+/// their BRF and PEF entries with their SHA-256 (`braille`).
 pub fn zip_manifest(z: &ZipPlan, day: Date) -> String {
     let letters: Vec<Value> = z
         .letters
         .iter()
         .map(|l| {
-            json!({
+            let mut v = json!({
                 "entry": entry_name(l),
                 "id": l.id,
                 "code": l.code,
@@ -136,14 +219,18 @@ pub fn zip_manifest(z: &ZipPlan, day: Date) -> String {
                 "sheets": l.sheets,
                 "postage": l.postage.as_str(),
                 "sha256": l.pdf_sha256,
-            })
+            });
+            if let Some(b) = braille_json(l) {
+                v["braille"] = b;
+            }
+            v
         })
         .collect();
     let doc = json!({
         "schema": "letterkit.outbox-zip.v1",
         "zip": z.name,
         "transmission": day.to_string(),
-        "postage": z.postage.as_str(),
+        "postage": z.class.as_str(),
         "letters_count": z.letters.len(),
         "sheets": z.letters.iter().map(|l| u64::from(l.sheets)).sum::<u64>(),
         "letters": letters,
@@ -151,18 +238,32 @@ pub fn zip_manifest(z: &ZipPlan, day: Date) -> String {
     pretty(&doc)
 }
 
-/// The day summary: letters and sheets per class, the zips, no personal data.
+/// The day summary: letters and sheets per class, the zips, no personal
+/// data; the braille class also lists each letter's BRF and PEF with their
+/// SHA-256, for the embossing.
 pub fn day_summary(closing: &Closing, zips: &[ZipPlan]) -> String {
-    let classes: Vec<Value> = Postage::ALL
+    let classes: Vec<Value> = ZipClass::ALL
         .iter()
-        .map(|p| {
-            let mine: Vec<&ZipPlan> = zips.iter().filter(|z| z.postage == *p).collect();
-            json!({
-                "postage": p.as_str(),
+        .map(|c| {
+            let mine: Vec<&ZipPlan> = zips.iter().filter(|z| z.class == *c).collect();
+            let mut v = json!({
+                "postage": c.as_str(),
                 "letters": mine.iter().map(|z| z.letters.len()).sum::<usize>(),
                 "sheets": mine.iter().flat_map(|z| &z.letters).map(|l| u64::from(l.sheets)).sum::<u64>(),
                 "zips": mine.iter().map(|z| z.name.clone()).collect::<Vec<_>>(),
-            })
+            });
+            if *c == ZipClass::Braille {
+                v["braille"] = mine
+                    .iter()
+                    .flat_map(|z| &z.letters)
+                    .filter_map(|l| {
+                        let mut b = braille_json(l)?;
+                        b["id"] = json!(l.id);
+                        Some(b)
+                    })
+                    .collect();
+            }
+            v
         })
         .collect();
     let doc = json!({
@@ -215,6 +316,7 @@ mod tests {
             reissue_of: None,
             zip: None,
             purged_at: None,
+            braille: None,
         }
     }
 
@@ -228,17 +330,18 @@ mod tests {
         v.push(letter("e1", Postage::Economy, 30_000_000));
         v.push(letter("e2", Postage::Economy, 30_000_000));
         let zips = plan(v, "cms", day);
-        let shape: Vec<(Postage, usize)> =
-            zips.iter().map(|z| (z.postage, z.letters.len())).collect();
+        let shape: Vec<(ZipClass, usize)> =
+            zips.iter().map(|z| (z.class, z.letters.len())).collect();
+        let post = ZipClass::Post;
         assert_eq!(
             shape,
             vec![
-                (Postage::First, 1),
-                (Postage::Second, 500),
-                (Postage::Second, 500),
-                (Postage::Second, 1),
-                (Postage::Economy, 1),
-                (Postage::Economy, 1),
+                (post(Postage::First), 1),
+                (post(Postage::Second), 500),
+                (post(Postage::Second), 500),
+                (post(Postage::Second), 1),
+                (post(Postage::Economy), 1),
+                (post(Postage::Economy), 1),
             ]
         );
         assert!(

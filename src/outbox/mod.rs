@@ -35,8 +35,8 @@ use crate::request::format::LetterFormat;
 use crate::{Engine, MAX_LETTER_PAGES, RenderOptions, hex};
 use calendar::{Calendar, Date, Region, Time, Timestamp};
 pub use model::{
-    Closing, HistoryRow, LetterRecord, Postage, State, SuppressReason, Suppression,
-    SuppressionEvent,
+    BrailleFiles, BrailleInfo, Closing, HistoryRow, LetterRecord, Postage, State, SuppressReason,
+    Suppression, SuppressionEvent,
 };
 use store::{Filter, SqliteStore, Store, StoreError, Tx};
 
@@ -106,6 +106,8 @@ pub enum RefusalKind {
     Purged,
     /// The mailpiece would have too many pages.
     TooManyPages,
+    /// Braille files asked of a print letter.
+    NotBraille,
 }
 
 /// One letter the outbox would not act on, and why (no client data).
@@ -173,30 +175,77 @@ pub struct Prepared {
     pub reissue_of: Option<String>,
     /// The catalog's digest.
     pub catalog_digest: String,
+    /// A braille letter's record of its braille and its BRF and PEF (the
+    /// PDF is then its carrier page).
+    pub braille: Option<(BrailleInfo, BrailleFiles)>,
 }
 
-/// Renders `request` for the outbox. `postage` overrides the definition's
-/// default class.
+impl BrailleInfo {
+    /// What the outbox records of `files`, made in `format`.
+    pub fn of(format: LetterFormat, files: &BrailleFiles) -> BrailleInfo {
+        BrailleInfo {
+            format: format_code(format),
+            pages: u32::try_from(files.brf.iter().filter(|b| **b == 0x0c).count())
+                .unwrap_or(u32::MAX),
+            brf_sha256: hex(&Sha256::digest(&files.brf)),
+            brf_bytes: files.brf.len() as u64,
+            pef_sha256: hex(&Sha256::digest(&files.pef)),
+            pef_bytes: files.pef.len() as u64,
+        }
+    }
+}
+
+/// Renders `request` for the outbox in the format it gets there
+/// ([`effective_format`]: the request's when it names one other than
+/// standard, else `recorded`, the client's recorded format from
+/// [`Outbox::recorded_format`]). A braille letter is made through
+/// `translator`: its carrier page is the PDF, its BRF and PEF go beside it.
+/// `postage` overrides the definition's default class.
 ///
 /// # Errors
-/// When the letter does not render or breaks a print rule.
+/// [`OutboxError::Invalid`] when the format cannot be made for this request
+/// (braille recorded for a letter in Welsh); [`OutboxError::Render`] when the
+/// letter does not render or breaks a print rule.
 pub fn prepare(
     engine: &Engine,
     request: &Request,
+    recorded: Option<LetterFormat>,
+    translator: &dyn crate::braille::Translator,
     postage: Option<Postage>,
     batch: Option<&str>,
-) -> Result<Prepared, crate::Error> {
-    let rendered = engine.render(request, &RenderOptions::default())?;
-    let sha = rendered.sha256;
-    prepared_from(
+) -> Result<Prepared, OutboxError> {
+    let format = effective_format(request, recorded).map_err(OutboxError::Invalid)?;
+    let mut request = request.clone();
+    request.format = format;
+    let options = RenderOptions::default();
+    if format.is_braille() {
+        let r = engine.render_braille(&request, translator, &options)?;
+        let files = BrailleFiles {
+            brf: r.brf,
+            pef: r.pef,
+        };
+        let mut p = prepared_from(
+            engine,
+            &request,
+            r.carrier.pdf,
+            r.carrier.sha256,
+            r.carrier.pages,
+            postage,
+            batch,
+        )?;
+        p.braille = Some((BrailleInfo::of(format, &files), files));
+        return Ok(p);
+    }
+    let rendered = engine.render(&request, &options)?;
+    Ok(prepared_from(
         engine,
-        request,
+        &request,
         rendered.pdf,
-        sha,
+        rendered.sha256,
         rendered.pages,
         postage,
         batch,
-    )
+    )?)
 }
 
 fn prepared_from(
@@ -235,6 +284,7 @@ fn prepared_from(
         batch: batch.map(str::to_owned),
         reissue_of: None,
         catalog_digest: engine.catalog().digest().to_owned(),
+        braille: None,
     })
 }
 
@@ -335,6 +385,22 @@ fn refusal(id: &str, kind: RefusalKind, message: String) -> Refusal {
         kind,
         message,
     }
+}
+
+/// "`what` of letter ID was purged at ...".
+fn purged_refusal(l: &LetterRecord, what: &str) -> OutboxError {
+    let id = &l.id;
+    let verb = if what.ends_with('s') { "were" } else { "was" };
+    OutboxError::Refused(vec![refusal(
+        id,
+        RefusalKind::Purged,
+        format!(
+            "{what} of letter {id} {verb} purged{}",
+            l.purged_at
+                .map(|t| format!(" at {}", when(t)))
+                .unwrap_or_default()
+        ),
+    )])
 }
 
 fn not_found(id: &str) -> Refusal {
@@ -734,19 +800,45 @@ impl Outbox {
             let l = tx
                 .letter(id)?
                 .ok_or_else(|| OutboxError::Refused(vec![not_found(id)]))?;
-            tx.pdf(id)?.ok_or_else(|| {
-                OutboxError::Refused(vec![refusal(
-                    id,
-                    RefusalKind::Purged,
-                    format!(
-                        "the PDF of letter {id} was purged{}",
-                        l.purged_at
-                            .map(|t| format!(" at {}", when(t)))
-                            .unwrap_or_default()
-                    ),
-                )])
-            })
+            tx.pdf(id)?.ok_or_else(|| purged_refusal(&l, "the PDF"))
         })
+    }
+
+    /// A braille letter's BRF and PEF (its PDF, [`Outbox::pdf`], is the
+    /// carrier page).
+    ///
+    /// # Errors
+    /// Not found, not a braille letter, or purged; the store's.
+    pub fn braille(&mut self, id: &str) -> Result<BrailleFiles, OutboxError> {
+        self.tx(|tx| {
+            let l = tx
+                .letter(id)?
+                .ok_or_else(|| OutboxError::Refused(vec![not_found(id)]))?;
+            if l.braille.is_none() {
+                return Err(OutboxError::Refused(vec![refusal(
+                    id,
+                    RefusalKind::NotBraille,
+                    format!("letter {id} is a print letter: it has no braille files"),
+                )]));
+            }
+            tx.braille(id)?
+                .ok_or_else(|| purged_refusal(&l, "the braille files"))
+        })
+    }
+
+    /// The recorded format of the client a request is for (`None`: none
+    /// recorded), to hand to [`prepare`].
+    ///
+    /// # Errors
+    /// The store's.
+    pub fn recorded_format(
+        &mut self,
+        request: &Request,
+    ) -> Result<Option<LetterFormat>, OutboxError> {
+        Ok(self
+            .client_formats([request.reference.as_str()])?
+            .into_values()
+            .next())
     }
 
     /// Records the format a client's letters are made in (issue 11); a
@@ -884,13 +976,13 @@ impl Outbox {
                         Some(z) if z.name == name => z.letters.push(l),
                         _ => zips.push(close::ZipPlan {
                             name,
-                            postage: l.postage,
+                            class: close::ZipClass::of(&l),
                             letters: vec![l],
                         }),
                     }
                 }
-                // Classes first, second, economy; each class's zips by number.
-                zips.sort_by(|a, b| (a.postage, &a.name).cmp(&(b.postage, &b.name)));
+                // Classes first, second, economy, braille; each class's zips by number.
+                zips.sort_by(|a, b| (a.class, &a.name).cmp(&(b.class, &b.name)));
                 Ok(zips)
             };
             if let Some(closing) = tx.closing(day)? {
@@ -956,14 +1048,21 @@ impl Outbox {
     pub fn zip_bytes(&mut self, z: &close::ZipPlan, day: Date) -> Result<Vec<u8>, OutboxError> {
         self.tx(|tx| {
             let mut entries = Vec::with_capacity(z.letters.len());
+            let purged = |l: &LetterRecord| {
+                OutboxError::Invalid(format!(
+                    "the PDF of letter {} was purged, so {} cannot be made again",
+                    l.id, z.name
+                ))
+            };
             for l in &z.letters {
-                let pdf = tx.pdf(&l.id)?.ok_or_else(|| {
-                    OutboxError::Invalid(format!(
-                        "the PDF of letter {} was purged, so {} cannot be made again",
-                        l.id, z.name
-                    ))
-                })?;
+                let pdf = tx.pdf(&l.id)?.ok_or_else(|| purged(l))?;
                 entries.push((close::entry_name(l), pdf));
+                if l.braille.is_some() {
+                    let files = tx.braille(&l.id)?.ok_or_else(|| purged(l))?;
+                    let (brf, pef) = close::braille_entry_names(l);
+                    entries.push((brf, files.brf));
+                    entries.push((pef, files.pef));
+                }
             }
             close::build_zip(&entries, day).map_err(OutboxError::Invalid)
         })
@@ -1075,13 +1174,14 @@ impl Outbox {
         reason: &str,
         actor: &Actor,
     ) -> Result<(Queued, CopySource), OutboxError> {
-        let (original, request, pdf) = self.tx(|tx| {
+        let (original, request, pdf, braille) = self.tx(|tx| {
             let l = tx
                 .letter(id)?
                 .ok_or_else(|| OutboxError::Refused(vec![not_found(id)]))?;
             let request = tx.request(id)?;
             let pdf = tx.pdf(id)?;
-            Ok((l, request, pdf))
+            let braille = tx.braille(id)?;
+            Ok((l, request, pdf, braille))
         })?;
         if matches!(
             original.state,
@@ -1128,7 +1228,26 @@ impl Outbox {
             .ok()
             .and_then(|r| engine.render(r, &RenderOptions::default()).ok())
             .filter(|r| r.sha256 == original.pdf_sha256);
+        // A braille letter's exact copy is what was sent: its stored carrier
+        // page, BRF and PEF, checked against their recorded SHA-256.
+        let braille = match (&original.braille, braille, &pdf) {
+            (None, _, _) => None,
+            (Some(info), Some(files), Some(carrier)) => {
+                let sha = |b: &[u8]| hex(&Sha256::digest(b));
+                if sha(&files.brf) != info.brf_sha256
+                    || sha(&files.pef) != info.pef_sha256
+                    || sha(carrier) != original.pdf_sha256
+                {
+                    return Err(OutboxError::Invalid(format!(
+                        "letter {id} cannot be reissued as an exact copy: its stored files do not match their recorded SHA-256"
+                    )));
+                }
+                Some((info.clone(), files))
+            }
+            (Some(_), _, _) => return Err(purged("its braille files were purged")),
+        };
         let (copy, source) = match (rerendered, pdf) {
+            (_, Some(stored)) if braille.is_some() => (stored, CopySource::Braille),
             (Some(r), _) => (r.pdf, CopySource::Rendered),
             (None, Some(stored)) => (stored, CopySource::Stored),
             (None, None) => {
@@ -1179,6 +1298,7 @@ impl Outbox {
         )?;
         p.code = original.code.clone();
         p.reissue_of = Some(id.to_owned());
+        p.braille = braille;
         // One reissue per original per instant: the id says which it copies.
         let ident = Sha256::digest(format!("{id}\n{}\n{}", actor.now, p.request_sha256).as_bytes());
         p.id = format!("lk-{}", &hex(&ident)[..20]);
@@ -1248,11 +1368,13 @@ pub fn parse_format_code(s: &str) -> Option<LetterFormat> {
 }
 
 /// The format a letter is made in: the request's when it names one other
-/// than standard, else the client's recorded format. A braille letter
-/// cannot be queued yet: the transmission carries print PDFs only.
+/// than standard, else the client's recorded format (with its size, or its
+/// grade and profile).
 ///
 /// # Errors
-/// The refusal message for a braille letter.
+/// The refusal message when the client's letters are recorded as braille
+/// and the request is in Welsh (Welsh braille is not supported; a request
+/// asking for both is refused when it is read).
 pub fn effective_format(
     request: &Request,
     recorded: Option<LetterFormat>,
@@ -1261,12 +1383,8 @@ pub fn effective_format(
         (LetterFormat::Standard, Some(r)) => r,
         (f, _) => f,
     };
-    if f.is_braille() {
-        return Err(if request.format.is_braille() {
-            "a braille letter cannot be queued in the outbox yet (its transmission carries print PDFs only); render it with `letterkit render`".to_owned()
-        } else {
-            "not queued: this client's letters are recorded as braille, which the outbox cannot queue yet (its transmission carries print PDFs only); render it with `letterkit render`".to_owned()
-        });
+    if f.is_braille() && request.language == crate::catalog::Language::Cy {
+        return Err("not queued: this client's letters are recorded as braille, and braille is produced in Unified English Braille only: Welsh braille is not supported yet; send the letter in English, or record another format with `outbox client`".to_owned());
     }
     Ok(f)
 }
@@ -1279,6 +1397,9 @@ pub enum CopySource {
     Rendered,
     /// The stored PDF (the catalog now renders the letter differently).
     Stored,
+    /// A braille letter: its stored carrier page, BRF and PEF, exactly as
+    /// sent (the covering letter is print, before the carrier page).
+    Braille,
 }
 
 fn cover_request(original: &Request, date: Date, engine: &Engine) -> Result<Request, OutboxError> {
@@ -1440,8 +1561,12 @@ fn queue_one(
         reissue_of: p.reissue_of.clone(),
         zip: None,
         purged_at: None,
+        braille: p.braille.as_ref().map(|(info, _)| info.clone()),
     };
     tx.insert_letter(&record, &p.request, &p.pdf)?;
+    if let Some((_, files)) = &p.braille {
+        tx.put_braille(&p.id, files)?;
+    }
     let why = match (&p.batch, &p.reissue_of) {
         (_, Some(o)) => format!("queued as the reissue of letter {o}"),
         (Some(b), None) => format!("queued by batch {b}"),
@@ -1559,6 +1684,9 @@ pub struct BatchSink<'a> {
     pub batch: String,
     /// Postage for every letter, instead of each definition's default.
     pub postage: Option<Postage>,
+    /// Makes the braille of a letter whose client's recorded format is
+    /// braille (a request asking for braille comes rendered).
+    pub translator: &'a dyn crate::braille::Translator,
     /// Called for each letter queued, in input order.
     pub on_queued: &'a mut dyn FnMut(&Queued),
 }
@@ -1575,13 +1703,11 @@ impl crate::batch::Sink for BatchSink<'_> {
             .map_err(|e| e.to_string())?;
         let mut slots: Vec<Result<usize, String>> = Vec::with_capacity(letters.len());
         let mut ready = Vec::with_capacity(letters.len());
-        for mut s in letters {
-            let wanted = effective_format(
-                &s.request,
-                recorded
-                    .get(&model::reference_key(&s.request.reference))
-                    .copied(),
-            );
+        for s in letters {
+            let recorded = recorded
+                .get(&model::reference_key(&s.request.reference))
+                .copied();
+            let wanted = effective_format(&s.request, recorded);
             let made = match wanted {
                 Err(e) => Err(e),
                 Ok(f) if f == s.request.format => prepared_from(
@@ -1593,13 +1719,21 @@ impl crate::batch::Sink for BatchSink<'_> {
                     self.postage,
                     Some(&self.batch),
                 )
+                .map(|mut p| {
+                    p.braille = s.braille.map(|files| (BrailleInfo::of(f, &files), files));
+                    p
+                })
                 .map_err(|e| e.to_string()),
-                Ok(f) => {
-                    // The client's recorded format: made again in it.
-                    s.request.format = f;
-                    prepare(self.engine, &s.request, self.postage, Some(&self.batch))
-                        .map_err(|e| e.to_string())
-                }
+                // The client's recorded format: made again in it.
+                Ok(_) => prepare(
+                    self.engine,
+                    &s.request,
+                    recorded,
+                    self.translator,
+                    self.postage,
+                    Some(&self.batch),
+                )
+                .map_err(|e| e.to_string()),
             };
             match made {
                 Ok(p) => {
@@ -1629,5 +1763,45 @@ impl crate::batch::Sink for BatchSink<'_> {
                 },
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::format::{BrailleProfile, Grade};
+
+    const REQUEST: &str = "letter: CMSL5503\ndate: 2026-03-02\nreference: \"1234 5678 9012\"\nrecipient:\n  name: Ms Priya Patel\n  address: [\"14 Church Lane\", \"Leeds\"]\n  postcode: LS6 1AB\nfields:\n  meeting-date: 2026-03-16\n  meeting-time: \"10:30\"\n  meeting-location: Leeds\n";
+
+    #[test]
+    fn the_recorded_format_applies_unless_the_request_names_one_and_welsh_braille_is_refused() {
+        let engine = Engine::builtin().expect("catalog");
+        let braille = LetterFormat::Braille {
+            grade: Grade::One,
+            profile: BrailleProfile::Book,
+        };
+        let large = LetterFormat::LargePrint { size: 20 };
+        let plain = engine.parse_request(REQUEST, "r.yaml").expect("valid");
+        assert_eq!(effective_format(&plain, Some(braille)), Ok(braille));
+        assert_eq!(effective_format(&plain, None), Ok(LetterFormat::Standard));
+        let lp = engine
+            .parse_request(
+                &format!("format: large-print\nsize: 20\n{REQUEST}"),
+                "r.yaml",
+            )
+            .expect("valid");
+        assert_eq!(
+            effective_format(&lp, Some(braille)),
+            Ok(large),
+            "the request wins"
+        );
+        // No letter has Welsh wording yet, so a Welsh request is made here.
+        let mut welsh = plain.clone();
+        welsh.language = crate::catalog::Language::Cy;
+        assert_eq!(effective_format(&welsh, Some(large)), Ok(large));
+        assert_eq!(
+            effective_format(&welsh, Some(braille)),
+            Err("not queued: this client's letters are recorded as braille, and braille is produced in Unified English Braille only: Welsh braille is not supported yet; send the letter in English, or record another format with `outbox client`".to_owned())
+        );
     }
 }

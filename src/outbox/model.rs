@@ -225,6 +225,36 @@ pub struct LetterRecord {
     pub zip: Option<(String, u32)>,
     /// When its PDF and request were purged.
     pub purged_at: Option<Timestamp>,
+    /// A braille letter's braille files, kept beside its carrier page PDF
+    /// (`None` for a print letter).
+    pub braille: Option<BrailleInfo>,
+}
+
+/// What the outbox records of a braille letter's BRF and PEF (the bytes are
+/// kept beside the carrier page PDF, and purged with it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BrailleInfo {
+    /// Its format as recorded (`braille:GRADE:PROFILE`).
+    pub format: String,
+    /// Braille pages (the BRF's form feeds).
+    pub pages: u32,
+    /// SHA-256 of the BRF, hex.
+    pub brf_sha256: String,
+    /// Size of the BRF in bytes.
+    pub brf_bytes: u64,
+    /// SHA-256 of the PEF, hex.
+    pub pef_sha256: String,
+    /// Size of the PEF in bytes.
+    pub pef_bytes: u64,
+}
+
+/// A braille letter's two files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrailleFiles {
+    /// Braille ASCII.
+    pub brf: Vec<u8>,
+    /// PEF 1.0.
+    pub pef: Vec<u8>,
 }
 
 /// A row of a letter's history: never changed once written.

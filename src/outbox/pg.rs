@@ -14,11 +14,12 @@ use postgres::{Client, NoTls, Row};
 
 use super::calendar::{Date, Timestamp};
 use super::model::{
-    Closing, HistoryRow, LetterRecord, State, Suppression, SuppressionEvent, reference_key,
+    BrailleFiles, Closing, HistoryRow, LetterRecord, State, Suppression, SuppressionEvent,
+    reference_key,
 };
 use super::store::{
     Filter, Idempotent, LETTER_COLUMNS, MIGRATIONS, RawLetter, SCHEMA_VERSION, Store, StoreError,
-    Tx, letter_from_raw, parse, parse_opt, suppression_from_raw, ts,
+    Tx, braille_columns, letter_from_raw, parse, parse_opt, suppression_from_raw, ts,
 };
 
 /// The advisory lock every transaction takes (an arbitrary constant: "LK").
@@ -174,6 +175,12 @@ fn raw_letter(r: &Row) -> RawLetter {
         zip_name: r.get(18),
         zip_position: r.get::<_, Option<i64>>(19).map(u32_of),
         purged_at: r.get(20),
+        braille_format: r.get(21),
+        braille_pages: r.get(22),
+        brf_sha256: r.get(23),
+        brf_bytes: r.get(24),
+        pef_sha256: r.get(25),
+        pef_bytes: r.get(26),
     }
 }
 
@@ -195,12 +202,14 @@ impl Tx for PgTx<'_> {
         request: &str,
         pdf: &[u8],
     ) -> Result<(), StoreError> {
+        let b = braille_columns(l);
         self.tx.execute(
             "INSERT INTO letters (id, code, reference, reference_key, catalog_digest, version,
                 request_sha256, request, pdf, pages, sheets, postage, pdf_sha256, pdf_bytes,
-                created_at, transmission, cancellable_until, state, state_at, batch, reissue_of)
+                created_at, transmission, cancellable_until, state, state_at, batch, reissue_of,
+                braille_format, braille_pages, brf_sha256, brf_bytes, pef_sha256, pef_bytes)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21)",
+                $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)",
             &[
                 &l.id,
                 &l.code,
@@ -223,6 +232,12 @@ impl Tx for PgTx<'_> {
                 &ts(l.state_at),
                 &l.batch,
                 &l.reissue_of,
+                &b.0,
+                &b.1,
+                &b.2,
+                &b.3,
+                &b.4,
+                &b.5,
             ],
         )?;
         Ok(())
@@ -345,10 +360,30 @@ impl Tx for PgTx<'_> {
             .and_then(|r| r.get::<_, Option<String>>(0)))
     }
 
+    fn put_braille(&mut self, id: &str, files: &BrailleFiles) -> Result<(), StoreError> {
+        self.tx.execute(
+            "UPDATE letters SET brf = $1, pef = $2 WHERE id = $3",
+            &[&files.brf, &files.pef, &id],
+        )?;
+        Ok(())
+    }
+
+    fn braille(&mut self, id: &str) -> Result<Option<BrailleFiles>, StoreError> {
+        Ok(self
+            .tx
+            .query_opt("SELECT brf, pef FROM letters WHERE id = $1", &[&id])?
+            .and_then(|r| {
+                Some(BrailleFiles {
+                    brf: r.get::<_, Option<Vec<u8>>>(0)?,
+                    pef: r.get::<_, Option<Vec<u8>>>(1)?,
+                })
+            }))
+    }
+
     fn purge(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
         self.tx.execute(
-            "UPDATE letters SET pdf = NULL, request = NULL, reference = NULL,
-                reference_key = NULL, purged_at = $1 WHERE id = $2",
+            "UPDATE letters SET pdf = NULL, brf = NULL, pef = NULL, request = NULL,
+                reference = NULL, reference_key = NULL, purged_at = $1 WHERE id = $2",
             &[&ts(at), &id],
         )?;
         Ok(())

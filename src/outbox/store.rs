@@ -27,12 +27,12 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::calendar::{Date, Timestamp};
 use super::model::{
-    Closing, HistoryRow, LetterRecord, Postage, State, SuppressReason, Suppression,
-    SuppressionEvent,
+    BrailleFiles, BrailleInfo, Closing, HistoryRow, LetterRecord, Postage, State, SuppressReason,
+    Suppression, SuppressionEvent,
 };
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// What went wrong in a store.
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +148,19 @@ pub trait Tx {
     /// # Errors
     /// [`StoreError`] when the database fails.
     fn request(&mut self, id: &str) -> Result<Option<String>, StoreError>;
-    /// Deletes a letter's PDF, request and reference, keeping the rest.
+    /// Keeps a braille letter's BRF and PEF beside its PDF (after
+    /// [`Tx::insert_letter`], in the same transaction).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    fn put_braille(&mut self, id: &str, files: &BrailleFiles) -> Result<(), StoreError>;
+    /// A braille letter's BRF and PEF, unless purged (`None` for a print letter).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails.
+    fn braille(&mut self, id: &str) -> Result<Option<BrailleFiles>, StoreError>;
+    /// Deletes a letter's PDF (and braille files), request and reference,
+    /// keeping the rest.
     ///
     /// # Errors
     /// [`StoreError`] when the database fails.
@@ -363,6 +375,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         body BLOB NOT NULL,
         created_at TEXT NOT NULL
     );",
+    // 3 → 4: a braille letter's BRF and PEF beside its carrier page PDF
+    // (issue 11); NULL for print letters and for every older row.
+    "ALTER TABLE letters ADD COLUMN braille_format TEXT;
+    ALTER TABLE letters ADD COLUMN braille_pages INTEGER;
+    ALTER TABLE letters ADD COLUMN brf BLOB;
+    ALTER TABLE letters ADD COLUMN brf_sha256 TEXT;
+    ALTER TABLE letters ADD COLUMN brf_bytes INTEGER;
+    ALTER TABLE letters ADD COLUMN pef BLOB;
+    ALTER TABLE letters ADD COLUMN pef_sha256 TEXT;
+    ALTER TABLE letters ADD COLUMN pef_bytes INTEGER;",
 ];
 
 /// The outbox in one SQLite file.
@@ -496,7 +518,8 @@ pub(super) fn parse_opt<T: FromStr>(
 pub(super) const LETTER_COLUMNS: &str =
     "id, code, reference, catalog_digest, version, request_sha256,
     pages, sheets, postage, pdf_sha256, pdf_bytes, created_at, transmission, cancellable_until,
-    state, state_at, batch, reissue_of, zip_name, zip_position, purged_at";
+    state, state_at, batch, reissue_of, zip_name, zip_position, purged_at,
+    braille_format, braille_pages, brf_sha256, brf_bytes, pef_sha256, pef_bytes";
 
 pub(super) struct RawLetter {
     pub(super) id: String,
@@ -520,6 +543,12 @@ pub(super) struct RawLetter {
     pub(super) zip_name: Option<String>,
     pub(super) zip_position: Option<u32>,
     pub(super) purged_at: Option<String>,
+    pub(super) braille_format: Option<String>,
+    pub(super) braille_pages: Option<i64>,
+    pub(super) brf_sha256: Option<String>,
+    pub(super) brf_bytes: Option<i64>,
+    pub(super) pef_sha256: Option<String>,
+    pub(super) pef_bytes: Option<i64>,
 }
 
 fn raw_letter(r: &Row<'_>) -> rusqlite::Result<RawLetter> {
@@ -545,6 +574,12 @@ fn raw_letter(r: &Row<'_>) -> rusqlite::Result<RawLetter> {
         zip_name: r.get(18)?,
         zip_position: r.get(19)?,
         purged_at: r.get(20)?,
+        braille_format: r.get(21)?,
+        braille_pages: r.get(22)?,
+        brf_sha256: r.get(23)?,
+        brf_bytes: r.get(24)?,
+        pef_sha256: r.get(25)?,
+        pef_bytes: r.get(26)?,
     })
 }
 
@@ -570,7 +605,47 @@ pub(super) fn letter_from_raw(r: RawLetter) -> Result<LetterRecord, StoreError> 
         reissue_of: r.reissue_of,
         zip: r.zip_name.zip(r.zip_position),
         purged_at: parse_opt("time", r.purged_at)?,
+        braille: match (r.braille_format, r.brf_sha256, r.pef_sha256) {
+            (Some(format), Some(brf_sha256), Some(pef_sha256)) => Some(BrailleInfo {
+                format,
+                pages: r
+                    .braille_pages
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
+                brf_sha256,
+                brf_bytes: r.brf_bytes.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+                pef_sha256,
+                pef_bytes: r.pef_bytes.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+            }),
+            _ => None,
+        },
     })
+}
+
+/// The braille columns of a record, as stored: format, pages, BRF SHA-256
+/// and bytes, PEF SHA-256 and bytes (all `None` for a print letter).
+#[allow(clippy::type_complexity)]
+pub(super) fn braille_columns(
+    l: &LetterRecord,
+) -> (
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+) {
+    match &l.braille {
+        None => (None, None, None, None, None, None),
+        Some(b) => (
+            Some(b.format.clone()),
+            Some(i64::from(b.pages)),
+            Some(b.brf_sha256.clone()),
+            Some(i64::try_from(b.brf_bytes).unwrap_or(i64::MAX)),
+            Some(b.pef_sha256.clone()),
+            Some(i64::try_from(b.pef_bytes).unwrap_or(i64::MAX)),
+        ),
+    }
 }
 
 fn suppression_from_row(r: &Row<'_>) -> rusqlite::Result<[Option<String>; 6]> {
@@ -603,13 +678,15 @@ impl Tx for SqliteTx<'_> {
         request: &str,
         pdf: &[u8],
     ) -> Result<(), StoreError> {
+        let b = braille_columns(l);
         self.tx
             .prepare_cached(
                 "INSERT INTO letters (id, code, reference, reference_key, catalog_digest, version,
                 request_sha256, request, pdf, pages, sheets, postage, pdf_sha256, pdf_bytes,
-                created_at, transmission, cancellable_until, state, state_at, batch, reissue_of)
+                created_at, transmission, cancellable_until, state, state_at, batch, reissue_of,
+                braille_format, braille_pages, brf_sha256, brf_bytes, pef_sha256, pef_bytes)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21)",
+                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
             )?
             .execute(params![
                 l.id,
@@ -633,6 +710,12 @@ impl Tx for SqliteTx<'_> {
                 ts(l.state_at),
                 l.batch,
                 l.reissue_of,
+                b.0,
+                b.1,
+                b.2,
+                b.3,
+                b.4,
+                b.5,
             ])?;
         Ok(())
     }
@@ -771,11 +854,37 @@ impl Tx for SqliteTx<'_> {
             .flatten())
     }
 
+    fn put_braille(&mut self, id: &str, files: &BrailleFiles) -> Result<(), StoreError> {
+        self.tx
+            .prepare_cached("UPDATE letters SET brf = ?1, pef = ?2 WHERE id = ?3")?
+            .execute(params![files.brf, files.pef, id])?;
+        Ok(())
+    }
+
+    fn braille(&mut self, id: &str) -> Result<Option<BrailleFiles>, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT brf, pef FROM letters WHERE id = ?1")?
+            .query_row(params![id], |r| {
+                Ok((
+                    r.get::<_, Option<Vec<u8>>>(0)?,
+                    r.get::<_, Option<Vec<u8>>>(1)?,
+                ))
+            })
+            .optional()?
+            .and_then(|(brf, pef)| {
+                Some(BrailleFiles {
+                    brf: brf?,
+                    pef: pef?,
+                })
+            }))
+    }
+
     fn purge(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
-                "UPDATE letters SET pdf = NULL, request = NULL, reference = NULL,
-                reference_key = NULL, purged_at = ?1 WHERE id = ?2",
+                "UPDATE letters SET pdf = NULL, brf = NULL, pef = NULL, request = NULL,
+                reference = NULL, reference_key = NULL, purged_at = ?1 WHERE id = ?2",
             )?
             .execute(params![ts(at), id])?;
         Ok(())
@@ -1024,6 +1133,18 @@ impl Tx for SqliteTx<'_> {
 mod tests {
     use super::*;
 
+    /// The schema version a SQLite outbox file records.
+    fn version_of(path: &Path) -> String {
+        Connection::open(path)
+            .expect("open")
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("version")
+    }
+
     #[test]
     fn a_newer_schema_is_refused_and_an_older_one_migrated() {
         let dir = tempfile::tempdir().expect("temp dir");
@@ -1084,14 +1205,7 @@ mod tests {
         })
         .expect("v2 tables");
         assert_eq!(seen, (Some("16:00".to_owned()), None));
-        let c = Connection::open(&path).expect("open");
-        let v: String = c
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("version");
+        let v = version_of(&path);
         assert_eq!(v, SCHEMA_VERSION.to_string());
     }
 
@@ -1130,15 +1244,48 @@ mod tests {
         .expect("works");
         assert_eq!(got, Some(r));
         assert_eq!(region.as_deref(), Some("scotland"), "data kept");
-        let c = Connection::open(&path).expect("open");
-        let v: String = c
-            .query_row(
-                "SELECT value FROM meta WHERE key = 'schema_version'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("version");
+        let v = version_of(&path);
         assert_eq!(v, SCHEMA_VERSION.to_string());
+    }
+
+    #[test]
+    fn a_version_3_outbox_is_migrated_and_keeps_its_letters() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v3.sqlite");
+        {
+            // An outbox as schema 3 made it, with one letter.
+            let c = Connection::open(&path).expect("open");
+            for m in &MIGRATIONS[..3] {
+                c.execute_batch(m).expect("schema");
+            }
+            c.execute_batch(
+                "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema_version', '3');
+                 INSERT INTO letters (id, code, reference, reference_key, catalog_digest, version,
+                    request_sha256, request, pdf, pages, sheets, postage, pdf_sha256, pdf_bytes,
+                    created_at, transmission, cancellable_until, state, state_at)
+                 VALUES ('old-1', 'CMSL5502', '1234', '1234', 'c', '0.1.0', 'r', '{}', x'25504446',
+                    2, 1, 'second', 'p', 4, '2026-03-02T09:00:00Z', '2026-03-02',
+                    '2026-03-02T17:30:00Z', 'queued', '2026-03-02T09:00:00Z');",
+            )
+            .expect("v3 rows");
+        }
+        let mut s = SqliteStore::open(&path).expect("migrated");
+        let mut seen = None;
+        s.transaction(&mut |tx| {
+            seen = Some((tx.letter("old-1")?, tx.pdf("old-1")?, tx.braille("old-1")?));
+            Ok(())
+        })
+        .expect("reads");
+        let (letter, pdf, braille) = seen.expect("read");
+        let letter = letter.expect("the v3 letter is kept");
+        assert_eq!(letter.code, "CMSL5502");
+        assert_eq!(letter.pages, 2);
+        assert_eq!(letter.braille, None);
+        assert_eq!(pdf.as_deref(), Some(&b"%PDF"[..]));
+        assert_eq!(braille, None);
+        let v = version_of(&path);
+        assert_eq!(v, "4");
     }
 
     #[test]

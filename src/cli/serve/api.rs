@@ -36,6 +36,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/v1/letters", post(queue).get(list))
         .route("/v1/letters/{id}", get(show))
         .route("/v1/letters/{id}/pdf", get(pdf))
+        .route("/v1/letters/{id}/brf", get(brf))
+        .route("/v1/letters/{id}/pef", get(pef))
         .route("/v1/letters/{id}/cancel", post(cancel))
         .route("/v1/letters/{id}/reissue", post(reissue))
         .route("/v1/catalog", get(catalog))
@@ -75,7 +77,7 @@ pub(super) fn check_json(headers: &HeaderMap) -> Result<(), Problem> {
 /// Parses and validates a letter request body on the blocking pool.
 async fn parse_body(st: &Arc<AppState>, body: Bytes) -> Result<Request, Problem> {
     let engine = st.engine.clone();
-    let r = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let Ok(text) = std::str::from_utf8(&body) else {
             return Err(Problem::new(
                 400,
@@ -89,24 +91,7 @@ async fn parse_body(st: &Arc<AppState>, body: Bytes) -> Result<Request, Problem>
             .map_err(|e| Problem::invalid_request(&e.diagnostics))
     })
     .await
-    .map_err(|_| Problem::internal("the request could not be read; see the log"))?;
-    let req = r?;
-    if req.format().is_braille() {
-        return Err(Problem::new(
-            422,
-            "braille-not-served",
-            "Braille is not served over HTTP yet",
-            "a braille letter is three files (PDF carrier, BRF, PEF): render it with letterkit render or batch for now",
-        )
-        .with_errors(vec![ErrorItem {
-            pointer: "/format".into(),
-            ..ErrorItem::plain(
-                "braille-not-served",
-                "braille is not served over HTTP yet; choose `standard` or `large-print`",
-            )
-        }]));
-    }
-    Ok(req)
+    .map_err(|_| Problem::internal("the request could not be read; see the log"))?
 }
 
 fn render_problem(e: &letterkit::Error) -> Problem {
@@ -145,6 +130,57 @@ struct RenderedDoc {
     pdf_base64: String,
 }
 
+/// A braille letter rendered: the carrier page PDF, the BRF and the PEF,
+/// each in base64 with its SHA-256.
+#[derive(Serialize)]
+struct BrailleRenderedDoc {
+    schema: &'static str,
+    code: String,
+    pages: usize,
+    braille_pages: usize,
+    catalog_digest: String,
+    bytes: usize,
+    sha256: String,
+    pdf_base64: String,
+    brf_bytes: usize,
+    brf_sha256: String,
+    brf_base64: String,
+    pef_bytes: usize,
+    pef_sha256: String,
+    pef_base64: String,
+}
+
+/// What `POST /v1/render` made: a print letter, or a braille letter's three
+/// files.
+enum Made {
+    Print(letterkit::Rendered),
+    Braille(Box<letterkit::BrailleRendered>),
+}
+
+/// Whether the caller asks for a PDF only (`Accept` names
+/// `application/pdf`, and neither JSON nor `*/*`).
+fn wants_pdf_only(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| {
+            let types: Vec<String> = a
+                .split(',')
+                .map(|m| {
+                    m.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                })
+                .collect();
+            types.iter().any(|m| m == "application/pdf")
+                && !types
+                    .iter()
+                    .any(|m| m == "application/json" || m == "*/*" || m == "application/*")
+        })
+}
+
 fn wants_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
@@ -170,6 +206,7 @@ async fn render(
         return p.into_response();
     }
     let json = wants_json(&headers);
+    let pdf_only = wants_pdf_only(&headers);
     let what = format!("POST /v1/render {}", if json { "json" } else { "pdf" });
     let st2 = st.clone();
     let b = body.clone();
@@ -183,15 +220,40 @@ async fn render(
         };
         let engine = st2.engine.clone();
         let r = tokio::task::spawn_blocking(move || {
-            engine
-                .render(&req, &RenderOptions::default())
-                .map(|r| (r, req.letter().to_owned()))
+            // A braille request is known by the engine's refusal to render
+            // it without a translator: then its braille and carrier page.
+            match engine.render(&req, &RenderOptions::default()) {
+                Err(letterkit::Error::NeedsTranslator { .. }) => engine
+                    .render_braille(
+                        &req,
+                        &letterkit::braille::Liblouis::default(),
+                        &RenderOptions::default(),
+                    )
+                    .map(|b| (Made::Braille(Box::new(b)), req.letter().to_owned())),
+                other => other.map(|r| (Made::Print(r), req.letter().to_owned())),
+            }
         })
         .await;
         let (rendered, code) = match r {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => return render_problem(&e).into_response(),
             Err(_) => return Problem::internal("the render failed; see the log").into_response(),
+        };
+        let rendered = match rendered {
+            Made::Print(r) => r,
+            Made::Braille(_) if pdf_only => {
+                return Problem::new(
+                    406,
+                    "braille-needs-json",
+                    "Not Acceptable",
+                    "a braille letter is three files (the carrier page PDF, the BRF and the PEF): ask with Accept: application/json for all three in base64",
+                )
+                .into_response();
+            }
+            Made::Braille(b) => {
+                st2.metrics.rendered.fetch_add(1, Ordering::Relaxed);
+                return json_response(StatusCode::OK, &braille_doc(code, &b, &st2));
+            }
         };
         st2.metrics.rendered.fetch_add(1, Ordering::Relaxed);
         let sha = hex(&Sha256::digest(&rendered.pdf));
@@ -227,6 +289,42 @@ async fn render(
     .await
 }
 
+fn braille_doc(code: String, b: &letterkit::BrailleRendered, st: &AppState) -> BrailleRenderedDoc {
+    let b64 = |x: &[u8]| base64::engine::general_purpose::STANDARD.encode(x);
+    BrailleRenderedDoc {
+        schema: "letterkit.render-braille.v1",
+        code,
+        pages: b.carrier.pages,
+        braille_pages: b.brf.iter().filter(|c| **c == 0x0c).count(),
+        catalog_digest: st.engine.catalog().digest().to_owned(),
+        bytes: b.carrier.pdf.len(),
+        sha256: hex(&Sha256::digest(&b.carrier.pdf)),
+        pdf_base64: b64(&b.carrier.pdf),
+        brf_bytes: b.brf.len(),
+        brf_sha256: hex(&Sha256::digest(&b.brf)),
+        brf_base64: b64(&b.brf),
+        pef_bytes: b.pef.len(),
+        pef_sha256: hex(&Sha256::digest(&b.pef)),
+        pef_base64: b64(&b.pef),
+    }
+}
+
+/// A braille letter's files as the service lists them.
+#[derive(Serialize)]
+struct BrailleDoc {
+    format: String,
+    braille_pages: u32,
+    brf: FileDoc,
+    pef: FileDoc,
+}
+
+#[derive(Serialize)]
+struct FileDoc {
+    href: String,
+    bytes: u64,
+    sha256: String,
+}
+
 /// A letter as the service shows it: no reference, name or address.
 #[derive(Serialize)]
 struct LetterDoc {
@@ -248,6 +346,8 @@ struct LetterDoc {
     already: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     superseded: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    braille: Option<BrailleDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     history: Option<Vec<HistoryDoc>>,
 }
@@ -278,6 +378,20 @@ fn letter_doc(l: &LetterRecord) -> LetterDoc {
         reissue_of: l.reissue_of.clone(),
         already: None,
         superseded: Vec::new(),
+        braille: l.braille.as_ref().map(|b| BrailleDoc {
+            format: b.format.clone(),
+            braille_pages: b.pages,
+            brf: FileDoc {
+                href: format!("/v1/letters/{}/brf", l.id),
+                bytes: b.brf_bytes,
+                sha256: b.brf_sha256.clone(),
+            },
+            pef: FileDoc {
+                href: format!("/v1/letters/{}/pef", l.id),
+                bytes: b.pef_bytes,
+                sha256: b.pef_sha256.clone(),
+            },
+        }),
         history: None,
     }
 }
@@ -378,14 +492,22 @@ async fn queue(
             Ok(r) => r,
             Err(p) => return p.into_response(),
         };
+        // The client's recorded format applies unless the request names one.
+        let req2 = req.clone();
+        let recorded = match with_outbox(&st2, move |o| o.recorded_format(&req2)).await {
+            Ok(Ok(f)) => f,
+            Ok(Err(e)) => return outbox_problem(&e).into_response(),
+            Err(p) => return p.into_response(),
+        };
         let engine = st2.engine.clone();
         let r = tokio::task::spawn_blocking(move || {
-            letterkit::outbox::prepare(&engine, &req, postage, None)
+            let translator = letterkit::braille::Liblouis::default();
+            letterkit::outbox::prepare(&engine, &req, recorded, &translator, postage, None)
         })
         .await;
         let prepared = match r {
             Ok(Ok(p)) => p,
-            Ok(Err(e)) => return render_problem(&e).into_response(),
+            Ok(Err(e)) => return outbox_problem(&e).into_response(),
             Err(_) => return Problem::internal("the render failed; see the log").into_response(),
         };
         st2.metrics.rendered.fetch_add(1, Ordering::Relaxed);
@@ -480,6 +602,42 @@ async fn pdf(State(st): State<Arc<AppState>>, caller: Caller, Path(id): Path<Str
         Err(p) => p.into_response(),
     }
 }
+
+async fn brf(State(st): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>) -> Response {
+    braille_file(st, caller, id, false).await
+}
+
+async fn pef(State(st): State<Arc<AppState>>, caller: Caller, Path(id): Path<String>) -> Response {
+    braille_file(st, caller, id, true).await
+}
+
+/// A braille letter's BRF (`text/plain`, Braille ASCII) or PEF
+/// (`application/x-pef+xml`).
+async fn braille_file(st: Arc<AppState>, caller: Caller, id: String, pef: bool) -> Response {
+    if let Err(p) = caller.require_any(&[Role::Queue, Role::Cancel]) {
+        return p.into_response();
+    }
+    if !valid_id(&id) {
+        return no_such_letter();
+    }
+    match with_outbox(&st, move |o| o.braille(&id)).await {
+        Ok(Ok(files)) => {
+            let (kind, bytes) = if pef {
+                (PEF_TYPE, files.pef)
+            } else {
+                (BRF_TYPE, files.brf)
+            };
+            (StatusCode::OK, [(header::CONTENT_TYPE, kind)], bytes).into_response()
+        }
+        Ok(Err(e)) => outbox_problem(&e).into_response(),
+        Err(p) => p.into_response(),
+    }
+}
+
+/// The media type of a BRF: Braille ASCII is plain ASCII text.
+pub(super) const BRF_TYPE: &str = "text/plain; charset=us-ascii";
+/// The media type of a PEF (XML, DAISY's registered `application/x-pef+xml`).
+pub(super) const PEF_TYPE: &str = "application/x-pef+xml";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

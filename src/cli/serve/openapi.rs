@@ -19,6 +19,9 @@ fn problems(codes: &[u16]) -> Map<String, Value> {
             403 => "The client lacks the role",
             404 => "Not found",
             409 => "The outbox refused (too late, already cancelled, suppressed)",
+            406 => {
+                "A braille letter asked for as application/pdf only: it is three files, served as JSON"
+            }
             413 => "The body is too large",
             415 => "The body is not JSON",
             422 => "The request is not valid: every problem in errors",
@@ -116,6 +119,14 @@ pub fn spec(engine: &Engine) -> Value {
             "reason": {"type": "string"}
         }
     });
+    let file_ref = json!({
+        "type": "object", "required": ["href", "bytes", "sha256"],
+        "properties": {
+            "href": {"type": "string"},
+            "bytes": {"type": "integer", "minimum": 0},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+        }
+    });
     schemas.insert(
         "Letter".into(),
         json!({
@@ -137,7 +148,18 @@ pub fn spec(engine: &Engine) -> Value {
                 "reissue_of": {"type": "string"},
                 "already": {"type": "boolean"},
                 "superseded": {"type": "array", "items": {"type": "string"}},
-                "copy_source": {"enum": ["rendered", "stored"]},
+                "copy_source": {"enum": ["rendered", "stored", "braille"]},
+                "braille": {
+                    "type": "object",
+                    "description": "A braille letter's BRF and PEF, beside its carrier page PDF",
+                    "required": ["format", "braille_pages", "brf", "pef"],
+                    "properties": {
+                        "format": {"type": "string", "pattern": "^braille:[12]:(a4|book)$"},
+                        "braille_pages": {"type": "integer", "minimum": 0},
+                        "brf": file_ref.clone(),
+                        "pef": file_ref.clone()
+                    }
+                },
                 "history": {"type": "array", "items": history}
             }
         }),
@@ -151,16 +173,16 @@ pub fn spec(engine: &Engine) -> Value {
     });
     let mut paths = Map::new();
     paths.insert("/v1/render".into(), json!({"post": {
-        "summary": "Render a letter: the PDF, or with Accept: application/json its metadata and the PDF in base64",
+        "summary": "Render a letter: the PDF, or with Accept: application/json its metadata and the PDF in base64. A braille letter (format: braille) is always JSON: the carrier page PDF, the BRF and the PEF, each in base64 with its SHA-256; asked for as application/pdf only, it is refused with 406",
         "operationId": "render",
         "security": security,
         "parameters": [idempotency_header()],
         "requestBody": body,
-        "responses": with(problems(&[400, 401, 403, 409, 413, 415, 422, 429, 503]), json!({"200": {
+        "responses": with(problems(&[400, 401, 403, 406, 409, 413, 415, 422, 429, 503]), json!({"200": {
             "description": "The letter",
             "content": {
                 "application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}},
-                "application/json": {"schema": {
+                "application/json": {"schema": {"oneOf": [{
                     "type": "object",
                     "required": ["schema", "code", "pages", "bytes", "sha256", "catalog_digest", "pdf_base64"],
                     "properties": {
@@ -170,7 +192,22 @@ pub fn spec(engine: &Engine) -> Value {
                         "catalog_digest": {"type": "string"},
                         "pdf_base64": {"type": "string", "contentEncoding": "base64"}
                     }
-                }}
+                }, {
+                    "type": "object",
+                    "required": ["schema", "code", "pages", "braille_pages", "catalog_digest", "bytes", "sha256", "pdf_base64", "brf_bytes", "brf_sha256", "brf_base64", "pef_bytes", "pef_sha256", "pef_base64"],
+                    "properties": {
+                        "schema": {"const": "letterkit.render-braille.v1"},
+                        "code": {"type": "string"}, "pages": {"type": "integer"},
+                        "braille_pages": {"type": "integer"},
+                        "catalog_digest": {"type": "string"},
+                        "bytes": {"type": "integer"}, "sha256": {"type": "string"},
+                        "pdf_base64": {"type": "string", "contentEncoding": "base64", "description": "the carrier page"},
+                        "brf_bytes": {"type": "integer"}, "brf_sha256": {"type": "string"},
+                        "brf_base64": {"type": "string", "contentEncoding": "base64", "description": "Braille ASCII"},
+                        "pef_bytes": {"type": "integer"}, "pef_sha256": {"type": "string"},
+                        "pef_base64": {"type": "string", "contentEncoding": "base64", "description": "PEF 1.0"}
+                    }
+                }]}}
             }
         }}))
     }}));
@@ -226,6 +263,21 @@ pub fn spec(engine: &Engine) -> Value {
             "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
         }}))
     }}));
+    for (file, media, what) in [
+        ("brf", "text/plain", "Braille ASCII"),
+        ("pef", "application/x-pef+xml", "PEF 1.0"),
+    ] {
+        paths.insert(format!("/v1/letters/{{id}}/{file}"), json!({"get": {
+            "summary": format!("A braille letter's {} ({what}); 409 for a print letter", file.to_uppercase()),
+            "operationId": format!("letter{}", file.to_uppercase()),
+            "security": security,
+            "parameters": [id_param()],
+            "responses": with(problems(&[401, 403, 404, 409, 429, 503]), json!({"200": {
+                "description": what,
+                "content": {media: {"schema": {"type": "string"}}}
+            }}))
+        }}));
+    }
     paths.insert("/v1/letters/{id}/cancel".into(), json!({"post": {
         "summary": "Cancel a queued letter before its transmission's cut-off",
         "operationId": "cancelLetter",
@@ -378,11 +430,29 @@ pub fn spec(engine: &Engine) -> Value {
         "responses": with(problems(&[401, 403, 404, 429, 503]), json!({"200": {"description": "The pack", "content": {"application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}}}}))
     }}));
     paths.insert("/v1/packs/{name}/bundle".into(), json!({"get": {
-        "summary": "The court bundle PDF (the documents meant for the court)",
+        "summary": "The court bundle PDF (the documents meant for the court; include and exclude change the choice as letterkit pack bundle --include/--exclude do)",
         "operationId": "packBundle",
         "security": security,
-        "parameters": [pack_name],
-        "responses": with(problems(&[401, 403, 404, 422, 429, 503]), json!({"200": {"description": "The bundle", "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}}}))
+        "parameters": [pack_name,
+            {"name": "include", "in": "query", "required": false, "style": "form", "explode": true,
+             "description": "Add documents to the default choice: a document code (pv-check-record) or an entry file",
+             "schema": {"type": "array", "maxItems": 32, "items": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"}}},
+            {"name": "exclude", "in": "query", "required": false, "style": "form", "explode": true,
+             "description": "Leave documents out: a document code (CMEL9180, attachment) or an entry file",
+             "schema": {"type": "array", "maxItems": 32, "items": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"}}},
+            {"name": "include_superseded", "in": "query", "required": false, "schema": {"type": "boolean"}}
+        ],
+        "responses": with(problems(&[400, 401, 403, 404, 422, 429, 503]), json!({"200": {
+            "description": "The bundle",
+            "headers": {
+                "X-Letterkit-Pages": {"schema": {"type": "integer"}},
+                "X-Letterkit-Conformance": {
+                    "description": "`pdf-ua-1, pdf-a-2a`, or `none; reason=KINDS; problems=N` when an attached PDF keeps the bundle from conforming (kinds: font-not-embedded, font-without-unicode, cmyk-colour, attachment; never a name)",
+                    "schema": {"type": "string"}
+                }
+            },
+            "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}}
+        }}))
     }}));
     let status_doc = |s: &str| json!({"type": "object", "required": ["status"], "properties": {"status": {"const": s}}});
     paths.insert("/healthz".into(), json!({"get": {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -434,14 +434,97 @@ async fn download(
     }
 }
 
+/// Most `include`/`exclude` parameters one bundle request takes.
+const MAX_BUNDLE_CHOICES: usize = 64;
+
+/// The bundle's choice from its query: `include` and `exclude` (each
+/// repeatable, naming a document code or an entry file, as `letterkit pack
+/// bundle --include/--exclude`) and `include_superseded` (`true`/`false`).
+fn bundle_options(query: &[(String, String)]) -> Result<BundleOptions, Problem> {
+    let mut o = BundleOptions::default();
+    if query.len() > MAX_BUNDLE_CHOICES {
+        return Err(Problem::bad_request(format!(
+            "at most {MAX_BUNDLE_CHOICES} query parameters"
+        )));
+    }
+    for (k, v) in query {
+        let bad = |m: String| {
+            Problem::bad_request(m.clone()).with_errors(vec![ErrorItem {
+                parameter: Some(k.clone()),
+                ..ErrorItem::plain("bad-parameter", m)
+            }])
+        };
+        if v.is_empty() || v.len() > 200 || v.chars().any(char::is_control) {
+            return Err(bad(format!(
+                "{k} names a document code or an entry file (1 to 200 characters)"
+            )));
+        }
+        match k.as_str() {
+            "include" => o.include.push(v.clone()),
+            "exclude" => o.exclude.push(v.clone()),
+            "include_superseded" => {
+                o.include_superseded = match v.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(bad("include_superseded is true or false".into())),
+                }
+            }
+            _ => {
+                return Err(bad(
+                    "the query parameters are include, exclude (document codes or entry files, repeatable) and include_superseded".into(),
+                ));
+            }
+        }
+    }
+    Ok(o)
+}
+
+/// The `X-Letterkit-Conformance` header of a bundle: `pdf-ua-1, pdf-a-2a`,
+/// or `none` with the kinds of problem and their count (never an entry
+/// name or a font name: those may come from an upload).
+fn conformance(not_conforming: &[String]) -> String {
+    if not_conforming.is_empty() {
+        return "pdf-ua-1, pdf-a-2a".to_owned();
+    }
+    let mut kinds: Vec<&str> = not_conforming
+        .iter()
+        .map(|why| {
+            if why.contains("ToUnicode") {
+                "font-without-unicode"
+            } else if why.contains("not embedded") {
+                "font-not-embedded"
+            } else if why.contains("CMYK") {
+                "cmyk-colour"
+            } else {
+                "attachment"
+            }
+        })
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    format!(
+        "none; reason={}; problems={}",
+        kinds.join(","),
+        not_conforming.len()
+    )
+}
+
 async fn court_bundle(
     State(st): State<Arc<AppState>>,
     caller: Caller,
     Path(name): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     if let Err(p) = caller.require(Role::Packs) {
         return p.into_response();
     }
+    let options = match query
+        .map_err(|_| Problem::bad_request("the query string cannot be read".to_owned()))
+        .and_then(|Query(q)| bundle_options(&q))
+    {
+        Ok(o) => o,
+        Err(p) => return p.into_response(),
+    };
     let (pack, signature) = match read(&st, name).await {
         Ok(p) => p,
         Err(p) => return p.into_response(),
@@ -451,8 +534,7 @@ async fn court_bundle(
             .into_response();
     }
     let engine = st.engine.clone();
-    let r = tokio::task::spawn_blocking(move || bundle(&pack, &engine, &BundleOptions::default()))
-        .await;
+    let r = tokio::task::spawn_blocking(move || bundle(&pack, &engine, &options)).await;
     match r {
         Ok(Ok(b)) => (
             StatusCode::OK,
@@ -461,6 +543,10 @@ async fn court_bundle(
                 (
                     header::HeaderName::from_static("x-letterkit-pages"),
                     b.pages.to_string(),
+                ),
+                (
+                    header::HeaderName::from_static("x-letterkit-conformance"),
+                    conformance(&b.not_conforming),
                 ),
             ],
             b.pdf,

@@ -626,11 +626,16 @@ async fn queue(
         .ok();
     let engine = st.engine.clone();
     let value = d.request.clone();
-    let prepared = blocking(move || {
+    // Read under the outbox's lock so the client's recorded format (large
+    // print, braille) applies as it does for `outbox add` and /v1/letters.
+    let prepared = with_outbox(&st, move |o| {
         let req = engine
             .request_from_value(&value, ORIGIN)
             .map_err(|e| e.to_string())?;
-        letterkit::outbox::prepare(&engine, &req, postage, None).map_err(|e| e.to_string())
+        let recorded = o.recorded_format(&req).map_err(|e| e.to_string())?;
+        let translator = letterkit::braille::Liblouis::default();
+        letterkit::outbox::prepare(&engine, &req, recorded, &translator, postage, None)
+            .map_err(|e| e.to_string())
     })
     .await;
     let prepared = match prepared {
