@@ -11,6 +11,7 @@
 //! metadata from the same options as the Info dictionary (`xmp.rs`), the
 //! output intent is the vendored sRGB profile (`data/icc/`).
 
+mod icc;
 mod tagged;
 mod truetype;
 mod xmp;
@@ -19,11 +20,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
-use pdf_writer::types::{
-    ArtifactSubtype, ArtifactType, CidFontType, FontFlags, OutputIntentSubtype, SystemInfo,
-};
+use pdf_writer::types::{CidFontType, FontFlags, OutputIntentSubtype, SystemInfo};
 use pdf_writer::writers::{Catalog, DocumentInfo};
-use pdf_writer::{Chunk, Content, Filter, Finish, Name, Rect, Ref, Settings, Str, TextStr};
+use pdf_writer::{Chunk, Filter, Finish, Name, Rect, Ref, Settings, Str, TextStr};
 use sha2::{Digest, Sha256};
 
 use crate::fonts::{FontId, FontSet};
@@ -76,6 +75,15 @@ impl GlyphSet {
         self.0[word] |= 1 << bit;
     }
 
+    /// A hash of the set (the cache's key; a hit is checked against the set).
+    fn key(&self, font: FontId) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = crate::fonts::FastHasher::default();
+        (font as u8).hash(&mut h);
+        self.0.hash(&mut h);
+        Hasher::finish(&h)
+    }
+
     fn gids(&self) -> impl Iterator<Item = u16> + '_ {
         self.0.iter().enumerate().flat_map(|(w, bits)| {
             (0..64u16)
@@ -92,9 +100,17 @@ const BASE_CHARS: &str =
 
 /// The embedded-font objects for one glyph set, built once and cached.
 struct FontObjects {
-    /// Old gid → new (subset) gid (index = old gid), sorted so it depends
-    /// only on the set.
+    /// The face and glyph set these were built for (a cache hit is checked
+    /// against them).
+    font: FontId,
+    set: GlyphSet,
+    /// Old gid → character code in the content stream (index = old gid).
+    /// Codes are the subset's glyph ids, sorted so they depend only on the
+    /// set.
     remap: Vec<u16>,
+    /// One byte per code (the subset has at most 256 glyphs, nearly always)
+    /// through the shared `Identity-8` CMap, else two through `Identity-H`.
+    one_byte: bool,
     /// `BaseFont` with its subset tag.
     base_name: String,
     /// Widths of new gids 0.., PDF units.
@@ -106,19 +122,19 @@ struct FontObjects {
     file_len: usize,
 }
 
-/// A face and the exact glyphs a document uses from it.
-type FontKey = (FontId, GlyphSet);
-
 thread_local! {
-    /// Font objects by face and glyph set, per thread.
-    static FONT_CACHE: RefCell<HashMap<FontKey, Arc<FontObjects>, crate::fonts::FastBuild>> =
+    /// Font objects by a hash of the face and glyph set, per thread.
+    static FONT_CACHE: RefCell<HashMap<u64, Arc<FontObjects>, crate::fonts::FastBuild>> =
         RefCell::new(HashMap::default());
 }
 
 fn font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> Arc<FontObjects> {
-    let key: FontKey = (font, set.clone());
+    let key = set.key(font);
     FONT_CACHE.with(|c| {
-        if let Some(hit) = c.borrow().get(&key) {
+        if let Some(hit) = c.borrow().get(&key)
+            && hit.font == font
+            && hit.set == *set
+        {
             return Arc::clone(hit);
         }
         let built = Arc::new(build_font_objects(fonts, font, set));
@@ -131,11 +147,34 @@ fn font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> Arc<FontObject
     })
 }
 
-/// The sRGB profile of the output intent (`data/icc/README.md` says where
-/// it comes from), compressed once.
+/// The sRGB profile of the output intent (`icc.rs`), compressed once.
 fn srgb_profile() -> &'static [u8] {
     static ICC: OnceLock<Vec<u8>> = OnceLock::new();
-    ICC.get_or_init(|| deflate_best(include_bytes!("../../data/icc/sRGB.icc")))
+    ICC.get_or_init(|| deflate_best(&icc::srgb_profile()))
+}
+
+/// The uncompressed sRGB profile every PDF's output intent embeds.
+pub fn srgb_icc_profile() -> Vec<u8> {
+    icc::srgb_profile()
+}
+
+/// The encoding CMap of one-byte codes (`<00>`..`<FF>` to CIDs 0..255),
+/// shared by both faces; its name, and its stream compressed once.
+const ONE_BYTE_CMAP: &[u8] = b"letterkit-Identity-8";
+
+fn one_byte_cmap() -> &'static [u8] {
+    static CMAP: OnceLock<Vec<u8>> = OnceLock::new();
+    CMAP.get_or_init(|| {
+        let mut c = Vec::with_capacity(400);
+        c.extend_from_slice(
+            b"/CIDInit/ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>def\n/CMapName/",
+        );
+        c.extend_from_slice(ONE_BYTE_CMAP);
+        c.extend_from_slice(
+            b" def\n/CMapType 1 def\n/WMode 0 def\n1 begincodespacerange\n<00> <FF>\nendcodespacerange\n1 begincidrange\n<00> <FF> 0\nendcidrange\nendcmap\nCMapName currentdict/CMap defineresource pop\nend\nend",
+        );
+        deflate_best(&c)
+    })
 }
 
 /// The output intent's condition: what the colours mean.
@@ -196,16 +235,12 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
     let struct_root_id = alloc.bump();
     let metadata_id = alloc.bump();
     let icc_id = alloc.bump();
+    let encoding_id = alloc.bump();
 
     // Every object goes through `out`, which notes where it starts, so that
     // `finish` can write the cross-reference table without pdf-writer's
     // formatting of each entry.
-    let mut out = Out {
-        chunk: Chunk::with_settings(Settings { pretty: false }),
-        offsets: Vec::with_capacity(128),
-        raw: Vec::with_capacity(4096),
-        raw_offsets: Vec::with_capacity(96),
-    };
+    let mut out = Out::new();
     out.at(tree_id)
         .pages(tree_id)
         .kids(page_ids.iter().map(|p| p.0))
@@ -251,14 +286,27 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
 
         let content = page_content(page, n, fonts, &used, &mut structure);
         let compressed = deflate(&content);
-        out.at(*content_id)
+        out.stream_at(*content_id)
             .stream(*content_id, &compressed)
             .filter(Filter::FlateDecode);
     }
 
     for (font, ids) in &font_ids {
         let Some(u) = used.get(font) else { continue };
-        write_font(&mut out, fonts, *font, u, ids);
+        write_font(&mut out, fonts, *font, u, ids, encoding_id);
+    }
+    if used.values().any(|u| u.one_byte) {
+        let mut cmap = out
+            .stream_at(encoding_id)
+            .cmap(encoding_id, one_byte_cmap());
+        cmap.name(Name(ONE_BYTE_CMAP))
+            .system_info(SystemInfo {
+                registry: Str(b"Adobe"),
+                ordering: Str(b"Identity"),
+                supplement: 0,
+            })
+            .pair(Name(b"WMode"), 0);
+        cmap.filter(Filter::FlateDecode);
     }
 
     let page_refs: Vec<Ref> = page_ids.iter().map(|p| p.0).collect();
@@ -275,8 +323,9 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
     structure.write(&mut out, struct_root_id, &page_refs, &mut || alloc.bump());
 
     let xmp = xmp::packet(options, producer);
-    out.at(metadata_id).metadata(metadata_id, xmp.as_bytes());
-    out.at(icc_id)
+    out.stream_at(metadata_id)
+        .metadata(metadata_id, xmp.as_bytes());
+    out.stream_at(icc_id)
         .icc_profile(icc_id, srgb_profile())
         .n(3)
         .range([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
@@ -303,88 +352,163 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
     out.finish(catalog_id, info_id, &file_id[..16])
 }
 
-/// The objects of a file as they are written: pdf-writer's, and those
-/// written by hand (the structure elements, many and simple), each with
-/// where it starts.
+/// The objects of a file as they are written. Streams stand on their own;
+/// every other object (dictionaries, arrays: pdf-writer's, and those written
+/// by hand, the structure elements, many and simple) goes into one
+/// compressed object stream, and a cross-reference stream lists them all.
 pub(crate) struct Out {
+    /// Dictionaries by pdf-writer, each `N 0 obj ... endobj`.
     chunk: Chunk,
     offsets: Vec<(Ref, usize)>,
+    /// Stream objects.
+    streams: Chunk,
+    stream_offsets: Vec<(Ref, usize)>,
+    /// Dictionaries written by hand, bodies only.
     raw: Vec<u8>,
     raw_offsets: Vec<(Ref, usize)>,
 }
 
 impl Out {
-    /// The chunk to write object `id` into next (its start is noted).
+    fn new() -> Out {
+        Out {
+            chunk: Chunk::with_settings(Settings { pretty: false }),
+            offsets: Vec::with_capacity(64),
+            streams: Chunk::with_settings(Settings { pretty: false }),
+            stream_offsets: Vec::with_capacity(16),
+            raw: Vec::with_capacity(4096),
+            raw_offsets: Vec::with_capacity(96),
+        }
+    }
+
+    /// The chunk to write object `id`, not a stream, into next.
     fn at(&mut self, id: Ref) -> &mut Chunk {
         self.offsets.push((id, self.chunk.len()));
         &mut self.chunk
     }
 
-    /// Starts object `id` written by hand: push its body to [`Out::raw`],
-    /// then call [`Out::end_raw`].
+    /// The chunk to write stream object `id` into next.
+    fn stream_at(&mut self, id: Ref) -> &mut Chunk {
+        self.stream_offsets.push((id, self.streams.len()));
+        &mut self.streams
+    }
+
+    /// Starts object `id` written by hand: push its body (a dictionary) to
+    /// the buffer returned, then call [`Out::end_raw`].
     pub(crate) fn begin_raw(&mut self, id: Ref) -> &mut Vec<u8> {
         self.raw_offsets.push((id, self.raw.len()));
-        push_int(&mut self.raw, id.get());
-        self.raw.extend_from_slice(b" 0 obj\n");
         &mut self.raw
     }
 
     /// Ends the object begun by [`Out::begin_raw`].
     pub(crate) fn end_raw(&mut self) {
-        self.raw.extend_from_slice(b"\nendobj\n");
+        self.raw.push(b'\n');
     }
 
-    /// The file: header, objects, the cross-reference table and trailer.
+    /// The file: header, the streams, the object stream of everything
+    /// else, the cross-reference stream with the trailer's entries.
     fn finish(self, root: Ref, info: Ref, file_id: &[u8]) -> Vec<u8> {
         const HEADER: &[u8] = b"%PDF-1.7\n%\x80\x80\x80\x80\n";
         let Out {
             chunk,
             offsets,
+            streams,
+            stream_offsets,
             raw,
             raw_offsets,
         } = self;
-        let mut file = Vec::with_capacity(HEADER.len() + chunk.len() + raw.len() + 2048);
-        file.extend_from_slice(HEADER);
-        let base = file.len();
-        file.extend_from_slice(chunk.as_bytes());
-        let raw_base = file.len();
-        file.extend_from_slice(&raw);
-        let size = offsets
+        let chunk = chunk.as_bytes();
+
+        // The object stream: `id offset` pairs, then the objects.
+        let mut members: Vec<(Ref, &[u8])> = Vec::with_capacity(offsets.len() + raw_offsets.len());
+        for (i, (id, start)) in offsets.iter().enumerate() {
+            let end = offsets.get(i + 1).map_or(chunk.len(), |o| o.1);
+            let obj = &chunk[*start..end];
+            // Without `N 0 obj\n` and `\nendobj\n`.
+            let body_start = obj.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1);
+            let body = obj[body_start..]
+                .strip_suffix(b"\nendobj\n")
+                .unwrap_or(&obj[body_start..]);
+            members.push((*id, body));
+        }
+        for (i, (id, start)) in raw_offsets.iter().enumerate() {
+            let end = raw_offsets.get(i + 1).map_or(raw.len(), |o| o.1);
+            members.push((*id, &raw[*start..end]));
+        }
+        let mut header = Vec::with_capacity(12 * members.len());
+        let mut at = 0usize;
+        for (id, body) in &members {
+            push_int(&mut header, id.get());
+            header.push(b' ');
+            push_int(&mut header, at as i32);
+            header.push(b' ');
+            at += body.len() + 1;
+        }
+        let mut objstm = Vec::with_capacity(header.len() + at);
+        objstm.extend_from_slice(&header);
+        for (_, body) in &members {
+            objstm.extend_from_slice(body);
+            objstm.push(b'\n');
+        }
+        let objstm = deflate(&objstm);
+
+        let max_id = offsets
             .iter()
+            .chain(&stream_offsets)
             .chain(&raw_offsets)
             .map(|(id, _)| id.get())
             .max()
-            .unwrap_or(0) as usize
-            + 1;
-        // Offset of each object number; None for a free entry.
-        let mut at: Vec<Option<usize>> = vec![None; size];
-        for (id, off) in &offsets {
-            at[id.get() as usize] = Some(base + off);
+            .unwrap_or(0);
+        let objstm_id = max_id + 1;
+        let xref_id = max_id + 2;
+        let size = xref_id as usize + 1;
+
+        let mut file =
+            Vec::with_capacity(HEADER.len() + streams.len() + objstm.len() + 64 + 8 * size + 256);
+        file.extend_from_slice(HEADER);
+        // (kind, field 2, field 3) of each object number: 0 free, 1 at an
+        // offset, 2 in the object stream at an index.
+        let mut entries: Vec<(u8, usize, usize)> = vec![(0, 0, 0); size];
+        let base = file.len();
+        file.extend_from_slice(streams.as_bytes());
+        for (id, off) in &stream_offsets {
+            entries[id.get() as usize] = (1, base + off, 0);
         }
-        for (id, off) in &raw_offsets {
-            at[id.get() as usize] = Some(raw_base + off);
+        for (index, (id, _)) in members.iter().enumerate() {
+            entries[id.get() as usize] = (2, objstm_id as usize, index);
         }
+        entries[objstm_id as usize] = (1, file.len(), 0);
+        push_int(&mut file, objstm_id);
+        file.extend_from_slice(b" 0 obj\n<</Type/ObjStm/N ");
+        push_int(&mut file, members.len() as i32);
+        file.extend_from_slice(b"/First ");
+        push_int(&mut file, header.len() as i32);
+        file.extend_from_slice(b"/Filter/FlateDecode/Length ");
+        push_int(&mut file, objstm.len() as i32);
+        file.extend_from_slice(b">>\nstream\n");
+        file.extend_from_slice(&objstm);
+        file.extend_from_slice(b"\nendstream\nendobj\n");
         let xref_at = file.len();
-        file.extend_from_slice(b"xref\n0 ");
-        push_int(&mut file, size as i32);
-        file.push(b'\n');
-        // Free entries form a list from object 0, each naming the next.
-        let next_free = |from: usize| (from + 1..size).find(|&i| at[i].is_none()).unwrap_or(0);
-        for (i, entry) in at.iter().enumerate() {
-            let (field, generation, kind) = match entry {
-                Some(off) => (*off, 0, b'n'),
-                None if i == 0 => (next_free(0), 65535, b'f'),
-                None => (next_free(i), 0, b'f'),
-            };
-            let mut e = *b"0000000000 00000 n\r\n";
-            put_digits(&mut e[..10], field);
-            put_digits(&mut e[11..16], generation);
-            e[17] = kind;
-            file.extend_from_slice(&e);
+        entries[xref_id as usize] = (1, xref_at, 0);
+        // Object 0 heads the (empty) list of free objects, generation 65535.
+        entries[0] = (0, 0, 65535);
+
+        let width = |max: usize| (1..8).find(|&w| max < 1 << (8 * w)).unwrap_or(8);
+        let w2 = width(entries.iter().map(|e| e.1).max().unwrap_or(0));
+        let w3 = width(entries.iter().map(|e| e.2).max().unwrap_or(0));
+        let mut rows = Vec::with_capacity(size * (1 + w2 + w3));
+        for (kind, a, b) in &entries {
+            rows.push(*kind);
+            rows.extend_from_slice(&a.to_be_bytes()[8 - w2..]);
+            rows.extend_from_slice(&b.to_be_bytes()[8 - w3..]);
         }
-        file.extend_from_slice(b"trailer\n<</Size ");
+        push_int(&mut file, xref_id);
+        file.extend_from_slice(b" 0 obj\n<</Type/XRef/Size ");
         push_int(&mut file, size as i32);
-        file.extend_from_slice(b"/Root ");
+        file.extend_from_slice(b"/W[1 ");
+        push_int(&mut file, w2 as i32);
+        file.push(b' ');
+        push_int(&mut file, w3 as i32);
+        file.extend_from_slice(b"]/Root ");
         push_ref(&mut file, root);
         file.extend_from_slice(b"/Info ");
         push_ref(&mut file, info);
@@ -396,7 +520,11 @@ impl Out {
             }
             file.push(b'>');
         }
-        file.extend_from_slice(b"]>>\nstartxref\n");
+        file.extend_from_slice(b"]/Length ");
+        push_int(&mut file, rows.len() as i32);
+        file.extend_from_slice(b">>\nstream\n");
+        file.extend_from_slice(&rows);
+        file.extend_from_slice(b"\nendstream\nendobj\nstartxref\n");
         push_int(&mut file, xref_at as i32);
         file.extend_from_slice(b"\n%%EOF");
         file
@@ -426,14 +554,6 @@ pub(crate) fn push_int(buf: &mut Vec<u8>, n: i32) {
 pub(crate) fn push_ref(buf: &mut Vec<u8>, r: Ref) {
     push_int(buf, r.get());
     buf.extend_from_slice(b" 0 R");
-}
-
-/// Fills `out` with `n` in decimal, zero-padded on the left.
-fn put_digits(out: &mut [u8], mut n: usize) {
-    for d in out.iter_mut().rev() {
-        *d = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
 }
 
 fn hex_byte(b: u8) -> [u8; 2] {
@@ -517,6 +637,44 @@ fn mark_of(item: &Item) -> Option<Tag> {
     }
 }
 
+/// Points as hundredths, the precision of every coordinate written.
+fn centi(v: f32) -> i32 {
+    (v * 100.0).round() as i32
+}
+
+/// Writes `v` hundredths as a decimal: `72`, `700.5`, `-13.75`.
+fn push_centi(buf: &mut Vec<u8>, v: i32) {
+    if v < 0 {
+        buf.push(b'-');
+    }
+    let a = v.unsigned_abs();
+    push_int(buf, (a / 100) as i32);
+    let frac = a % 100;
+    if frac != 0 {
+        buf.push(b'.');
+        buf.push(b'0' + (frac / 10) as u8);
+        if !frac.is_multiple_of(10) {
+            buf.push(b'0' + (frac % 10) as u8);
+        }
+    }
+}
+
+/// Writes `bytes` as the inside of a literal string.
+fn push_literal(buf: &mut Vec<u8>, bytes: &[u8]) {
+    for &b in bytes {
+        match b {
+            b'(' | b')' | b'\\' => buf.extend_from_slice(&[b'\\', b]),
+            // An unescaped CR would be read back as LF.
+            b'\r' => buf.extend_from_slice(b"\\r"),
+            _ => buf.push(b),
+        }
+    }
+}
+
+/// A page's content stream, written operator by operator: text objects
+/// hold consecutive runs of one marked-content sequence, positioned with
+/// `Td` from the previous line, the font set only when it changes, glyphs
+/// as one- (or two-) byte codes in literal strings.
 fn page_content(
     page: &Page,
     page_index: usize,
@@ -524,37 +682,39 @@ fn page_content(
     used: &BTreeMap<FontId, Arc<FontObjects>>,
     structure: &mut tagged::Structure,
 ) -> Vec<u8> {
-    let mut c = Content::new();
+    let mut c: Vec<u8> = Vec::with_capacity(12 * 1024);
     let mut stroke_set = false;
     // The mark of the open marked-content sequence, if one is open.
     let mut open: Option<Option<Tag>> = None;
+    // Inside BT..ET: the start of the current line (hundredths of a point).
+    let mut text_at: Option<(i32, i32)> = None;
+    // The font and size (hundredths) set last; text state outlives ET.
+    let mut font_set: Option<(FontId, i32)> = None;
+    let mut codes: Vec<u8> = Vec::with_capacity(256);
     for item in &page.items {
         let mark = mark_of(item);
         if open != Some(mark) {
+            if text_at.take().is_some() {
+                c.extend_from_slice(b"ET\n");
+            }
             if open.is_some() {
-                c.end_marked_content();
+                c.extend_from_slice(b"EMC\n");
             }
             match mark {
-                None => {
-                    c.begin_marked_content(Name(b"Artifact"));
-                }
+                None => c.extend_from_slice(b"/Artifact BMC\n"),
                 Some(Tag::Artifact) => {
-                    c.begin_marked_content_with_properties(Name(b"Artifact"))
-                        .properties()
-                        .artifact()
-                        .kind(ArtifactType::Pagination)
-                        .subtype(ArtifactSubtype::Footer);
+                    c.extend_from_slice(b"/Artifact<</Type/Pagination/Subtype/Footer>>BDC\n")
                 }
                 Some(tag) => match structure.open(page_index, tag) {
                     Some((mcid, name)) => {
-                        c.begin_marked_content_with_properties(name)
-                            .properties()
-                            .identify(mcid);
+                        c.push(b'/');
+                        c.extend_from_slice(name.0);
+                        c.extend_from_slice(b"<</MCID ");
+                        push_int(&mut c, mcid);
+                        c.extend_from_slice(b">>BDC\n");
                     }
                     // Only artifacts have no element, and they are handled above.
-                    None => {
-                        c.begin_marked_content(Name(b"Artifact"));
-                    }
+                    None => c.extend_from_slice(b"/Artifact BMC\n"),
                 },
             }
             open = Some(mark);
@@ -567,28 +727,64 @@ fn page_content(
                 structure.heading_text(run.tag, page_index, PAGE_H - run.y + run.size, &run.text);
                 let face = fonts.get(run.font);
                 let upm = f32::from(face.units_per_em);
-                c.begin_text();
-                c.set_font(font_name(run.font), run.size);
-                c.set_text_matrix([1.0, 0.0, 0.0, 1.0, run.x, PAGE_H - run.y]);
-                let mut pos = c.show_positioned();
-                let mut items = pos.items();
-                let mut buf: Vec<u8> = Vec::with_capacity(run.glyphs.len() * 2);
+                let (x, y) = (centi(run.x), centi(PAGE_H - run.y));
+                let (lx, ly) = match text_at {
+                    Some(at) => at,
+                    None => {
+                        c.extend_from_slice(b"BT\n");
+                        (0, 0)
+                    }
+                };
+                let size = centi(run.size);
+                if font_set != Some((run.font, size)) {
+                    c.push(b'/');
+                    c.extend_from_slice(font_name(run.font).0);
+                    c.push(b' ');
+                    push_centi(&mut c, size);
+                    c.extend_from_slice(b" Tf\n");
+                    font_set = Some((run.font, size));
+                }
+                push_centi(&mut c, x - lx);
+                c.push(b' ');
+                push_centi(&mut c, y - ly);
+                c.extend_from_slice(b" Td\n");
+                text_at = Some((x, y));
+
+                // Kerning as whole thousandths of an em, the rounding error
+                // carried to the next adjustment so that it never adds up.
+                let mut carry = 0.0f32;
+                let start = c.len();
+                c.extend_from_slice(b"[(");
+                let mut adjusted = false;
                 for g in &run.glyphs {
                     let new = u.remap.get(usize::from(g.id)).copied().unwrap_or(0);
-                    buf.extend_from_slice(&new.to_be_bytes());
+                    codes.clear();
+                    if u.one_byte {
+                        codes.push(new as u8);
+                    } else {
+                        codes.extend_from_slice(&new.to_be_bytes());
+                    }
+                    push_literal(&mut c, &codes);
                     let default = face.default_advance(g.id);
                     if g.advance != default {
-                        items.show(Str(&buf));
-                        buf.clear();
-                        items.adjust(-((g.advance - default) as f32) * 1000.0 / upm);
+                        let want = -((g.advance - default) as f32) * 1000.0 / upm + carry;
+                        let n = want.round();
+                        carry = want - n;
+                        if n != 0.0 {
+                            c.push(b')');
+                            push_int(&mut c, n as i32);
+                            c.push(b'(');
+                            adjusted = true;
+                        }
                     }
                 }
-                if !buf.is_empty() {
-                    items.show(Str(&buf));
+                if adjusted {
+                    c.extend_from_slice(b")]TJ\n");
+                } else {
+                    // No adjustment: a plain string.
+                    c.remove(start);
+                    c.extend_from_slice(b")Tj\n");
                 }
-                items.finish();
-                pos.finish();
-                c.end_text();
             }
             Item::Rule {
                 x1,
@@ -597,21 +793,105 @@ fn page_content(
                 y2,
                 width,
             } => {
+                if text_at.take().is_some() {
+                    c.extend_from_slice(b"ET\n");
+                }
                 if !stroke_set {
-                    c.set_stroke_gray(0.43);
+                    c.extend_from_slice(b"0.43 G\n");
                     stroke_set = true;
                 }
-                c.set_line_width(*width);
-                c.move_to(*x1, PAGE_H - y1);
-                c.line_to(*x2, PAGE_H - y2);
-                c.stroke();
+                push_centi(&mut c, centi(*width));
+                c.extend_from_slice(b" w\n");
+                for (cmd, (x, y)) in [(b" m\n", (x1, y1)), (b" l\n", (x2, y2))] {
+                    push_centi(&mut c, centi(*x));
+                    c.push(b' ');
+                    push_centi(&mut c, centi(PAGE_H - y));
+                    c.extend_from_slice(cmd);
+                }
+                c.extend_from_slice(b"S\n");
             }
         }
     }
-    if open.is_some() {
-        c.end_marked_content();
+    if text_at.is_some() {
+        c.extend_from_slice(b"ET\n");
     }
-    c.finish().into_vec()
+    if open.is_some() {
+        c.extend_from_slice(b"EMC\n");
+    }
+    c
+}
+
+/// A ToUnicode CMap for `pairs` (code → character, sorted by code), codes
+/// of `width` bytes: runs of consecutive codes and characters as ranges,
+/// the rest one by one.
+fn to_unicode(pairs: &[(u16, char)], width: usize) -> Vec<u8> {
+    fn hex(buf: &mut Vec<u8>, v: u16, bytes: usize) {
+        for b in &v.to_be_bytes()[2 - bytes..] {
+            buf.extend_from_slice(&hex_byte(*b));
+        }
+    }
+    fn utf16(buf: &mut Vec<u8>, c: char) {
+        buf.push(b'<');
+        let mut units = [0u16; 2];
+        for u in c.encode_utf16(&mut units) {
+            hex(buf, *u, 2);
+        }
+        buf.push(b'>');
+    }
+    // (first code, last code, first character)
+    let mut ranges: Vec<(u16, u16, char)> = Vec::new();
+    for &(code, ch) in pairs {
+        if let Some(last) = ranges.last_mut() {
+            let next = u32::from(last.2) + u32::from(last.1 - last.0) + 1;
+            // A range may only step the last byte of code and character.
+            if code == last.1 + 1
+                && u32::from(ch) == next
+                && (ch as u32) < 0x1_0000
+                && code & 0xFF != 0
+                && ch as u32 & 0xFF != 0
+            {
+                last.1 = code;
+                continue;
+            }
+        }
+        ranges.push((code, code, ch));
+    }
+    let mut out = Vec::with_capacity(512 + 16 * ranges.len());
+    out.extend_from_slice(b"/CIDInit/ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo<</Registry(Adobe)/Ordering(UCS)/Supplement 0>>def\n/CMapName/Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n");
+    out.push(b'<');
+    hex(&mut out, 0, width);
+    out.extend_from_slice(b"> <");
+    hex(&mut out, if width == 1 { 0xFF } else { 0xFFFF }, width);
+    out.extend_from_slice(b">\nendcodespacerange\n");
+    let (spans, singles): (Vec<_>, Vec<_>) = ranges.iter().partition(|r| r.0 != r.1);
+    for block in spans.chunks(100) {
+        push_int(&mut out, block.len() as i32);
+        out.extend_from_slice(b" beginbfrange\n");
+        for (a, b, ch) in block {
+            out.push(b'<');
+            hex(&mut out, *a, width);
+            out.extend_from_slice(b"> <");
+            hex(&mut out, *b, width);
+            out.extend_from_slice(b"> ");
+            utf16(&mut out, *ch);
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"endbfrange\n");
+    }
+    for block in singles.chunks(100) {
+        push_int(&mut out, block.len() as i32);
+        out.extend_from_slice(b" beginbfchar\n");
+        for (a, _, ch) in block {
+            out.push(b'<');
+            hex(&mut out, *a, width);
+            out.extend_from_slice(b"> ");
+            utf16(&mut out, *ch);
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"endbfchar\n");
+    }
+    out.extend_from_slice(b"endcmap\nCMapName currentdict/CMap defineresource pop\nend\nend");
+    out
 }
 
 fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObjects {
@@ -643,24 +923,19 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
     let width = |gid: u16| (face.default_advance(gid) as f32 * scale * 10.0).round() / 10.0;
     let mut widths = vec![0.0; usize::from(remapper.num_gids())];
     widths[0] = width(0);
-    let mut cmap = pdf_writer::types::UnicodeCmap::new(
-        Name(b"Custom"),
-        SystemInfo {
-            registry: Str(b"Adobe"),
-            ordering: Str(b"UCS"),
-            supplement: 0,
-        },
-    );
+    let one_byte = widths.len() <= 256;
+    let mut pairs: Vec<(u16, char)> = Vec::with_capacity(gids.len());
     for &old in &gids {
         let new = remap[usize::from(old)];
         if let Some(w) = widths.get_mut(usize::from(new)) {
             *w = width(old);
         }
         if let Some(c) = face.unicode(old) {
-            cmap.pair(new, c);
+            pairs.push((new, c));
         }
     }
-    let cmap = deflate_best(cmap.finish().as_slice());
+    pairs.sort_unstable();
+    let cmap = deflate_best(&to_unicode(&pairs, if one_byte { 1 } else { 2 }));
 
     // Subsetting a built-in font with glyphs it has cannot fail; fall back to
     // the whole font rather than lose the text if it ever does.
@@ -668,7 +943,10 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
     // Hinting and glyph names are of no use on paper: about half the subset.
     let subset = truetype::strip_hinting(&subset);
     FontObjects {
+        font,
+        set: set.clone(),
         remap,
+        one_byte,
         base_name,
         widths,
         cmap,
@@ -677,18 +955,29 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
     }
 }
 
-fn write_font(out: &mut Out, fonts: &FontSet, font: FontId, u: &FontObjects, ids: &[Ref; 5]) {
+/// Writes a face's objects; `encoding` is the shared one-byte CMap.
+fn write_font(
+    out: &mut Out,
+    fonts: &FontSet,
+    font: FontId,
+    u: &FontObjects,
+    ids: &[Ref; 5],
+    encoding: Ref,
+) {
     let [type0_id, cid_id, descriptor_id, cmap_id, file_id] = *ids;
     let face = fonts.get(font);
     let scale = 1000.0 / f32::from(face.units_per_em);
     let base_name = Name(u.base_name.as_bytes());
 
-    out.at(type0_id)
-        .type0_font(type0_id)
-        .base_font(base_name)
-        .encoding_predefined(Name(b"Identity-H"))
-        .descendant_font(cid_id)
-        .to_unicode(cmap_id);
+    let mut type0 = out.at(type0_id).type0_font(type0_id);
+    type0.base_font(base_name);
+    if u.one_byte {
+        type0.encoding_cmap(encoding);
+    } else {
+        type0.encoding_predefined(Name(b"Identity-H"));
+    }
+    type0.descendant_font(cid_id).to_unicode(cmap_id);
+    type0.finish();
 
     let mut cid = out.at(cid_id).cid_font(cid_id);
     cid.subtype(CidFontType::Type2)
@@ -728,10 +1017,10 @@ fn write_font(out: &mut Out, fonts: &FontSet, font: FontId, u: &FontObjects, ids
         .stem_v(if face.weight >= 600 { 140.0 } else { 80.0 })
         .font_file2(file_id);
 
-    out.at(cmap_id)
+    out.stream_at(cmap_id)
         .cmap(cmap_id, &u.cmap)
         .filter(Filter::FlateDecode);
-    out.at(file_id)
+    out.stream_at(file_id)
         .stream(file_id, &u.file)
         .filter(Filter::FlateDecode)
         .pair(Name(b"Length1"), u.file_len as i32);
