@@ -111,15 +111,15 @@ struct FontObjects {
     /// One byte per code (the subset has at most 256 glyphs, nearly always)
     /// through the shared `Identity-8` CMap, else two through `Identity-H`.
     one_byte: bool,
-    /// `BaseFont` with its subset tag.
-    base_name: String,
-    /// Widths of new gids 0.., PDF units.
-    widths: Vec<f32>,
     /// Compressed ToUnicode CMap.
     cmap: Vec<u8>,
     /// Compressed subset font file and its uncompressed length.
     file: Vec<u8>,
     file_len: usize,
+    /// The face's dictionaries as a compressed object stream, and its
+    /// `/First` (see [`font_dictionaries`]).
+    dicts: Vec<u8>,
+    dicts_first: usize,
 }
 
 thread_local! {
@@ -211,31 +211,15 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         .map(|(f, set)| (*f, font_objects(fonts, *f, set)))
         .collect();
 
-    let mut alloc = Ref::new(1);
+    let mut alloc = Ref::new(FIRST_LETTER_ID);
     let catalog_id = alloc.bump();
     let tree_id = alloc.bump();
     let info_id = alloc.bump();
     let outline_id = alloc.bump();
     let page_ids: Vec<(Ref, Ref)> = pages.iter().map(|_| (alloc.bump(), alloc.bump())).collect();
-    let font_ids: BTreeMap<FontId, [Ref; 5]> = used
-        .keys()
-        .map(|&f| {
-            (
-                f,
-                [
-                    alloc.bump(),
-                    alloc.bump(),
-                    alloc.bump(),
-                    alloc.bump(),
-                    alloc.bump(),
-                ],
-            )
-        })
-        .collect();
     let struct_root_id = alloc.bump();
     let metadata_id = alloc.bump();
     let icc_id = alloc.bump();
-    let encoding_id = alloc.bump();
 
     // Every object goes through `out`, which notes where it starts, so that
     // `finish` can write the cross-reference table without pdf-writer's
@@ -277,8 +261,8 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
         p.struct_parents(n as i32);
         let mut res = p.resources();
         let mut fdict = res.fonts();
-        for (f, ids) in &font_ids {
-            fdict.pair(font_name(*f), ids[0]);
+        for f in used.keys() {
+            fdict.pair(font_name(*f), face_ids(*f)[0]);
         }
         fdict.finish();
         res.finish();
@@ -291,14 +275,13 @@ pub fn write_pdf(pages: &[Page], fonts: &FontSet, options: &PdfOptions) -> Vec<u
             .filter(Filter::FlateDecode);
     }
 
-    for (font, ids) in &font_ids {
-        let Some(u) = used.get(font) else { continue };
-        write_font(&mut out, fonts, *font, u, ids, encoding_id);
+    for (font, u) in &used {
+        write_font(&mut out, *font, u);
     }
     if used.values().any(|u| u.one_byte) {
         let mut cmap = out
-            .stream_at(encoding_id)
-            .cmap(encoding_id, one_byte_cmap());
+            .stream_at(ENCODING_ID)
+            .cmap(ENCODING_ID, one_byte_cmap());
         cmap.name(Name(ONE_BYTE_CMAP))
             .system_info(SystemInfo {
                 registry: Str(b"Adobe"),
@@ -366,6 +349,9 @@ pub(crate) struct Out {
     /// Dictionaries written by hand, bodies only.
     raw: Vec<u8>,
     raw_offsets: Vec<(Ref, usize)>,
+    /// Objects in object streams written whole (the faces' cached ones):
+    /// the object, its stream, its index there.
+    grouped: Vec<(Ref, Ref, usize)>,
 }
 
 impl Out {
@@ -377,7 +363,42 @@ impl Out {
             stream_offsets: Vec::with_capacity(16),
             raw: Vec::with_capacity(4096),
             raw_offsets: Vec::with_capacity(96),
+            grouped: Vec::with_capacity(8),
         }
+    }
+
+    /// The objects for the object stream, bodies only, in order: pdf-writer's
+    /// without their `N 0 obj\n` and `\nendobj\n`, then those by hand.
+    fn members(&self) -> Vec<(Ref, &[u8])> {
+        let chunk = self.chunk.as_bytes();
+        let mut members = Vec::with_capacity(self.offsets.len() + self.raw_offsets.len());
+        for (i, (id, start)) in self.offsets.iter().enumerate() {
+            let end = self.offsets.get(i + 1).map_or(chunk.len(), |o| o.1);
+            let obj = &chunk[*start..end];
+            let body_start = obj.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1);
+            let body = obj[body_start..]
+                .strip_suffix(b"\nendobj\n")
+                .unwrap_or(&obj[body_start..]);
+            members.push((*id, body));
+        }
+        for (i, (id, start)) in self.raw_offsets.iter().enumerate() {
+            let end = self.raw_offsets.get(i + 1).map_or(self.raw.len(), |o| o.1);
+            members.push((*id, &self.raw[*start..end]));
+        }
+        members
+    }
+
+    /// Writes object stream `id` made earlier (`data` compressed, `first`
+    /// its `/First`) holding `members` in order.
+    fn cached_object_stream(&mut self, id: Ref, data: &[u8], first: usize, members: &[Ref]) {
+        for (index, m) in members.iter().enumerate() {
+            self.grouped.push((*m, id, index));
+        }
+        let mut s = self.stream_at(id).stream(id, data);
+        s.pair(Name(b"Type"), Name(b"ObjStm"))
+            .pair(Name(b"N"), members.len() as i32)
+            .pair(Name(b"First"), first as i32);
+        s.filter(Filter::FlateDecode);
     }
 
     /// The chunk to write object `id`, not a stream, into next.
@@ -408,53 +429,22 @@ impl Out {
     /// else, the cross-reference stream with the trailer's entries.
     fn finish(self, root: Ref, info: Ref, file_id: &[u8]) -> Vec<u8> {
         const HEADER: &[u8] = b"%PDF-1.7\n%\x80\x80\x80\x80\n";
+        let members = self.members();
+        let (objstm, first) = object_stream(&members);
+        let objstm = deflate(&objstm);
         let Out {
-            chunk,
             offsets,
             streams,
             stream_offsets,
-            raw,
             raw_offsets,
-        } = self;
-        let chunk = chunk.as_bytes();
-
-        // The object stream: `id offset` pairs, then the objects.
-        let mut members: Vec<(Ref, &[u8])> = Vec::with_capacity(offsets.len() + raw_offsets.len());
-        for (i, (id, start)) in offsets.iter().enumerate() {
-            let end = offsets.get(i + 1).map_or(chunk.len(), |o| o.1);
-            let obj = &chunk[*start..end];
-            // Without `N 0 obj\n` and `\nendobj\n`.
-            let body_start = obj.iter().position(|&b| b == b'\n').map_or(0, |p| p + 1);
-            let body = obj[body_start..]
-                .strip_suffix(b"\nendobj\n")
-                .unwrap_or(&obj[body_start..]);
-            members.push((*id, body));
-        }
-        for (i, (id, start)) in raw_offsets.iter().enumerate() {
-            let end = raw_offsets.get(i + 1).map_or(raw.len(), |o| o.1);
-            members.push((*id, &raw[*start..end]));
-        }
-        let mut header = Vec::with_capacity(12 * members.len());
-        let mut at = 0usize;
-        for (id, body) in &members {
-            push_int(&mut header, id.get());
-            header.push(b' ');
-            push_int(&mut header, at as i32);
-            header.push(b' ');
-            at += body.len() + 1;
-        }
-        let mut objstm = Vec::with_capacity(header.len() + at);
-        objstm.extend_from_slice(&header);
-        for (_, body) in &members {
-            objstm.extend_from_slice(body);
-            objstm.push(b'\n');
-        }
-        let objstm = deflate(&objstm);
+            grouped,
+            ..
+        } = &self;
 
         let max_id = offsets
             .iter()
-            .chain(&stream_offsets)
-            .chain(&raw_offsets)
+            .chain(stream_offsets)
+            .chain(raw_offsets)
             .map(|(id, _)| id.get())
             .max()
             .unwrap_or(0);
@@ -470,18 +460,21 @@ impl Out {
         let mut entries: Vec<(u8, usize, usize)> = vec![(0, 0, 0); size];
         let base = file.len();
         file.extend_from_slice(streams.as_bytes());
-        for (id, off) in &stream_offsets {
+        for (id, off) in stream_offsets {
             entries[id.get() as usize] = (1, base + off, 0);
         }
         for (index, (id, _)) in members.iter().enumerate() {
             entries[id.get() as usize] = (2, objstm_id as usize, index);
+        }
+        for (id, stm, index) in grouped {
+            entries[id.get() as usize] = (2, stm.get() as usize, *index);
         }
         entries[objstm_id as usize] = (1, file.len(), 0);
         push_int(&mut file, objstm_id);
         file.extend_from_slice(b" 0 obj\n<</Type/ObjStm/N ");
         push_int(&mut file, members.len() as i32);
         file.extend_from_slice(b"/First ");
-        push_int(&mut file, header.len() as i32);
+        push_int(&mut file, first as i32);
         file.extend_from_slice(b"/Filter/FlateDecode/Length ");
         push_int(&mut file, objstm.len() as i32);
         file.extend_from_slice(b">>\nstream\n");
@@ -529,6 +522,28 @@ impl Out {
         file.extend_from_slice(b"\n%%EOF");
         file
     }
+}
+
+/// An object stream's data for `members` (uncompressed): the `number
+/// offset` pairs, then the objects; and its `/First`.
+fn object_stream(members: &[(Ref, &[u8])]) -> (Vec<u8>, usize) {
+    let mut header = Vec::with_capacity(12 * members.len());
+    let mut at = 0usize;
+    for (id, body) in members {
+        push_int(&mut header, id.get());
+        header.push(b' ');
+        push_int(&mut header, at as i32);
+        header.push(b' ');
+        at += body.len() + 1;
+    }
+    let first = header.len();
+    let mut data = header;
+    data.reserve(at);
+    for (_, body) in members {
+        data.extend_from_slice(body);
+        data.push(b'\n');
+    }
+    (data, first)
 }
 
 /// Writes `n` in decimal.
@@ -942,13 +957,14 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
     let subset = subsetter::subset(face.data, 0, &remapper).unwrap_or_else(|_| face.data.to_vec());
     // Hinting and glyph names are of no use on paper: about half the subset.
     let subset = truetype::strip_hinting(&subset);
+    let (dicts, dicts_first) = font_dictionaries(fonts, font, &base_name, one_byte, &widths);
     FontObjects {
         font,
         set: set.clone(),
         remap,
         one_byte,
-        base_name,
-        widths,
+        dicts,
+        dicts_first,
         cmap,
         file: deflate_best(&subset),
         file_len: subset.len(),
@@ -956,23 +972,42 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
 }
 
 /// Writes a face's objects; `encoding` is the shared one-byte CMap.
-fn write_font(
-    out: &mut Out,
+/// Object numbers fixed for every file: the shared encoding CMap, then six
+/// for each face (Type 0 font, CID font, descriptor, ToUnicode, font file,
+/// and the object stream of the three dictionaries). Fixed, so that a
+/// face's objects are the same bytes in every letter with its glyph set and
+/// are made once, with the cached subset; a face a letter does not use
+/// leaves its numbers free.
+const ENCODING_ID: Ref = Ref::new(1);
+
+fn face_ids(font: FontId) -> [Ref; 6] {
+    let base = 2 + 6 * font as i32;
+    std::array::from_fn(|i| Ref::new(base + i as i32))
+}
+
+/// The first object number of a letter's own objects.
+const FIRST_LETTER_ID: i32 = 2 + 6 * FontId::ALL.len() as i32;
+
+/// A face's three dictionaries (Type 0, CID font with its widths,
+/// descriptor) at its fixed numbers, as an object stream's data: the
+/// compressed bytes and `/First`.
+fn font_dictionaries(
     fonts: &FontSet,
     font: FontId,
-    u: &FontObjects,
-    ids: &[Ref; 5],
-    encoding: Ref,
-) {
-    let [type0_id, cid_id, descriptor_id, cmap_id, file_id] = *ids;
+    base_name: &str,
+    one_byte: bool,
+    widths: &[f32],
+) -> (Vec<u8>, usize) {
+    let [type0_id, cid_id, descriptor_id, cmap_id, file_id, _] = face_ids(font);
+    let mut out = Out::new();
     let face = fonts.get(font);
     let scale = 1000.0 / f32::from(face.units_per_em);
-    let base_name = Name(u.base_name.as_bytes());
+    let base_name = Name(base_name.as_bytes());
 
     let mut type0 = out.at(type0_id).type0_font(type0_id);
     type0.base_font(base_name);
-    if u.one_byte {
-        type0.encoding_cmap(encoding);
+    if one_byte {
+        type0.encoding_cmap(ENCODING_ID);
     } else {
         type0.encoding_predefined(Name(b"Identity-H"));
     }
@@ -990,9 +1025,9 @@ fn write_font(
         .font_descriptor(descriptor_id)
         .default_width(0.0)
         .cid_to_gid_map_predefined(Name(b"Identity"));
-    let mut widths = cid.widths();
-    widths.consecutive(0, u.widths.iter().copied());
-    widths.finish();
+    let mut w = cid.widths();
+    w.consecutive(0, widths_of(widths));
+    w.finish();
     cid.finish();
 
     let b = face.bbox;
@@ -1017,6 +1052,25 @@ fn write_font(
         .stem_v(if face.weight >= 600 { 140.0 } else { 80.0 })
         .font_file2(file_id);
 
+    let members = out.members();
+    let (data, first) = object_stream(&members);
+    (deflate_best(&data), first)
+}
+
+fn widths_of(w: &[f32]) -> impl Iterator<Item = f32> + '_ {
+    w.iter().copied()
+}
+
+/// Writes a face's objects for one letter: its cached object stream of
+/// dictionaries and its two streams, at the face's fixed numbers.
+fn write_font(out: &mut Out, font: FontId, u: &FontObjects) {
+    let [type0_id, cid_id, descriptor_id, cmap_id, file_id, stm_id] = face_ids(font);
+    out.cached_object_stream(
+        stm_id,
+        &u.dicts,
+        u.dicts_first,
+        &[type0_id, cid_id, descriptor_id],
+    );
     out.stream_at(cmap_id)
         .cmap(cmap_id, &u.cmap)
         .filter(Filter::FlateDecode);
