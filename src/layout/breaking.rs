@@ -441,7 +441,10 @@ mod tests {
         }]
     }
 
-    fn lines_summary(lines: &[Vec<TextRun>]) -> Vec<Vec<(String, f32, f32, Vec<u16>)>> {
+    /// Each run's text, place and glyphs.
+    type Summary = Vec<Vec<(String, f32, f32, Vec<u16>)>>;
+
+    fn lines_summary(lines: &[Vec<TextRun>]) -> Summary {
         lines
             .iter()
             .map(|l| {
