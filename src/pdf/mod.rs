@@ -2,14 +2,17 @@
 //!
 //! Pure: returns `Vec<u8>`, touches no file and reads no clock. Each font is
 //! embedded as a TrueType subset of the glyphs the document uses (CIDFontType2,
-//! Identity-H, with a ToUnicode map so text extracts in reading order). The
+//! one-byte codes through the shared `letterkit-Identity-8` CMap, or
+//! Identity-H for a subset of more than 256 glyphs, with a ToUnicode map so
+//! text extracts in reading order). The
 //! subset tag, the file ID and the dates all derive from the inputs, so the
 //! same pages and options always give the same bytes.
 //!
 //! Every PDF is tagged and claims PDF/UA-1 and PDF/A-2a at once: the
 //! structure tree comes from layout's [`Tag`]s (`tagged.rs`), the XMP
 //! metadata from the same options as the Info dictionary (`xmp.rs`), the
-//! output intent is the vendored sRGB profile (`data/icc/`).
+//! output intent's sRGB profile from `icc.rs`. Dictionaries go into object
+//! streams, listed by a cross-reference stream (see `Out`).
 
 mod icc;
 mod tagged;
