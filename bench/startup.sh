@@ -4,7 +4,7 @@
 #   bench/startup.sh [--runs R] [--warmup W] [--index I] [--no-build]
 #
 # Writes request I (default 0, seed 1) from bench/requests.py to a temp dir and
-# times `letterkit render REQUEST.json --out TMP/x.pdf` with hyperfine
+# times `letterkit render REQUEST.json --out TMP/x.pdf --force` with hyperfine
 # (--shell=none, W warm-up runs, default 10; at least R runs, default 50).
 # Prints hyperfine's report and the mean in ms. Target: mean < 15 ms.
 set -euo pipefail
@@ -46,7 +46,7 @@ TMP="$(mktemp -d "${TMPDIR:-/tmp}/letterkit-startup.XXXXXX")"
 trap 'rm -rf -- "$TMP"' EXIT
 "$PY" "$HERE/requests.py" --one --index "$INDEX" --out "$TMP/request.json"
 
-cmd=("$LETTERKIT_BIN" render "$TMP/request.json" --out "$TMP/x.pdf")
+cmd=("$LETTERKIT_BIN" render "$TMP/request.json" --out "$TMP/x.pdf" --force)
 # One checked run first, so a failure reads as letterkit's own message.
 if ! "${cmd[@]}" >"$TMP/stdout.txt" 2>"$TMP/stderr.txt"; then
   log "letterkit render failed:"

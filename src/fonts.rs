@@ -55,6 +55,11 @@ pub struct Font {
     unicode: Vec<Option<char>>,
     /// Shaping features: ligatures off.
     features: [rustybuzz::Feature; 3],
+    /// Shaping plans made once (making one costs more than shaping a word):
+    /// for Latin text, and for text of no particular script (digits,
+    /// punctuation).
+    latin_plan: rustybuzz::ShapePlan,
+    common_plan: rustybuzz::ShapePlan,
 }
 
 /// A shaped glyph: its id and its advance (with kerning).
@@ -110,12 +115,26 @@ impl Font {
                 });
             }
         }
+        let features = no_ligatures();
+        let plan = |script| {
+            rustybuzz::ShapePlan::new(
+                &face,
+                rustybuzz::Direction::LeftToRight,
+                script,
+                None,
+                &features,
+            )
+        };
+        let latin_plan = plan(Some(rustybuzz::script::LATIN));
+        let common_plan = plan(None);
         Font {
             data,
             postscript_name,
             advances,
             unicode,
-            features: no_ligatures(),
+            features,
+            latin_plan,
+            common_plan,
             face,
             units_per_em,
             ascender,
@@ -157,8 +176,18 @@ impl Font {
         let mut buffer = rustybuzz::UnicodeBuffer::new();
         buffer.push_str(word);
         buffer.set_direction(rustybuzz::Direction::LeftToRight);
+        // What rustybuzz::shape would do, with the plan made once when the
+        // script is one made ahead (a buffer with no script says UNKNOWN).
+        buffer.guess_segment_properties();
+        let script = buffer.script();
         // No ligatures: one glyph per character keeps text extraction exact.
-        let out = rustybuzz::shape(&self.face, &self.features, buffer);
+        let out = if script == rustybuzz::script::LATIN {
+            rustybuzz::shape_with_plan(&self.face, &self.latin_plan, buffer)
+        } else if script == rustybuzz::script::UNKNOWN {
+            rustybuzz::shape_with_plan(&self.face, &self.common_plan, buffer)
+        } else {
+            rustybuzz::shape(&self.face, &self.features, buffer)
+        };
         let mut total = 0;
         let glyphs = out
             .glyph_infos()
@@ -316,6 +345,38 @@ mod tests {
             .filter_map(|g| bold.unicode(g.id))
             .collect();
         assert_eq!(joined, "£12.50–’â");
+    }
+
+    #[test]
+    fn shaping_with_the_plans_made_once_equals_shaping_afresh() {
+        let fonts = FontSet::builtin();
+        for f in FontId::ALL {
+            let face = fonts.get(f);
+            for word in [
+                "AVAST",
+                "Tøffee",
+                "£12.50",
+                "0800",
+                "—",
+                "Ŵŷ",
+                "ελληνικά",
+                "",
+            ] {
+                let mut buffer = rustybuzz::UnicodeBuffer::new();
+                buffer.push_str(word);
+                buffer.set_direction(rustybuzz::Direction::LeftToRight);
+                let fresh = rustybuzz::shape(&face.face, &face.features, buffer);
+                let ours = face.shape_uncached(word);
+                let fresh: Vec<(u16, i32)> = fresh
+                    .glyph_infos()
+                    .iter()
+                    .zip(fresh.glyph_positions())
+                    .map(|(i, p)| (i.glyph_id as u16, p.x_advance))
+                    .collect();
+                let ours: Vec<(u16, i32)> = ours.glyphs.iter().map(|g| (g.id, g.advance)).collect();
+                assert_eq!(ours, fresh, "{f:?} {word:?}");
+            }
+        }
     }
 
     #[test]

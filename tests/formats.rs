@@ -48,7 +48,8 @@ fn need_liblouis() {
 // ---------------------------------------------------------------- large print
 
 /// Every text show of a PDF page: (font size, x, y from the top), read from
-/// the content stream with lopdf (`Tf` then `Tm` inside each `BT`).
+/// the content stream with lopdf: `Tf` sets the size, and each `Td` (from
+/// the start of the previous line, the origin at `BT`) or `Tm` places a show.
 fn shown_sizes(pdf: &[u8]) -> Vec<Vec<(f32, f32, f32)>> {
     let doc = lopdf::Document::load_mem(pdf).expect("the PDF parses");
     let page_h = 297.0 * MM;
@@ -65,11 +66,20 @@ fn shown_sizes(pdf: &[u8]) -> Vec<Vec<(f32, f32, f32)>> {
             let content = doc.get_page_content(id);
             let ops = lopdf::content::Content::decode(&content).expect("content decodes");
             let mut size = 0.0;
+            let mut line = (0.0, 0.0);
             let mut out = Vec::new();
             for op in ops.operations {
                 match op.operator.as_str() {
                     "Tf" => size = num(&op.operands[1]),
-                    "Tm" => out.push((size, num(&op.operands[4]), page_h - num(&op.operands[5]))),
+                    "BT" => line = (0.0, 0.0),
+                    "Td" => {
+                        line = (line.0 + num(&op.operands[0]), line.1 + num(&op.operands[1]));
+                        out.push((size, line.0, page_h - line.1));
+                    }
+                    "Tm" => {
+                        line = (num(&op.operands[4]), num(&op.operands[5]));
+                        out.push((size, line.0, page_h - line.1));
+                    }
                     _ => {}
                 }
             }

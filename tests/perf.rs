@@ -5,9 +5,20 @@ use letterkit::RenderOptions;
 
 use crate::common::{case_dirs, engine, pdf_text, read_text, request_file};
 
-/// The numbers of every `/W[...]` array (CID font widths) in `pdf`.
+/// The numbers of every `/W[...]` array (CID font widths) in `pdf`, as
+/// written (the font dictionaries are in a compressed object stream).
 fn width_numbers(pdf: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(pdf);
+    let doc = lopdf::Document::load_mem(pdf).expect("lopdf");
+    let mut text = String::from_utf8_lossy(pdf).into_owned();
+    for o in doc.objects.values() {
+        if let Ok(s) = o.as_stream()
+            && s.dict.get(b"Type").and_then(lopdf::Object::as_name).ok() == Some(b"ObjStm")
+        {
+            text.push_str(&String::from_utf8_lossy(
+                &s.decompressed_content().expect("inflates"),
+            ));
+        }
+    }
     let mut out = Vec::new();
     for part in text.split("/W[").skip(1) {
         // `/W[0[w0 w1 ...]]`: up to the closing `]]`.

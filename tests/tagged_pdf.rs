@@ -639,7 +639,7 @@ fn the_outline_lists_the_title_and_the_headings() {
 /// PDF/A's metadata: the XMP says PDF/A-2a and PDF/UA-1 and holds the same
 /// title, author, subject, tool and dates as the Info dictionary (dates
 /// from the options, not the clock); the viewer shows the title; the output
-/// intent is the vendored sRGB profile; the file has an /ID.
+/// intent is the sRGB profile of `pdf/icc.rs`; the file has an /ID.
 #[test]
 fn xmp_matches_the_info_dictionary_and_the_output_intent_is_srgb() {
     let (request, options) = cmsl5502();
@@ -676,17 +676,11 @@ fn xmp_matches_the_info_dictionary_and_the_output_intent_is_srgb() {
         ),
         (
             "Creator",
-            format!(
-                "<xmp:CreatorTool>{}</xmp:CreatorTool>",
-                text_of(&doc, info, b"Creator")
-            ),
+            format!(" xmp:CreatorTool=\"{}\"", text_of(&doc, info, b"Creator")),
         ),
         (
             "Producer",
-            format!(
-                "<pdf:Producer>{}</pdf:Producer>",
-                text_of(&doc, info, b"Producer")
-            ),
+            format!(" pdf:Producer=\"{}\"", text_of(&doc, info, b"Producer")),
         ),
     ] {
         assert!(
@@ -696,12 +690,12 @@ fn xmp_matches_the_info_dictionary_and_the_output_intent_is_srgb() {
     }
     assert_eq!(text_of(&doc, info, b"CreationDate"), "D:20261130093007Z");
     assert_eq!(text_of(&doc, info, b"ModDate"), "D:20261130093007Z");
-    assert!(x.contains("<xmp:CreateDate>2026-11-30T09:30:07Z</xmp:CreateDate>"));
-    assert!(x.contains("<xmp:ModifyDate>2026-11-30T09:30:07Z</xmp:ModifyDate>"));
+    assert!(x.contains(" xmp:CreateDate=\"2026-11-30T09:30:07Z\""));
+    assert!(x.contains(" xmp:ModifyDate=\"2026-11-30T09:30:07Z\""));
     for id in [
-        "<pdfaid:part>2</pdfaid:part>",
-        "<pdfaid:conformance>A</pdfaid:conformance>",
-        "<pdfuaid:part>1</pdfuaid:part>",
+        " pdfaid:part=\"2\"",
+        " pdfaid:conformance=\"A\"",
+        " pdfuaid:part=\"1\"",
         "<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>",
     ] {
         assert!(x.contains(id), "XMP lacks {id}");
@@ -736,8 +730,11 @@ fn xmp_matches_the_info_dictionary_and_the_output_intent_is_srgb() {
         profile.dict.get(b"N").and_then(Object::as_i64).ok(),
         Some(3)
     );
-    let icc = std::fs::read(root().join("data/icc/sRGB.icc")).expect("the vendored profile");
+    // The profile built by `pdf/icc.rs` (its unit tests check it against
+    // the sRGB standard and the vendored profile in data/icc/).
+    let icc = letterkit::pdf::srgb_icc_profile();
     assert_eq!(profile.decompressed_content().expect("inflates"), icc);
+    assert_eq!(&icc[12..24], b"mntrRGB XYZ ", "a display profile for RGB");
     let id = doc
         .trailer
         .get(b"ID")
@@ -769,10 +766,12 @@ fn every_font_is_embedded_with_a_unicode_map() {
     }
 }
 
-/// The writer puts the cross-reference table together itself: every entry
-/// is 20 bytes, every in-use entry points at its `N 0 obj`, the free list
-/// starts at object 0, and `startxref` points at the table (checked on the
-/// bytes, since lopdf would quietly rebuild a broken table).
+/// The writer puts the cross-reference stream together itself: `startxref`
+/// points at it, it has one row per object number, every object at an
+/// offset starts there with its `N 0 obj`, every object in the object
+/// stream is listed in that stream's header at its index, and free entries
+/// form a list from object 0 (checked on the bytes, since lopdf would
+/// quietly rebuild a broken table).
 #[test]
 fn the_cross_reference_table_points_at_every_object() {
     for (name, pdf) in fixture_pdfs() {
@@ -783,40 +782,97 @@ fn the_cross_reference_table_points_at_every_object() {
             .next()
             .and_then(|l| l.trim().parse().ok())
             .expect("an offset");
-        assert_eq!(&pdf[at..at + 5], b"xref\n", "{name}: startxref");
-        let header_end = at
-            + 5
-            + pdf[at + 5..]
+        let doc = Document::load_mem(&pdf).expect("lopdf");
+        // startxref points at the cross-reference stream object.
+        let head_end = at + pdf[at..].iter().position(|&b| b == b'\n').expect("line");
+        let head = String::from_utf8_lossy(&pdf[at..head_end]).into_owned();
+        let xref_num: u32 = head
+            .strip_suffix(" 0 obj")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{name}: startxref at {head:?}"));
+        let xref = doc
+            .get_object((xref_num, 0))
+            .and_then(Object::as_stream)
+            .expect("the cross-reference stream");
+        assert_eq!(
+            xref.dict.get(b"Type").and_then(Object::as_name).ok(),
+            Some(&b"XRef"[..])
+        );
+        let w: Vec<usize> = xref
+            .dict
+            .get(b"W")
+            .and_then(Object::as_array)
+            .expect("/W")
+            .iter()
+            .map(|o| o.as_i64().expect("a width") as usize)
+            .collect();
+        let size = xref
+            .dict
+            .get(b"Size")
+            .and_then(Object::as_i64)
+            .expect("/Size") as usize;
+        let rows = xref
+            .decompressed_content()
+            .unwrap_or_else(|_| xref.content.clone());
+        let row = w.iter().sum::<usize>();
+        assert_eq!(rows.len(), row * size, "{name}: one row per object");
+        let field = |r: &[u8], i: usize| -> usize {
+            let from = w[..i].iter().sum::<usize>();
+            r[from..from + w[i]]
                 .iter()
-                .position(|&b| b == b'\n')
-                .expect("line");
-        let header = String::from_utf8_lossy(&pdf[at + 5..header_end]).into_owned();
-        let (first, count) = header.split_once(' ').expect("0 N");
-        assert_eq!(first, "0");
-        let count: usize = count.parse().expect("a count");
-        let table = &pdf[header_end + 1..header_end + 1 + 20 * count];
-        assert_eq!(&pdf[header_end + 1 + 20 * count..][..8], b"trailer\n");
+                .fold(0, |v, &b| v << 8 | usize::from(b))
+        };
         let mut in_use = 0;
-        for (n, entry) in table.chunks(20).enumerate() {
-            assert_eq!(&entry[18..], b"\r\n", "{name}: entry {n} is 20 bytes");
-            let field: usize = String::from_utf8_lossy(&entry[..10])
-                .parse()
-                .expect("digits");
-            match entry[17] {
-                b'n' => {
+        for (n, r) in rows.chunks(row).enumerate() {
+            match field(r, 0) {
+                0 => assert!(
+                    n == 0 || field(r, 1) == 0 || field(r, 1) > n,
+                    "{name}: free {n}"
+                ),
+                1 => {
                     in_use += 1;
                     let head = format!("{n} 0 obj\n");
+                    let off = field(r, 1);
                     assert_eq!(
-                        &pdf[field..field + head.len()],
+                        &pdf[off..off + head.len()],
                         head.as_bytes(),
                         "{name}: object {n}"
                     );
                 }
-                b'f' => assert!(field == 0 || field > n, "{name}: free list at {n}"),
+                2 => {
+                    in_use += 1;
+                    // Listed in its object stream's header at its index.
+                    let stm = doc
+                        .get_object((field(r, 1) as u32, 0))
+                        .and_then(Object::as_stream)
+                        .expect("the object stream");
+                    assert_eq!(
+                        stm.dict.get(b"Type").and_then(Object::as_name).ok(),
+                        Some(&b"ObjStm"[..])
+                    );
+                    let data = stm.decompressed_content().expect("inflates");
+                    let first = stm
+                        .dict
+                        .get(b"First")
+                        .and_then(Object::as_i64)
+                        .expect("/First") as usize;
+                    let numbers: Vec<&str> = std::str::from_utf8(&data[..first])
+                        .expect("header")
+                        .split_whitespace()
+                        .collect();
+                    assert_eq!(
+                        numbers[2 * field(r, 2)],
+                        n.to_string(),
+                        "{name}: object {n} in its stream"
+                    );
+                    assert!(
+                        doc.get_object((n as u32, 0)).is_ok(),
+                        "{name}: object {n} loads"
+                    );
+                }
                 other => panic!("{name}: entry {n} kind {other}"),
             }
         }
-        let doc = Document::load_mem(&pdf).expect("lopdf");
         assert_eq!(in_use, doc.objects.len(), "{name}: every object is listed");
     }
 }
@@ -1050,4 +1106,107 @@ pub(crate) fn page_marks(doc: &Document, page: ObjectId) -> Vec<Mark> {
     assert_eq!(depth, 0, "unclosed marked content");
     assert_eq!(outside, 0, "text after the last sequence");
     marks
+}
+
+/// Text is shown as one-byte codes through the shared `letterkit-Identity-8`
+/// CMap when a face's subset has at most 256 glyphs (every letter), and as
+/// two-byte `Identity-H` codes when it has more; both extract as the text
+/// and pass both profiles.
+#[test]
+fn a_face_with_more_than_256_glyphs_falls_back_to_two_byte_codes() {
+    need_poppler();
+    let (request, options) = cmsl5502();
+    let small = engine().layout(&request).expect("layout");
+    // Latin-1, Latin Extended-A, Greek and Cyrillic letters: over 300
+    // glyphs of the regular face on one page.
+    let many: String = ('\u{C0}'..='\u{17F}')
+        .chain('\u{391}'..='\u{3C9}')
+        .chain('\u{410}'..='\u{44F}')
+        .filter(|c| {
+            c.is_alphabetic()
+                && engine()
+                    .fonts()
+                    .glyph(letterkit::fonts::FontId::Regular, *c)
+                    .is_some()
+        })
+        .collect();
+    assert!(many.chars().count() > 300, "{}", many.chars().count());
+    let mut big = small.clone();
+    big.push(letterkit::layout::Page::default());
+    for (i, chunk) in many.chars().collect::<Vec<_>>().chunks(40).enumerate() {
+        let text: String = chunk.iter().collect();
+        let glyphs = engine()
+            .fonts()
+            .shape(letterkit::fonts::FontId::Regular, &text)
+            .glyphs
+            .clone();
+        big[2]
+            .items
+            .push(letterkit::layout::Item::Text(letterkit::layout::TextRun {
+                font: letterkit::fonts::FontId::Regular,
+                size: 9.0,
+                x: 60.0,
+                y: 100.0 + 12.0 * i as f32,
+                glyphs,
+                text,
+                tag: letterkit::layout::Tag::Paragraph {
+                    id: 9_000 + i as u32,
+                },
+            }));
+    }
+    let encodings = |pdf: &[u8]| -> Vec<String> {
+        let doc = Document::load_mem(pdf).expect("lopdf");
+        let mut out: Vec<String> = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_dict().ok())
+            .filter(|d| d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Type0"))
+            .map(|d| match d.get(b"Encoding") {
+                Ok(Object::Name(n)) => String::from_utf8_lossy(n).into_owned(),
+                Ok(Object::Reference(id)) => doc
+                    .get_object(*id)
+                    .and_then(Object::as_stream)
+                    .and_then(|s| s.dict.get(b"CMapName"))
+                    .and_then(Object::as_name)
+                    .map(|n| String::from_utf8_lossy(n).into_owned())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let small_pdf = letterkit::pdf::write_pdf(&small, engine().fonts(), &options);
+    let big_pdf = letterkit::pdf::write_pdf(&big, engine().fonts(), &options);
+    assert_eq!(
+        encodings(&small_pdf),
+        ["letterkit-Identity-8", "letterkit-Identity-8"]
+    );
+    assert_eq!(
+        encodings(&big_pdf),
+        ["Identity-H", "letterkit-Identity-8"],
+        "the regular face, with over 256 glyphs, takes two-byte codes; the bold face keeps one"
+    );
+    let squashed: String = pdf_text(&big_pdf).split_whitespace().collect();
+    let want: String = many.split_whitespace().collect();
+    let n = want.chars().count();
+    for part in [
+        want.chars().take(60).collect::<String>(),
+        want.chars().skip(n - 60).collect(),
+    ] {
+        assert!(squashed.contains(&part), "{part} extracts");
+    }
+    assert_eq!(
+        pdf_text(&small_pdf),
+        pdf_text(&letterkit::pdf::write_pdf(
+            &small,
+            engine().fonts(),
+            &options
+        )),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    assert_conforms(&validate(&write_all(
+        dir.path(),
+        &[("one-byte".into(), small_pdf), ("two-byte".into(), big_pdf)],
+    )));
 }

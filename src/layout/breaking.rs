@@ -275,6 +275,67 @@ pub fn break_lines(
     x: f32,
     y: f32,
 ) -> Vec<Vec<TextRun>> {
+    // A batch lays out the same fixed paragraphs letter after letter: the
+    // lines of each (text, size, width, place) are kept per thread, and a
+    // hit is checked against the whole text before it is used.
+    use std::hash::{Hash, Hasher};
+    let mut h = crate::fonts::FastHasher::default();
+    for i in inlines {
+        i.text.hash(&mut h);
+        i.bold.hash(&mut h);
+    }
+    for v in [size, width, x, y] {
+        v.to_bits().hash(&mut h);
+    }
+    let key = h.finish();
+    let hit = LINES_CACHE.with(|c| {
+        c.borrow().get(&key).and_then(|(k, lines)| {
+            (k.inlines == inlines && k.numbers == [size, width, x, y]).then(|| lines.clone())
+        })
+    });
+    if let Some(lines) = hit {
+        return lines;
+    }
+    let lines = break_lines_uncached(fonts, inlines, [size, width, x, y]);
+    LINES_CACHE.with(|c| {
+        let mut cache = c.borrow_mut();
+        if cache.len() >= 2048 {
+            cache.clear();
+        }
+        cache.insert(
+            key,
+            (
+                LinesKey {
+                    inlines: inlines.to_vec(),
+                    numbers: [size, width, x, y],
+                },
+                lines.clone(),
+            ),
+        );
+    });
+    lines
+}
+
+/// What a cached paragraph's lines were made from.
+struct LinesKey {
+    inlines: Vec<Inline>,
+    numbers: [f32; 4],
+}
+
+type LinesCache =
+    std::collections::HashMap<u64, (LinesKey, Vec<Vec<TextRun>>), crate::fonts::FastBuild>;
+
+thread_local! {
+    /// Broken paragraphs by a hash of what they were made from, per thread.
+    static LINES_CACHE: std::cell::RefCell<LinesCache> = std::cell::RefCell::new(LinesCache::default());
+}
+
+/// [`break_lines`] without the cache; `[size, width, x, y]` as there.
+fn break_lines_uncached(
+    fonts: &FontSet,
+    inlines: &[Inline],
+    [size, width, x, y]: [f32; 4],
+) -> Vec<Vec<TextRun>> {
     let toks = tokens(inlines);
     let mut b = Breaker {
         fonts,
@@ -378,6 +439,46 @@ mod tests {
             text: text.into(),
             bold: false,
         }]
+    }
+
+    /// Each run's text, place and glyphs.
+    type Summary = Vec<Vec<(String, f32, f32, Vec<u16>)>>;
+
+    fn lines_summary(lines: &[Vec<TextRun>]) -> Summary {
+        lines
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|r| {
+                        (
+                            r.text.clone(),
+                            r.x,
+                            r.y,
+                            r.glyphs.iter().map(|g| g.id).collect(),
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cached_lines_are_the_lines_and_never_another_paragraphs() {
+        let fonts = FontSet::builtin();
+        let text = "Please bring this letter and a form of photo identification, such as a passport or a driving licence.";
+        let fresh = break_lines_uncached(&fonts, &plain(text), [11.0, 200.0, 5.0, 0.0]);
+        let first = break_lines(&fonts, &plain(text), 11.0, 200.0, 5.0, 0.0);
+        let again = break_lines(&fonts, &plain(text), 11.0, 200.0, 5.0, 0.0);
+        assert!(fresh.len() > 1);
+        assert_eq!(lines_summary(&first), lines_summary(&fresh));
+        assert_eq!(lines_summary(&again), lines_summary(&fresh));
+        // Another width, place or text is laid out anew.
+        let wider = break_lines(&fonts, &plain(text), 11.0, 400.0, 5.0, 0.0);
+        assert!(wider.len() < fresh.len());
+        let moved = break_lines(&fonts, &plain(text), 11.0, 200.0, 9.0, 0.0);
+        assert_eq!(moved[0][0].x, 9.0);
+        let other = break_lines(&fonts, &plain("Another paragraph."), 11.0, 200.0, 5.0, 0.0);
+        assert_eq!(line_text(&other[0]), "Another paragraph.");
     }
 
     fn line_text(line: &[TextRun]) -> String {

@@ -448,7 +448,13 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
         for c in text.chars() {
             let g = options.fonts.glyph(face, c).unwrap_or(0);
             let new = u.remap.get(usize::from(g)).copied().unwrap_or(0);
-            b.extend_from_slice(&new.to_be_bytes());
+            if u.one_byte {
+                // The subset's ToUnicode map has one-byte codes: so must
+                // the text (through the one-byte encoding CMap).
+                b.push(new as u8);
+            } else {
+                b.extend_from_slice(&new.to_be_bytes());
+            }
         }
         b
     };
@@ -634,10 +640,7 @@ pub(crate) fn merge(parts: &[Part], options: &MergeOptions) -> Result<Merged, Me
     }
 
     let producer = concat!("letterkit ", env!("CARGO_PKG_VERSION"));
-    let mut xmp = super::xmp::packet(options.pdf, producer);
-    if !not_conforming.is_empty() {
-        xmp = without_claims(&xmp);
-    }
+    let xmp = super::xmp::packet(options.pdf, producer, not_conforming.is_empty());
     let metadata = out.add_object(
         Stream::new(
             dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
@@ -735,18 +738,6 @@ fn no_final_cr(out: &mut Document) {
     }
 }
 
-/// The XMP packet without the PDF/A and PDF/UA identifiers.
-fn without_claims(xmp: &str) -> String {
-    xmp.lines()
-        .filter(|l| {
-            !l.starts_with("<pdfaid:part>")
-                && !l.starts_with("<pdfaid:conformance>")
-                && !l.starts_with("<pdfuaid:part>")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// A small content stream of letterkit's own (a few operators), kept
 /// uncompressed.
 fn add_stream(out: &mut Document, content: &[u8]) -> ObjectId {
@@ -790,6 +781,30 @@ fn add_font(out: &mut Document, fonts: &FontSet, face: FontId, u: &FontObjects, 
         Stream::new(dictionary! { "Filter" => "FlateDecode" }, u.cmap.clone())
             .with_compression(false),
     );
+    // One-byte codes go through the writer's shared encoding CMap; two-byte
+    // codes through Identity-H, as `write_pdf` chooses them.
+    let encoding = if u.one_byte {
+        out.add_object(
+            Stream::new(
+                dictionary! {
+                    "Type" => "CMap",
+                    "CMapName" => Object::Name(super::ONE_BYTE_CMAP.to_vec()),
+                    "CIDSystemInfo" => dictionary! {
+                        "Registry" => Object::string_literal("Adobe"),
+                        "Ordering" => Object::string_literal("Identity"),
+                        "Supplement" => 0,
+                    },
+                    "WMode" => 0,
+                    "Filter" => "FlateDecode",
+                },
+                super::one_byte_cmap().to_vec(),
+            )
+            .with_compression(false),
+        )
+        .into()
+    } else {
+        Object::Name(b"Identity-H".to_vec())
+    };
     let b = f.bbox;
     let flags = if f.weight >= 600 { 32 | (1 << 18) } else { 32 };
     let descriptor = out.add_object(dictionary! {
@@ -829,7 +844,7 @@ fn add_font(out: &mut Document, fonts: &FontSet, face: FontId, u: &FontObjects, 
             "Type" => "Font",
             "Subtype" => "Type0",
             "BaseFont" => Object::Name(u.base_name.as_bytes().to_vec()),
-            "Encoding" => "Identity-H",
+            "Encoding" => encoding,
             "DescendantFonts" => vec![cid.into()],
             "ToUnicode" => cmap,
         }),
@@ -1274,11 +1289,5 @@ mod tests {
         assert_eq!(decode_byte(b'\'', true), '\'');
         assert_eq!(decode_byte(0x80, true), '€');
         assert_eq!(decode_byte(0xA3, true), '£');
-    }
-
-    #[test]
-    fn without_claims_drops_only_the_identifiers() {
-        let x = "<a>\n<pdfaid:part>2</pdfaid:part>\n<pdfaid:conformance>A</pdfaid:conformance>\n<pdfuaid:part>1</pdfuaid:part>\n<b>";
-        assert_eq!(without_claims(x), "<a>\n<b>");
     }
 }

@@ -32,18 +32,29 @@ pub(super) fn date(t: Timestamp) -> String {
 }
 
 /// The metadata packet for `options`; `producer` as in the Info dictionary.
-pub(super) fn packet(options: &PdfOptions, producer: &str) -> String {
+/// With `claims`, the PDF/A-2a and PDF/UA-1 identifiers; without, none (a
+/// joined file that cannot conform claims nothing).
+pub(super) fn packet(options: &PdfOptions, producer: &str, claims: bool) -> String {
     let title = escape(&options.title);
     let author = escape(&options.author);
     let subject = escape(&options.subject);
     let lang = escape(&options.language);
     let producer = escape(producer);
     let date = date(options.created);
+    let ids = if claims {
+        " pdfaid:part=\"2\" pdfaid:conformance=\"A\" pdfuaid:part=\"1\""
+    } else {
+        ""
+    };
+    // One line, no padding: simple properties as attributes of the
+    // description, the extension schema's structs as `rdf:parseType`
+    // resources. Every byte is stored uncompressed in every letter (PDF/A
+    // forbids a filter on the metadata stream).
     format!(
         concat!(
-            "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n",
-            "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n",
-            "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n",
+            "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>",
+            "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">",
+            "<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">",
             "<rdf:Description rdf:about=\"\"",
             " xmlns:dc=\"http://purl.org/dc/elements/1.1/\"",
             " xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"",
@@ -52,34 +63,25 @@ pub(super) fn packet(options: &PdfOptions, producer: &str) -> String {
             " xmlns:pdfuaid=\"http://www.aiim.org/pdfua/ns/id/\"",
             " xmlns:pdfaExtension=\"http://www.aiim.org/pdfa/ns/extension/\"",
             " xmlns:pdfaSchema=\"http://www.aiim.org/pdfa/ns/schema#\"",
-            " xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\">\n",
-            "<dc:format>application/pdf</dc:format>\n",
-            "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{title}</rdf:li></rdf:Alt></dc:title>\n",
-            "<dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>\n",
-            "<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{subject}</rdf:li></rdf:Alt></dc:description>\n",
-            "<dc:language><rdf:Bag><rdf:li>{lang}</rdf:li></rdf:Bag></dc:language>\n",
-            "<xmp:CreatorTool>letterkit</xmp:CreatorTool>\n",
-            "<xmp:CreateDate>{date}</xmp:CreateDate>\n",
-            "<xmp:ModifyDate>{date}</xmp:ModifyDate>\n",
-            "<pdf:Producer>{producer}</pdf:Producer>\n",
-            "<pdfaid:part>2</pdfaid:part>\n",
-            "<pdfaid:conformance>A</pdfaid:conformance>\n",
-            "<pdfuaid:part>1</pdfuaid:part>\n",
-            "<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType=\"Resource\">\n",
-            "<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>\n",
-            "<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>\n",
-            "<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>\n",
-            "<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType=\"Resource\">\n",
-            "<pdfaProperty:name>part</pdfaProperty:name>\n",
-            "<pdfaProperty:valueType>Integer</pdfaProperty:valueType>\n",
-            "<pdfaProperty:category>internal</pdfaProperty:category>\n",
-            "<pdfaProperty:description>Indicates which part of ISO 14289 standard is followed</pdfaProperty:description>\n",
-            "</rdf:li></rdf:Seq></pdfaSchema:property>\n",
-            "</rdf:li></rdf:Bag></pdfaExtension:schemas>\n",
-            "</rdf:Description>\n",
-            "</rdf:RDF>\n",
-            "</x:xmpmeta>\n",
-            "<?xpacket end=\"r\"?>"
+            " xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\"",
+            " xmp:CreatorTool=\"letterkit\" xmp:CreateDate=\"{date}\" xmp:ModifyDate=\"{date}\"",
+            " pdf:Producer=\"{producer}\"{ids}>",
+            "<dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{title}</rdf:li></rdf:Alt></dc:title>",
+            "<dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>",
+            "<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{subject}</rdf:li></rdf:Alt></dc:description>",
+            "<dc:language><rdf:Bag><rdf:li>{lang}</rdf:li></rdf:Bag></dc:language>",
+            "<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType=\"Resource\">",
+            "<pdfaSchema:schema>PDF/UA identification</pdfaSchema:schema>",
+            "<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>",
+            "<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>",
+            "<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType=\"Resource\">",
+            "<pdfaProperty:name>part</pdfaProperty:name>",
+            "<pdfaProperty:valueType>Integer</pdfaProperty:valueType>",
+            "<pdfaProperty:category>internal</pdfaProperty:category>",
+            "<pdfaProperty:description>ISO 14289 part</pdfaProperty:description>",
+            "</rdf:li></rdf:Seq></pdfaSchema:property>",
+            "</rdf:li></rdf:Bag></pdfaExtension:schemas>",
+            "</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end=\"r\"?>"
         ),
         title = title,
         author = author,
@@ -87,6 +89,7 @@ pub(super) fn packet(options: &PdfOptions, producer: &str) -> String {
         lang = lang,
         date = date,
         producer = producer,
+        ids = ids,
     )
 }
 
@@ -111,14 +114,19 @@ mod tests {
             },
             ident: "x".into(),
         };
-        let x = packet(&options, "letterkit 0.1.0");
+        let x = packet(&options, "letterkit 0.1.0", true);
         assert!(
             x.contains(">A &amp; B &lt;c&gt; &quot;d&quot; </rdf:li>"),
             "{x}"
         );
-        assert!(x.contains("<xmp:CreateDate>2026-03-02T09:05:07Z</xmp:CreateDate>"));
+        assert!(x.contains(" xmp:CreateDate=\"2026-03-02T09:05:07Z\""));
         assert!(x.contains("<rdf:li>cy-GB</rdf:li>"));
-        assert!(x.contains("<pdfuaid:part>1</pdfuaid:part>"));
-        assert!(x.contains("<pdfaid:conformance>A</pdfaid:conformance>"));
+        assert!(x.contains(" pdfuaid:part=\"1\""));
+        assert!(x.contains(" pdfaid:conformance=\"A\""));
+        assert!(!x.contains('\n'), "no line breaks or padding");
+        let none = packet(&options, "letterkit 0.1.0", false);
+        assert!(!none.contains("pdfaid:part") && !none.contains("pdfuaid:part"));
+        assert!(!none.contains("pdfaid:conformance"));
+        assert!(none.contains(" pdf:Producer=\"letterkit 0.1.0\">"));
     }
 }
