@@ -17,6 +17,7 @@ mod outbox_store;
 mod pack;
 mod pack_procedure;
 mod pack_safety;
+mod pdf_streams;
 mod perf;
 mod request_inputs;
 #[cfg(feature = "serve")]
