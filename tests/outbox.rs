@@ -1460,3 +1460,25 @@ fn a_braille_letter_is_reissued_with_its_stored_brf_and_pef_behind_a_print_cover
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(check_transmission(&env.path().join("tx2")), 1);
 }
+
+/// A zip of one letter says "1 letter", and so does a second close of it.
+#[test]
+fn close_counts_one_letter_in_the_singular() {
+    let env = Env::new();
+    let f = env.request("one.yaml", Some("one-1"), "1000 0000 0001", "2026-03-16");
+    env.add("2026-03-02T10:00:00Z", &[&f], &[]);
+    let out = env.ob("2026-03-02T17:30:00Z", &["close", "--out", "tx"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("closed the transmission of Monday 2 March 2026: 1 letter transmitted (first 0, second 1, economy 0) in 1 zip, in tx\n"),
+        "{text}"
+    );
+    assert!(text.contains(".zip (1 letter)\n"), "{text}");
+    let again = env.ob("2026-03-02T18:00:00Z", &["close", "--out", "tx"]);
+    assert!(
+        stdout(&again).contains("its 1 zip (1 letter) is in tx (0 files written again)\n"),
+        "{}",
+        stdout(&again)
+    );
+}

@@ -1036,13 +1036,15 @@ fn close_day(c: &Common, a: CloseArgs) -> Result<i32, Fail> {
         );
     } else if closed.already {
         outln!(
-            "the transmission of {} was closed at {} by {}: nothing more transmitted; its {} zip{} ({} letters) are in {} ({} file{} written again)",
+            "the transmission of {} was closed at {} by {}: nothing more transmitted; its {} zip{} ({} letter{}) {} in {} ({} file{} written again)",
             day_words(day),
             when(closed.closing.closed_at),
             closed.closing.by,
             closed.zips.len(),
             if closed.zips.len() == 1 { "" } else { "s" },
             letters,
+            if letters == 1 { "" } else { "s" },
+            if closed.zips.len() == 1 { "is" } else { "are" },
             a.out.display(),
             written,
             if written == 1 { "" } else { "s" }
@@ -1072,7 +1074,8 @@ fn close_day(c: &Common, a: CloseArgs) -> Result<i32, Fail> {
             a.out.display()
         );
         for z in &closed.zips {
-            outln!("  {} ({} letters)", z.name, z.letters.len());
+            let n = z.letters.len();
+            outln!("  {} ({n} letter{})", z.name, if n == 1 { "" } else { "s" });
         }
         outln!("  {summary_name}");
     }
