@@ -887,12 +887,10 @@ fn cmsl5502() -> (letterkit::Request, letterkit::pdf::PdfOptions) {
     let request = engine()
         .parse_request(&read_text(&file), "request.yaml")
         .expect("the fixture parses");
-    let options = letterkit::pdf::PdfOptions {
-        title: "CMSL5502 Your face to face meeting details have changed".into(),
-        language: "en-GB".into(),
-        author: "Child Maintenance Service".into(),
-        subject: "CMSL5502".into(),
-        created: letterkit::pdf::Timestamp {
+    let mut options = letterkit::pdf::PdfOptions::new(
+        "CMSL5502 Your face to face meeting details have changed",
+        "en-GB",
+        letterkit::pdf::Timestamp {
             year: 2026,
             month: 11,
             day: 30,
@@ -900,8 +898,10 @@ fn cmsl5502() -> (letterkit::Request, letterkit::pdf::PdfOptions) {
             minute: 30,
             second: 7,
         },
-        ident: "tagged-pdf test".into(),
-    };
+        "tagged-pdf test",
+    );
+    options.author = "Child Maintenance Service".into();
+    options.subject = "CMSL5502".into();
     (request, options)
 }
 

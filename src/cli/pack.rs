@@ -1152,16 +1152,11 @@ fn export_bundle(a: BundleArgs, catalog: Option<&PathBuf>) -> Result<(), Fail> {
     let pack = read_pack(&a.pack, password.as_deref(), procedures(catalog)?)?;
     check_signature(&pack, key.as_deref(), false)?;
     let engine = engine(catalog)?;
-    let b = bundle(
-        &pack,
-        &engine,
-        &BundleOptions {
-            include_superseded: a.include_superseded,
-            include: a.include.clone(),
-            exclude: a.exclude.clone(),
-        },
-    )
-    .map_err(|e| pack_failed(&e))?;
+    let mut options = BundleOptions::default();
+    options.include_superseded = a.include_superseded;
+    options.include = a.include.clone();
+    options.exclude = a.exclude.clone();
+    let b = bundle(&pack, &engine, &options).map_err(|e| pack_failed(&e))?;
     // The lock guards the output while it is written, and lets this command
     // remove the temporary copy a killed bundle left (it holds personal data).
     let out_name = name_of(&a.out);

@@ -28,8 +28,10 @@ use crate::pdf::{self, PdfOptions, Timestamp};
 use crate::request::Date;
 use crate::{Engine, catalog::Language};
 
-/// What goes into a bundle.
+/// What goes into a bundle (`BundleOptions::default()`, then set the
+/// fields; more may come).
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct BundleOptions {
     /// Also include superseded documents (after the one that replaced them
     /// would be confusing, so they keep their pack position, marked superseded).

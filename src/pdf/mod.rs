@@ -49,8 +49,10 @@ pub struct Timestamp {
     pub second: u8,
 }
 
-/// What goes into the PDF besides the pages.
+/// What goes into the PDF besides the pages ([`PdfOptions::new`], then set
+/// the fields; more may come).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PdfOptions {
     /// Document title (shown by viewers instead of the file name).
     pub title: String,
@@ -64,6 +66,26 @@ pub struct PdfOptions {
     pub created: Timestamp,
     /// Identity from which the PDF file ID is derived.
     pub ident: String,
+}
+
+impl PdfOptions {
+    /// Options for a document titled `title` in `language`, made at
+    /// `created`, its file ID derived from `ident`; no author or subject.
+    pub fn new(
+        title: impl Into<String>,
+        language: impl Into<String>,
+        created: Timestamp,
+        ident: impl Into<String>,
+    ) -> PdfOptions {
+        PdfOptions {
+            title: title.into(),
+            language: language.into(),
+            author: String::new(),
+            subject: String::new(),
+            created,
+            ident: ident.into(),
+        }
+    }
 }
 
 /// Glyphs a document uses in one face, as a bit set over glyph ids.
