@@ -715,14 +715,36 @@ fn a_postgres_store_connects_again_after_the_server_drops_it() {
         )
         .expect("terminate");
     assert_eq!(killed.len(), 1, "the store's connection was dropped");
-    // The call that finds the connection gone fails (the caller answers
-    // 503 and retries); the next one connects again and sees the data.
-    let _first = s.transaction(&mut |t| t.setting("prefix").map(|_| ()));
+    // pg_terminate_backend only signals: wait until the backend is gone, so
+    // the store's next call meets a dead connection (not a dying one).
+    for _ in 0..200 {
+        let left = admin
+            .query(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                &[&db],
+            )
+            .expect("activity");
+        if left.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // The next transaction finds the connection dead as it begins, connects
+    // again and sees the data: the caller never sees the drop.
     let mut seen = None;
-    let second = s.transaction(&mut |t| {
+    s.transaction(&mut |t| {
         seen = t.setting("prefix")?;
         Ok(())
-    });
-    second.expect("connected again");
+    })
+    .expect("connected again");
     assert_eq!(seen.as_deref(), Some("cms"));
+    // And it keeps working.
+    tx(&mut s, |t| t.set_setting("prefix", "lk"));
+    let mut again = None;
+    s.transaction(&mut |t| {
+        again = t.setting("prefix")?;
+        Ok(())
+    })
+    .expect("still connected");
+    assert_eq!(again.as_deref(), Some("lk"));
 }

@@ -126,10 +126,21 @@ impl Store for PgStore {
         &mut self,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        // A connection the server closed (a restart, a failover) is made
-        // again; the schema was checked when the store was opened.
+        // A connection the server closed (a restart, a failover, a killed
+        // backend) is made again; the schema was checked when the store was
+        // opened. A connection found dead while the transaction begins is
+        // made again once and the transaction begun on the new one: nothing
+        // had run yet, so nothing can happen twice. One that dies later
+        // fails this call (the caller may retry it) and is made again by
+        // the next.
         if self.client.is_closed() {
             self.client = Client::connect(&self.url, NoTls)?;
+        }
+        if begin(&mut self.client).is_err() {
+            // An empty query fails only when the connection cannot be
+            // used: a new one is made, and an error there is the caller's.
+            self.client = Client::connect(&self.url, NoTls)?;
+            begin(&mut self.client)?;
         }
         let mut tx = self.client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])?;
@@ -138,6 +149,12 @@ impl Store for PgStore {
         t.tx.commit()?;
         Ok(())
     }
+}
+
+/// Checks that `client` can talk to the server (an empty query), so a
+/// dead connection is found before a transaction begins on it.
+fn begin(client: &mut Client) -> Result<(), postgres::Error> {
+    client.simple_query("").map(|_| ())
 }
 
 struct PgTx<'c> {
