@@ -86,9 +86,22 @@ fn not_found(st: &AppState, s: &Signed) -> Response {
     )
 }
 
-/// A code as words: `no-marking` → `No marking`.
+/// Abbreviations that stay in capitals when a code is shown as words.
+const ABBREVIATIONS: [&str; 8] = ["cms", "cpo", "nfa", "pv", "scin", "sr", "ssst", "ccs"];
+
+/// A code as words: `no-marking` → `No marking`, `cms` → `CMS`.
 pub fn words(code: &str) -> String {
-    let s = code.replace('-', " ");
+    let s = code
+        .split('-')
+        .map(|w| {
+            if ABBREVIATIONS.contains(&w) {
+                w.to_uppercase()
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().chain(c).collect(),
@@ -1079,6 +1092,18 @@ async fn document(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_read_as_words_with_abbreviations_in_capitals() {
+        assert_eq!(words("no-marking"), "No marking");
+        assert_eq!(words("cms"), "CMS");
+        assert_eq!(words("ssst-referral-form"), "SSST referral form");
+        assert_eq!(
+            words("enforcement-paying-parent"),
+            "Enforcement paying parent"
+        );
+        assert_eq!(words(""), "");
+    }
 
     #[test]
     fn upload_names_with_a_folder_or_dot_dot_are_refused() {
