@@ -556,13 +556,20 @@ fn form_page(
     page(st, Some(s), status, "pack_form.html", "/packs", ctx)
 }
 
-fn create_spec(st: &AppState, kind: PackKind) -> Option<StepSpec> {
-    st.engine
+/// The kind named in a `/packs/new/{kind}` address and its `create` step,
+/// for an officer with the packs role; else the refusal or "not found" page.
+fn create_spec(st: &AppState, s: &Signed, kind: &str) -> Result<(PackKind, StepSpec), Response> {
+    s.require(st, Role::Packs)?;
+    let kind = PackKind::parse(kind).ok_or_else(|| not_found(st, s))?;
+    let spec = st
+        .engine
         .catalog()
         .procedures()
         .get(kind)
         .step("create")
         .cloned()
+        .ok_or_else(|| not_found(st, s))?;
+    Ok((kind, spec))
 }
 
 async fn create_form(
@@ -570,14 +577,9 @@ async fn create_form(
     s: Signed,
     Path(kind): Path<String>,
 ) -> Response {
-    if let Err(r) = s.require(&st, Role::Packs) {
-        return r;
-    }
-    let Some(kind) = PackKind::parse(&kind) else {
-        return not_found(&st, &s);
-    };
-    let Some(spec) = create_spec(&st, kind) else {
-        return not_found(&st, &s);
+    let (kind, spec) = match create_spec(&st, &s, &kind) {
+        Ok(found) => found,
+        Err(r) => return r,
     };
     let (fields, _) = step_fields(&spec, None, true);
     form_page(
@@ -715,14 +717,9 @@ async fn create(
     Path(kind): Path<String>,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    if let Err(r) = s.require(&st, Role::Packs) {
-        return r;
-    }
-    let Some(kind) = PackKind::parse(&kind) else {
-        return not_found(&st, &s);
-    };
-    let Some(spec) = create_spec(&st, kind) else {
-        return not_found(&st, &s);
+    let (kind, spec) = match create_spec(&st, &s, &kind) {
+        Ok(found) => found,
+        Err(r) => return r,
     };
     take_step(&st, &s, &spec, None, kind, mp).await
 }
