@@ -266,22 +266,15 @@ impl Engine {
         Engine::new(Catalog::from_dir(dir)?)
     }
 
-    /// An engine for an already loaded catalog.
+    /// An engine for an already loaded catalog. Each letter's template is
+    /// compiled when the letter is first composed (a loaded catalog has
+    /// checked that every template compiles).
     ///
     /// # Errors
-    /// [`Error::Catalog`] when a template does not compile.
+    /// None today: the `Result` is kept so that an engine may check more
+    /// as it is made without changing its callers.
     pub fn new(catalog: Catalog) -> Result<Engine, Error> {
-        let composer = compose::Composer::new(&catalog).map_err(|e| {
-            Error::Catalog(CatalogError {
-                problems: vec![catalog::Problem {
-                    file: "letters/".into(),
-                    line: 0,
-                    column: 0,
-                    message: format!("a template does not compile: {e}"),
-                    snippet: Vec::new(),
-                }],
-            })
-        })?;
+        let composer = compose::Composer::new(&catalog);
         Ok(Engine {
             catalog,
             fonts: fonts::FontSet::builtin(),

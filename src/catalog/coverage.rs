@@ -212,11 +212,8 @@ impl Catalog {
                 }
             }
         }
-        let composer = crate::compose::Composer::new(&probe).ok();
+        let composer = crate::compose::Composer::new(&probe);
         let shows = |letter: &Letter, req: &Request, what: &str| -> bool {
-            let Some(composer) = &composer else {
-                return true;
-            };
             match composer.compose(&probe, letter, req) {
                 Ok(c) => text_of(&c.blocks).contains(what),
                 // A template that fails for the probe is not judged here.

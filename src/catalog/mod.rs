@@ -692,12 +692,38 @@ impl Catalog {
     /// Problems name the absolute path of the source file the binary was
     /// built from, so that whoever edits the shipped catalog can jump to it.
     ///
+    /// Its templates are not compiled and tried, nor its wording checked,
+    /// here: the shipped files cannot change after the build, and the test
+    /// `shipped_catalog_passes_every_check` runs those checks on them (they
+    /// were half the instructions of a one-letter batch).
+    ///
     /// # Errors
     /// [`CatalogError`] with every problem (only when the shipped catalog was built
     /// broken).
     pub fn builtin() -> Result<Catalog, CatalogError> {
-        Catalog::load(embedded_files(), &builtin_path)
+        Catalog::load(embedded_files(), &builtin_path, Checks::DoneAtBuild)
     }
+
+    /// The shipped catalog with every check run, the template and wording
+    /// checks too (what `letterkit check` runs).
+    ///
+    /// # Errors
+    /// As [`Catalog::builtin`].
+    pub fn builtin_checked() -> Result<Catalog, CatalogError> {
+        Catalog::load(embedded_files(), &builtin_path, Checks::All)
+    }
+}
+
+/// Whether loading a catalog runs the checks that read every definition as
+/// a whole: its templates compiled and tried (`compose::check_templates`)
+/// and its wording (`terms::check_terminology`). The definitions themselves
+/// are always checked as they are read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Checks {
+    /// Run them: a catalog read from files or a folder.
+    All,
+    /// The shipped catalog, on which a test runs them.
+    DoneAtBuild,
 }
 
 /// Where a file of the shipped catalog was compiled from: an absolute path.
@@ -777,7 +803,11 @@ impl Catalog {
                 )),
             }
         }
-        match Catalog::load(files, &|rel| dir.join(rel).display().to_string()) {
+        match Catalog::load(
+            files,
+            &|rel| dir.join(rel).display().to_string(),
+            Checks::All,
+        ) {
             Ok(c) if problems.is_empty() => Ok(c),
             Ok(_) => Err(CatalogError { problems }),
             Err(mut e) => {
@@ -795,7 +825,7 @@ impl Catalog {
     /// [`CatalogError`] with every problem in every file, each at its file, line and
     /// column.
     pub fn from_files(files: Vec<SourceFile>) -> Result<Catalog, CatalogError> {
-        Catalog::load(files, &|rel| rel.to_owned())
+        Catalog::load(files, &|rel| rel.to_owned(), Checks::All)
     }
 
     /// Like [`Catalog::from_files`]; `shown` turns a path relative to the
@@ -803,6 +833,7 @@ impl Catalog {
     fn load(
         files: Vec<SourceFile>,
         shown: &dyn Fn(&str) -> String,
+        checks: Checks,
     ) -> Result<Catalog, CatalogError> {
         let digest = digest_of(files.iter().map(|f| (f.path.as_str(), f.text.as_bytes())));
         let mut problems = Vec::new();
@@ -912,12 +943,14 @@ impl Catalog {
                 .and_then(|f| locate(&f.text, needle))
                 .unwrap_or((0, 0))
         };
-        if let Err(mut template_problems) =
-            crate::compose::check_templates(&catalog, &locate, &files)
-        {
-            problems.append(&mut template_problems);
+        if checks == Checks::All {
+            if let Err(mut template_problems) =
+                crate::compose::check_templates(&catalog, &locate, &files)
+            {
+                problems.append(&mut template_problems);
+            }
+            problems.extend(terms::check_terminology(&catalog, &locate));
         }
-        problems.extend(terms::check_terminology(&catalog, &locate));
         if problems.is_empty() {
             let mut catalog = catalog;
             catalog.sources = std::sync::Arc::new(files);
@@ -1434,6 +1467,17 @@ mod tests {
 
     /// A problem in the built-in catalog names the absolute path of the file
     /// it was built from, so that an editor opens it from any folder.
+    /// `Catalog::builtin` leaves the template and wording checks to this test.
+    #[test]
+    fn shipped_catalog_passes_every_check() {
+        let checked = Catalog::builtin_checked().unwrap_or_else(|e| panic!("{e}"));
+        let builtin = Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(checked.digest(), builtin.digest());
+        let codes = |c: &Catalog| c.letters().map(|l| l.code.clone()).collect::<Vec<_>>();
+        assert_eq!(codes(&checked), codes(&builtin));
+        assert!(codes(&checked).contains(&"CMSL5502".to_owned()));
+    }
+
     #[test]
     fn builtin_problems_name_the_absolute_source_file() {
         let mut files = embedded_files();
@@ -1442,7 +1486,7 @@ mod tests {
             .find(|f| f.path == "letters/CMSL5503.yaml")
             .expect("shipped");
         f.text = f.text.replacen("kind: letter", "kind: leter", 1);
-        let err = Catalog::load(files, &builtin_path).expect_err("a bad kind");
+        let err = Catalog::load(files, &builtin_path, Checks::DoneAtBuild).expect_err("a bad kind");
         let want = Path::new(env!("CARGO_MANIFEST_DIR")).join("letters/CMSL5503.yaml");
         assert!(want.is_absolute() && want.is_file());
         assert_eq!(err.problems.len(), 1, "{err}");

@@ -78,7 +78,7 @@ fn json(doc: &CheckDoc<'_>) -> String {
 pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     // The letters' `sample:` values (for proofs) are checked as requests
     // are, once the rest of the catalog loads; a problem is a catalog problem.
-    let loaded = super::engine(catalog).and_then(|engine| {
+    let loaded = super::engine_with(catalog, true).and_then(|engine| {
         let problems = letterkit::admin::check_samples(&engine);
         if problems.is_empty() {
             Ok(engine)

@@ -139,8 +139,19 @@ pub fn verbosity() -> Verbosity {
 
 /// Loads the engine from `--catalog` or the built-in catalog.
 pub fn engine(catalog: Option<&PathBuf>) -> Result<Engine, letterkit::Error> {
+    engine_with(catalog, false)
+}
+
+/// As [`engine`]; `check_builtin` runs the built-in catalog's template and
+/// wording checks too (`letterkit check`; every other verb leaves them to
+/// the test that runs them on the shipped files).
+pub fn engine_with(
+    catalog: Option<&PathBuf>,
+    check_builtin: bool,
+) -> Result<Engine, letterkit::Error> {
     let engine = match catalog {
         Some(dir) => Engine::from_dir(dir),
+        None if check_builtin => Engine::new(letterkit::Catalog::builtin_checked()?),
         None => Engine::builtin(),
     }?;
     if verbosity().is_verbose() {

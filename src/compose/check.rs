@@ -378,7 +378,7 @@ fn in_template(
 
 /// A sample request for `letter`: every field filled (at its longest, for
 /// text), the first choice of each choice field, every optional paragraph.
-fn sample_request(letter: &Letter) -> Option<Request> {
+pub(super) fn sample_request(letter: &Letter) -> Option<Request> {
     let date = Date::parse("2026-03-16").ok()?;
     let longest = |f: &Field| {
         let n = f.max_length.unwrap_or(crate::request::DEFAULT_MAX_TEXT);
@@ -501,7 +501,7 @@ pub(crate) fn check_templates(
             && !undeclared
             && let Some(request) = sample_request(l)
             && let Err(super::ComposeError::TooLong { .. }) =
-                (Composer { tera }).compose(catalog, l, &request)
+                Composer::with_compiled(&l.code, tera).compose(catalog, l, &request)
         {
             let (line, column) = locate(&l.file, "template");
             problems.push(Problem::new(

@@ -183,19 +183,47 @@ fn new_tera() -> tera::Tera {
     tera
 }
 
-/// Compiles every letter's template once.
+/// Compiles each letter's template once, when it is first used: a batch of
+/// one letter compiles one template, not the catalog's every template (the
+/// catalog checked that all of them compile when it loaded). Shared by the
+/// batch's threads; a template is compiled by whichever thread needs it
+/// first, the others wait for it.
 pub(crate) struct Composer {
-    tera: tera::Tera,
+    compiled:
+        std::collections::HashMap<String, std::sync::OnceLock<Result<tera::Tera, TemplateError>>>,
 }
 
 impl Composer {
-    /// Compiles the templates of `catalog` (already checked when it loaded).
-    pub fn new(catalog: &Catalog) -> Result<Composer, tera::Error> {
-        let mut tera = new_tera();
-        for l in catalog.letters() {
-            tera.add_raw_template(&l.code, &l.template)?;
+    /// A composer for the letters of `catalog`; nothing is compiled yet.
+    pub fn new(catalog: &Catalog) -> Composer {
+        Composer {
+            compiled: catalog
+                .letters()
+                .map(|l| (l.code.clone(), std::sync::OnceLock::new()))
+                .collect(),
         }
-        Ok(Composer { tera })
+    }
+
+    /// How many templates have been compiled (for tests).
+    #[cfg(test)]
+    fn compiled(&self) -> usize {
+        self.compiled.values().filter(|s| s.get().is_some()).count()
+    }
+
+    /// A composer holding one letter's template, compiled already.
+    pub(crate) fn with_compiled(code: &str, tera: tera::Tera) -> Composer {
+        let slot = std::sync::OnceLock::new();
+        let _ = slot.set(Ok(tera));
+        Composer {
+            compiled: [(code.to_owned(), slot)].into(),
+        }
+    }
+
+    fn compile(letter: &Letter) -> Result<tera::Tera, TemplateError> {
+        let mut tera = new_tera();
+        tera.add_raw_template(&letter.code, &letter.template)
+            .map_err(|e| TemplateError::of(&e))?;
+        Ok(tera)
     }
 
     /// Composes one request.
@@ -205,8 +233,21 @@ impl Composer {
         letter: &Letter,
         request: &Request,
     ) -> Result<Composed, ComposeError> {
+        let fresh;
+        let tera = match self.compiled.get(&letter.code) {
+            Some(slot) => slot.get_or_init(|| Composer::compile(letter)),
+            // A letter from outside the catalog this composer was made for.
+            None => {
+                fresh = Composer::compile(letter);
+                &fresh
+            }
+        };
+        let tera = tera.as_ref().map_err(|e| ComposeError::Template {
+            code: letter.code.clone(),
+            source: e.clone(),
+        })?;
         let ctx = context(catalog, letter, request);
-        let out = render_bounded(&self.tera, &letter.code, &ctx, MAX_BODY_BYTES)?;
+        let out = render_bounded(tera, &letter.code, &ctx, MAX_BODY_BYTES)?;
         Ok(Composed {
             kind: letter.kind,
             code: letter.code.clone(),
@@ -300,4 +341,40 @@ fn context(catalog: &Catalog, letter: &Letter, request: &Request) -> tera::Conte
         }
     }
     ctx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Composer;
+    use crate::catalog::Catalog;
+
+    /// A composer compiles a letter's template when the letter is first
+    /// composed, once, and composes the same text as a composer made for
+    /// that letter alone.
+    #[test]
+    fn templates_are_compiled_when_first_used_and_once() {
+        let catalog = Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let composer = Composer::new(&catalog);
+        assert_eq!(composer.compiled(), 0);
+        let letter = catalog.letter("CMSL5502").expect("shipped");
+        let request = super::check::sample_request(letter).expect("a sample");
+        let first = composer
+            .compose(&catalog, letter, &request)
+            .expect("composes");
+        assert_eq!(composer.compiled(), 1);
+        let again = composer
+            .compose(&catalog, letter, &request)
+            .expect("composes");
+        assert_eq!(composer.compiled(), 1);
+        let alone = Composer::with_compiled(&letter.code, {
+            let mut t = super::new_tera();
+            t.add_raw_template(&letter.code, &letter.template)
+                .expect("compiles");
+            t
+        });
+        let other = alone.compose(&catalog, letter, &request).expect("composes");
+        assert_eq!(first.blocks, again.blocks);
+        assert_eq!(first.blocks, other.blocks);
+        assert!(format!("{:?}", first.blocks).contains("Sample text"));
+    }
 }
