@@ -1465,8 +1465,6 @@ fn check_letter(
 mod tests {
     use super::*;
 
-    /// A problem in the built-in catalog names the absolute path of the file
-    /// it was built from, so that an editor opens it from any folder.
     /// `Catalog::builtin` leaves the template and wording checks to this test.
     #[test]
     fn shipped_catalog_passes_every_check() {
@@ -1478,6 +1476,8 @@ mod tests {
         assert!(codes(&checked).contains(&"CMSL5502".to_owned()));
     }
 
+    /// A problem in the built-in catalog names the absolute path of the file
+    /// it was built from, so that an editor opens it from any folder.
     #[test]
     fn builtin_problems_name_the_absolute_source_file() {
         let mut files = embedded_files();

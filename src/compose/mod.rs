@@ -184,8 +184,9 @@ fn new_tera() -> tera::Tera {
 }
 
 /// Compiles each letter's template once, when it is first used: a batch of
-/// one letter compiles one template, not the catalog's every template (the
-/// catalog checked that all of them compile when it loaded). Shared by the
+/// one letter compiles one template, not the catalog's every template (all
+/// of them were checked to compile: by `check_templates` when a catalog
+/// loads from files, by a test for the shipped one). Shared by the
 /// batch's threads; a template is compiled by whichever thread needs it
 /// first, the others wait for it.
 pub(crate) struct Composer {
@@ -366,12 +367,8 @@ mod tests {
             .compose(&catalog, letter, &request)
             .expect("composes");
         assert_eq!(composer.compiled(), 1);
-        let alone = Composer::with_compiled(&letter.code, {
-            let mut t = super::new_tera();
-            t.add_raw_template(&letter.code, &letter.template)
-                .expect("compiles");
-            t
-        });
+        let alone =
+            Composer::with_compiled(&letter.code, Composer::compile(letter).expect("compiles"));
         let other = alone.compose(&catalog, letter, &request).expect("composes");
         assert_eq!(first.blocks, again.blocks);
         assert_eq!(first.blocks, other.blocks);
