@@ -530,7 +530,9 @@ pub struct Catalog {
     pub settings: Settings,
     letters: BTreeMap<String, Letter>,
     paragraphs: BTreeMap<String, Paragraph>,
-    procedures: std::sync::Arc<crate::pack::Procedures>,
+    /// Filled at load, except in the shipped catalog: there the shipped
+    /// procedures are read at first use (a batch never needs them).
+    procedures: std::sync::OnceLock<std::sync::Arc<crate::pack::Procedures>>,
     digest: String,
     /// The files it was loaded from (for positions in coverage warnings).
     sources: std::sync::Arc<Vec<SourceFile>>,
@@ -917,13 +919,18 @@ impl Catalog {
             ));
         }
 
-        let procedures = match crate::pack::procedure::load(&files, Some(&letters)) {
-            Ok(p) => std::sync::Arc::new(p),
-            Err(mut more) => {
-                problems.append(&mut more);
-                crate::pack::Procedures::builtin()
-            }
-        };
+        // The shipped procedures are checked against the shipped letters
+        // by `Catalog::builtin_checked` (a test runs it).
+        let procedures = std::sync::OnceLock::new();
+        if checks == Checks::All {
+            let _ = procedures.set(match crate::pack::procedure::load(&files, Some(&letters)) {
+                Ok(p) => std::sync::Arc::new(p),
+                Err(mut more) => {
+                    problems.append(&mut more);
+                    crate::pack::Procedures::builtin()
+                }
+            });
+        }
         let catalog = Catalog {
             settings,
             letters,
@@ -1007,7 +1014,8 @@ impl Catalog {
     /// The pack procedures: the catalog's `packs/*.yaml`, or the shipped
     /// ones when it has none.
     pub fn procedures(&self) -> &std::sync::Arc<crate::pack::Procedures> {
-        &self.procedures
+        self.procedures
+            .get_or_init(crate::pack::Procedures::builtin)
     }
 
     /// All letters, by code.
@@ -1474,6 +1482,11 @@ mod tests {
         let codes = |c: &Catalog| c.letters().map(|l| l.code.clone()).collect::<Vec<_>>();
         assert_eq!(codes(&checked), codes(&builtin));
         assert!(codes(&checked).contains(&"CMSL5502".to_owned()));
+        // The shipped pack procedures are read at first use (a batch never
+        // needs them), and are the ones checked against the letters.
+        assert!(builtin.procedures.get().is_none(), "read at load");
+        assert!(checked.procedures.get().is_some(), "checked at load");
+        assert_eq!(builtin.procedures(), checked.procedures());
     }
 
     /// A problem in the built-in catalog names the absolute path of the file
