@@ -21,7 +21,9 @@ use crate::{Engine, Error, RenderOptions, Rendered, Request};
 
 /// A handle that stops a running stream or batch from any thread: no new
 /// request is started once it is cancelled; the ones being rendered finish
-/// and are reported. Clones share the flag.
+/// and are reported, in order, up to the first one left unstarted (so what
+/// is reported is always the input's first requests, with no gap). Clones
+/// share the flag.
 #[derive(Debug, Clone, Default)]
 pub struct Cancel(Arc<AtomicBool>);
 
@@ -51,7 +53,8 @@ impl Cancel {
 ///
 /// Items go to the workers `chunk` at a time (one hand-off per chunk). Once
 /// `cancel` is set no item is started (nor read); the results of the ones
-/// already done are still handed over, in order. At most `window` items
+/// already done are still handed over, in order, up to the first item the
+/// cancel left undone (see [`InOrder`]). At most `window` items
 /// (at least `jobs * chunk`) are between the reader and `take`: the workers
 /// go on while `take` is busy until the window is full.
 ///
@@ -153,12 +156,10 @@ pub(crate) fn ordered<T, R>(
         drop(res_tx);
         drop(job_rx);
 
-        let mut pending = std::collections::BTreeMap::new();
-        let mut next = 0u64;
+        let mut order = InOrder::default();
         for results in res_rx.iter() {
-            pending.extend(results);
-            while let Some(r) = pending.remove(&next) {
-                next += 1;
+            order.pending.extend(results);
+            while let Some(r) = order.next(cancel.load(Ordering::Relaxed)) {
                 let _ = token_tx.send(());
                 if let Some(r) = r {
                     take(r);
@@ -166,10 +167,8 @@ pub(crate) fn ordered<T, R>(
             }
         }
         // Only after a worker died: what is left, in order.
-        while let Some((_, r)) = pending.pop_first() {
-            if let Some(r) = r {
-                take(r);
-            }
+        for r in order.rest() {
+            take(r);
         }
         drop(token_tx);
         for w in workers {
@@ -180,6 +179,56 @@ pub(crate) fn ordered<T, R>(
     });
     if let Some(p) = panicked {
         std::panic::resume_unwind(p);
+    }
+}
+
+/// Results waiting for their turn, handed over in input order.
+///
+/// Once a cancelled run has left an item undone, no later result is handed
+/// over, even one that finished: a worker may have started item 4 just
+/// before the cancel while another took item 3 just after, and handing over
+/// 4 would leave a gap. What is handed over is always the input's first
+/// items, in order, with nothing missing but those whose work panicked.
+struct InOrder<R> {
+    pending: std::collections::BTreeMap<u64, Option<R>>,
+    next: u64,
+    gap: bool,
+}
+
+impl<R> Default for InOrder<R> {
+    fn default() -> InOrder<R> {
+        InOrder {
+            pending: std::collections::BTreeMap::new(),
+            next: 0,
+            gap: false,
+        }
+    }
+}
+
+impl<R> InOrder<R> {
+    /// The next item's result if it has arrived (`Some(None)`: nothing to
+    /// hand over for it), or `None` until it does. `cancelled`: whether the
+    /// run is cancelled now.
+    fn next(&mut self, cancelled: bool) -> Option<Option<R>> {
+        let r = self.pending.remove(&self.next)?;
+        self.next += 1;
+        if r.is_none() && cancelled {
+            self.gap = true;
+        }
+        Some(if self.gap { None } else { r })
+    }
+
+    /// What is left after a worker died, in order, up to the first gap a
+    /// cancel left.
+    fn rest(mut self) -> Vec<R> {
+        let mut out = Vec::new();
+        while let Some((_, r)) = self.pending.pop_first() {
+            match r {
+                Some(r) if !self.gap => out.push(r),
+                _ => {}
+            }
+        }
+        out
     }
 }
 
@@ -286,8 +335,8 @@ pub struct StreamSummary {
 /// each, on the calling thread, in input order. Memory stays flat however
 /// many requests there are (they are read from the iterator as the work
 /// goes). A request that fails, or panics the renderer, fails alone. After
-/// [`Cancel::cancel`] no request is started; those done are reported, and
-/// the summary says it was cancelled.
+/// [`Cancel::cancel`] no request is started; those done before the first
+/// one left unstarted are reported, and the summary says it was cancelled.
 ///
 /// Standard and large-print letters render; a braille request fails with
 /// [`Error::NeedsTranslator`] (use [`Engine::render_braille`]). Each
@@ -361,4 +410,51 @@ where
     );
     summary.cancelled = options.cancel.is_cancelled();
     summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InOrder;
+
+    /// The race behind a flaky `a_cancelled_stream_stops_early_and_returns_what_was_done`
+    /// (CI, 2026-12-07: it saw 0, 1, 2, 4): item 4 finished, item 3 was
+    /// left undone by the cancel. Only 0, 1 and 2 may be handed over.
+    #[test]
+    fn after_an_item_a_cancel_left_undone_nothing_later_is_handed_over() {
+        let mut order = InOrder::default();
+        let mut out = Vec::new();
+        let mut arrive = |order: &mut InOrder<u64>, results: Vec<(u64, Option<u64>)>, cancelled| {
+            order.pending.extend(results);
+            while let Some(r) = order.next(cancelled) {
+                out.extend(r);
+            }
+        };
+        arrive(&mut order, vec![(0, Some(0)), (1, Some(1))], false);
+        arrive(&mut order, vec![(2, Some(2))], false);
+        arrive(&mut order, vec![(4, Some(4))], true);
+        arrive(&mut order, vec![(3, None), (5, None)], true);
+        assert_eq!(out, [0, 1, 2]);
+        assert_eq!(order.next, 6, "every item is accounted for");
+    }
+
+    /// Without a cancel, a missing result (its work panicked) loses only
+    /// itself.
+    #[test]
+    fn a_panicked_item_loses_only_itself() {
+        let mut order = InOrder::default();
+        order
+            .pending
+            .extend([(1, None), (0, Some(0)), (2, Some(2))]);
+        let mut out = Vec::new();
+        while let Some(r) = order.next(false) {
+            out.extend(r);
+        }
+        assert_eq!(out, [0, 2]);
+        let mut cut = InOrder::default();
+        cut.pending.extend([(0, Some(0)), (1, None), (3, Some(3))]);
+        assert_eq!(cut.next(true), Some(Some(0)));
+        assert_eq!(cut.next(true), Some(None));
+        assert_eq!(cut.next(true), None, "2 has not arrived");
+        assert!(cut.rest().is_empty(), "3 comes after the gap");
+    }
 }
