@@ -989,7 +989,8 @@ fn build_font_objects(fonts: &FontSet, font: FontId, set: &GlyphSet) -> FontObje
     // Subsetting a built-in font with glyphs it has cannot fail; fall back to
     // the whole font rather than lose the text if it ever does.
     let subset = subsetter::subset(face.data, 0, &remapper).unwrap_or_else(|_| face.data.to_vec());
-    // Hinting and glyph names are of no use on paper: about half the subset.
+    // Hinting and glyph names are of no use on paper (about half the
+    // subset); the rest is scaled to 1000 units per em (`truetype.rs`).
     let mut subset = truetype::strip_hinting(&subset);
     let file = deflate_no_final_cr(&mut subset, 9, 0);
     let (dicts, dicts_first) = font_dictionaries(fonts, font, &base_name, one_byte, &widths);

@@ -8,14 +8,17 @@
 //! text and URLs: about 1.1 KB a face, 0.45 KB compressed) are not needed
 //! either: a PDF names the font in its font dictionaries and text is
 //! extracted through the ToUnicode map. `loca` uses the short format when
-//! the glyphs allow (each glyph padded to an even length). Outlines and
-//! metrics stay exactly as they were.
+//! the glyphs allow (each glyph padded to an even length).
 //!
-//! The outlines and metrics are then scaled to 1000 units per em (Liberation
-//! Sans has 2048): the same shapes to within half a unit (0.0055 pt at
-//! 11 pt), but most coordinate deltas fit in one byte instead of two, which
-//! makes a subset about a tenth smaller once compressed. 1000 is also the
-//! unit of the PDF's own `/W` widths.
+//! The outlines and metrics are kept, scaled to 1000 units per em
+//! (Liberation Sans has 2048): the same shapes to within half a unit
+//! (0.0055 pt at 11 pt; a whole unit in a composite glyph, whose
+//! component's offset is rounded too), but most coordinate deltas fit in
+//! one byte instead of two, which makes a subset about a tenth smaller once
+//! compressed. 1000 is also the unit of the PDF's own `/W` widths, which
+//! are computed from the original font and agree with the scaled advances
+//! within 0.55 units (PDF/A allows 1). A font already at 1000 is not
+//! scaled.
 //!
 //! [`strip_hinting`] never fails: a font it cannot read is returned as it is.
 
@@ -144,7 +147,7 @@ fn strip_glyph(g: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// The units per em [`strip_hinting`] scales a font to.
-pub const UNITS_PER_EM: u16 = 1000;
+const UNITS_PER_EM: u16 = 1000;
 
 /// Scales font units from `from` units per em to [`UNITS_PER_EM`], rounding
 /// half away from zero (monotonic, so a scaled bounding box still bounds the
@@ -487,7 +490,8 @@ fn strip(font: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// `font` without hinting and glyph names; `font` itself if it cannot be read.
+/// `font` without hinting and glyph names, at 1000 units per em; `font`
+/// itself if it cannot be read.
 pub fn strip_hinting(font: &[u8]) -> Vec<u8> {
     strip(font).unwrap_or_else(|| font.to_vec())
 }
