@@ -43,34 +43,48 @@ fn checksum(data: &[u8]) -> u32 {
     })
 }
 
-/// Where a simple glyph's data ends: `at` is its first flag, `points` the
-/// number of points (flags, then x and y coordinates of 0, 1 or 2 bytes).
-fn simple_end(g: &[u8], mut at: usize, points: usize) -> Option<usize> {
-    const X_SHORT: u8 = 0x02;
-    const Y_SHORT: u8 = 0x04;
-    const REPEAT: u8 = 0x08;
-    const X_SAME: u8 = 0x10;
-    const Y_SAME: u8 = 0x20;
-    let (mut xs, mut ys, mut seen) = (0usize, 0usize, 0usize);
-    while seen < points {
-        let flag = *g.get(at)?;
+/// Flags of a simple glyph's point (the `glyf` table).
+const ON_CURVE: u8 = 0x01;
+const X_SHORT: u8 = 0x02;
+const Y_SHORT: u8 = 0x04;
+const REPEAT: u8 = 0x08;
+const X_SAME: u8 = 0x10;
+const Y_SAME: u8 = 0x20;
+const OVERLAP: u8 = 0x40;
+
+/// A simple glyph's flags from `at`, one per point (repeats expanded,
+/// `REPEAT` cleared), and where they end.
+fn point_flags(g: &[u8], mut at: usize, points: usize) -> Option<(Vec<u8>, usize)> {
+    let mut flags = Vec::with_capacity(points);
+    while flags.len() < points {
+        let f = *g.get(at)?;
         at += 1;
-        let times = if flag & REPEAT != 0 {
+        let times = if f & REPEAT != 0 {
             at += 1;
             usize::from(*g.get(at - 1)?) + 1
         } else {
             1
         };
-        let size = |short: u8, same: u8| match (flag & short != 0, flag & same != 0) {
-            (true, _) => 1,
-            (false, true) => 0,
-            (false, false) => 2,
-        };
-        xs += times * size(X_SHORT, X_SAME);
-        ys += times * size(Y_SHORT, Y_SAME);
-        seen += times;
+        flags.extend(std::iter::repeat_n(f & !REPEAT, times));
     }
-    let end = at + xs + ys;
+    flags.truncate(points);
+    Some((flags, at))
+}
+
+/// Where a simple glyph's data ends: `at` is its first flag, `points` the
+/// number of points (flags, then x and y coordinates of 0, 1 or 2 bytes).
+fn simple_end(g: &[u8], at: usize, points: usize) -> Option<usize> {
+    let (flags, at) = point_flags(g, at, points)?;
+    let size = |f: u8, short: u8, same: u8| match (f & short != 0, f & same != 0) {
+        (true, _) => 1,
+        (false, true) => 0,
+        (false, false) => 2,
+    };
+    let coords: usize = flags
+        .iter()
+        .map(|&f| size(f, X_SHORT, X_SAME) + size(f, Y_SHORT, Y_SAME))
+        .sum();
+    let end = at + coords;
     (end <= g.len()).then_some(end)
 }
 
@@ -221,13 +235,6 @@ fn scale_glyph(g: &[u8], scale: Scale) -> Option<Vec<u8>> {
 
     // Simple: read every point, scale the absolute coordinates, write the
     // deltas again in their shortest form.
-    const ON_CURVE: u8 = 0x01;
-    const X_SHORT: u8 = 0x02;
-    const Y_SHORT: u8 = 0x04;
-    const REPEAT: u8 = 0x08;
-    const X_SAME: u8 = 0x10;
-    const Y_SAME: u8 = 0x20;
-    const OVERLAP: u8 = 0x40;
     let n = usize::try_from(contours).ok()?;
     let ends_at = 10 + 2 * n;
     out.extend_from_slice(g.get(10..ends_at)?);
@@ -238,20 +245,7 @@ fn scale_glyph(g: &[u8], scale: Scale) -> Option<Vec<u8>> {
     };
     let ins_len = usize::from(u16_at(g, ends_at)?);
     out.extend_from_slice(g.get(ends_at..ends_at + 2 + ins_len)?);
-    let mut at = ends_at + 2 + ins_len;
-    let mut flags = Vec::with_capacity(points);
-    while flags.len() < points {
-        let f = *g.get(at)?;
-        at += 1;
-        let times = if f & REPEAT != 0 {
-            at += 1;
-            usize::from(*g.get(at - 1)?) + 1
-        } else {
-            1
-        };
-        flags.extend(std::iter::repeat_n(f & !REPEAT, times));
-    }
-    flags.truncate(points);
+    let (flags, mut at) = point_flags(g, ends_at + 2 + ins_len, points)?;
     let mut read = |short: u8, same: u8, flags: &[u8]| -> Option<Vec<i32>> {
         let mut v = 0i32;
         let mut all = Vec::with_capacity(flags.len());
