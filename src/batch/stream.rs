@@ -14,7 +14,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::request::{RequestError, UncheckedRequest};
 use crate::{Engine, Error, RenderOptions, Rendered, Request};
@@ -78,6 +78,7 @@ pub(crate) fn ordered<T, R>(
     let chunk = chunk.max(1);
     let window = window.max(jobs * chunk);
     let mut panicked = None;
+    let tokens = Tokens::new(window);
     std::thread::scope(|scope| {
         // Channels live inside the scope: if this thread panics, they drop,
         // every blocked send or receive fails and every thread ends.
@@ -88,28 +89,27 @@ pub(crate) fn ordered<T, R>(
         let (res_tx, res_rx) =
             mpsc::sync_channel::<Vec<(u64, Option<R>)>>(window.div_ceil(chunk) + jobs);
         // One token per item between the reader and `take`: the reader takes
-        // one before reading an item, `take`'s side gives it back.
-        let (token_tx, token_rx) = mpsc::sync_channel::<()>(window);
-        for _ in 0..window {
-            let _ = token_tx.send(());
-        }
+        // a chunk's worth before reading a chunk, `take`'s side gives them
+        // back after each chunk of results (one wake-up of the reader per
+        // chunk, not per item). Closed when this thread leaves the scope,
+        // even by a panic, so the reader never waits for ever.
+        let _close = tokens.closer();
+        let tokens = &tokens;
         scope.spawn(move || {
-            let mut batch = Vec::with_capacity(chunk);
-            for (k, item) in items.enumerate() {
-                if cancel.load(Ordering::Relaxed) || token_rx.recv().is_err() {
+            let mut items = items.enumerate();
+            loop {
+                if cancel.load(Ordering::Relaxed) || !tokens.take(chunk) {
                     return;
                 }
-                batch.push((k as u64, item));
-                if batch.len() == chunk
-                    && job_tx
-                        .send(std::mem::replace(&mut batch, Vec::with_capacity(chunk)))
-                        .is_err()
-                {
+                let mut batch = Vec::with_capacity(chunk);
+                while batch.len() < chunk && !cancel.load(Ordering::Relaxed) {
+                    let Some((k, item)) = items.next() else { break };
+                    batch.push((k as u64, item));
+                }
+                let last = batch.len() < chunk;
+                if !batch.is_empty() && job_tx.send(batch).is_err() || last {
                     return;
                 }
-            }
-            if !batch.is_empty() {
-                let _ = job_tx.send(batch);
             }
         });
         let work = &work;
@@ -159,18 +159,19 @@ pub(crate) fn ordered<T, R>(
         let mut order = InOrder::default();
         for results in res_rx.iter() {
             order.pending.extend(results);
+            let mut handed = 0;
             while let Some(r) = order.next(cancel.load(Ordering::Relaxed)) {
-                let _ = token_tx.send(());
+                handed += 1;
                 if let Some(r) = r {
                     take(r);
                 }
             }
+            tokens.give(handed);
         }
         // Only after a worker died: what is left, in order.
         for r in order.rest() {
             take(r);
         }
-        drop(token_tx);
         for w in workers {
             if let Err(p) = w.join() {
                 panicked.get_or_insert(p);
@@ -179,6 +180,69 @@ pub(crate) fn ordered<T, R>(
     });
     if let Some(p) = panicked {
         std::panic::resume_unwind(p);
+    }
+}
+
+/// The window's tokens: a count the reader takes from a chunk at a time
+/// and the calling thread gives back, and whether the calling thread has
+/// stopped taking results (then the reader stops too).
+struct Tokens {
+    state: Mutex<(usize, bool)>,
+    more: Condvar,
+}
+
+impl Tokens {
+    fn new(count: usize) -> Tokens {
+        Tokens {
+            state: Mutex::new((count, false)),
+            more: Condvar::new(),
+        }
+    }
+
+    /// Waits for `n` tokens and takes them; false once closed.
+    fn take(&self, n: usize) -> bool {
+        let Ok(mut state) = self.state.lock() else {
+            return false;
+        };
+        loop {
+            let (count, closed) = &mut *state;
+            if *closed {
+                return false;
+            }
+            if *count >= n {
+                *count -= n;
+                return true;
+            }
+            state = match self.more.wait(state) {
+                Ok(s) => s,
+                Err(_) => return false,
+            };
+        }
+    }
+
+    /// Gives `n` tokens back.
+    fn give(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        if let Ok(mut state) = self.state.lock() {
+            state.0 += n;
+        }
+        self.more.notify_one();
+    }
+
+    /// Closes the pool when dropped.
+    fn closer(&self) -> impl Drop + '_ {
+        struct Closer<'a>(&'a Tokens);
+        impl Drop for Closer<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut state) = self.0.state.lock() {
+                    state.1 = true;
+                }
+                self.0.more.notify_all();
+            }
+        }
+        Closer(self)
     }
 }
 
@@ -414,7 +478,74 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::InOrder;
+    use super::{InOrder, ordered};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// However slow `take` is, the reader never runs more than `window`
+    /// items ahead of it, and every result comes in input order.
+    #[test]
+    fn the_reader_stays_within_the_window_and_results_come_in_order() {
+        for (jobs, chunk, window) in [(1, 4, 8), (2, 4, 10), (2, 16, 64), (3, 1, 3)] {
+            let read = AtomicUsize::new(0);
+            let most_ahead = AtomicUsize::new(0);
+            let mut taken = 0usize;
+            let mut out = Vec::new();
+            let items = (0..100u32).inspect(|_| {
+                read.fetch_add(1, Ordering::SeqCst);
+            });
+            ordered(
+                items,
+                jobs,
+                chunk,
+                window,
+                &AtomicBool::new(false),
+                |i| i * 2,
+                |r| {
+                    let ahead = read.load(Ordering::SeqCst) - taken;
+                    most_ahead.fetch_max(ahead, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                    taken += 1;
+                    out.push(r);
+                },
+            );
+            let want: Vec<u32> = (0..100).map(|i| i * 2).collect();
+            assert_eq!(out, want, "jobs {jobs}, chunk {chunk}");
+            let ahead = most_ahead.into_inner();
+            assert!(
+                ahead <= window,
+                "jobs {jobs}, chunk {chunk}: {ahead} items read ahead, window {window}"
+            );
+            assert!(
+                ahead >= chunk,
+                "jobs {jobs}, chunk {chunk}: the reader read ahead"
+            );
+        }
+    }
+
+    /// A panic in `take` ends the run (every thread stops, none waits for
+    /// tokens that will never come back) and is passed on.
+    #[test]
+    fn a_panic_in_take_ends_every_thread_and_is_passed_on() {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let result = std::panic::catch_unwind(|| {
+                ordered(
+                    0..10_000u32,
+                    2,
+                    4,
+                    8,
+                    &AtomicBool::new(false),
+                    |i| i,
+                    |r| assert!(r < 5, "take refuses {r}"),
+                );
+            });
+            let _ = done_tx.send(result.is_err());
+        });
+        let panicked = done_rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("ordered returned (no thread left waiting)");
+        assert!(panicked, "the panic in take was passed on");
+    }
 
     /// The race behind a flaky `a_cancelled_stream_stops_early_and_returns_what_was_done`
     /// (CI, 2026-12-07: it saw 0, 1, 2, 4): item 4 finished, item 3 was
