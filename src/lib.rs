@@ -611,6 +611,11 @@ mod tests {
             "CMSL5503 Your face to face meeting with us has been cancelled"
         );
         assert_eq!(rendered.size(), rendered.pdf.len());
+        assert_eq!(
+            engine.catalog().letters_read(),
+            1,
+            "checking and rendering a request reads its letter only"
+        );
     }
 
     /// Welsh braille is refused by the library whatever made the request:

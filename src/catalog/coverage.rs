@@ -196,7 +196,7 @@ impl Catalog {
         for p in probe.paragraphs.values_mut() {
             p.text = mark();
         }
-        for l in probe.letters.values_mut() {
+        for l in probe.letters_mut() {
             for f in &mut l.fields {
                 if let FieldType::Choice(choices) = &mut f.ty {
                     for c in choices {
@@ -232,7 +232,7 @@ impl Catalog {
         let mut used: BTreeSet<String> = BTreeSet::new();
         let mut letters = Vec::new();
         let mut warnings = Vec::new();
-        for l in probe.letters.values() {
+        for l in probe.letters() {
             let base_req = probe_request(l);
             let mut fields = Vec::new();
             for f in &l.fields {
@@ -353,7 +353,7 @@ impl Catalog {
     /// (letters have one template, in English).
     pub fn missing_welsh(&self) -> Vec<MissingWelsh> {
         let mut out = Vec::new();
-        for l in self.letters.values() {
+        for l in self.letters() {
             let mut seen = BTreeSet::new();
             let mut selects: Vec<([&str; 2], &str, &Selects)> = Vec::new();
             for f in &l.fields {

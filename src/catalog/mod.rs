@@ -523,12 +523,29 @@ fn check_carrier(raw: raw::RawCarrier, problems: &mut Vec<Problem>) -> Carrier {
     }
 }
 
+/// The catalog's letters by code. A catalog read from files reads and
+/// checks every letter at load. The shipped one reads a letter's file when
+/// the letter is first asked for (a batch of one letter reads one of the
+/// thirteen files): its code is its file's name, and a test runs every
+/// check on every shipped letter (`shipped_catalog_passes_every_check`).
+#[derive(Debug, Clone, Default)]
+struct Letters(BTreeMap<String, LetterSlot>);
+
+#[derive(Debug, Clone)]
+struct LetterSlot {
+    /// The index of the letter's file in `Catalog::sources`.
+    file: usize,
+    /// The letter, once read (`None`: its file did not read; never for a
+    /// shipped letter, see above).
+    letter: std::sync::OnceLock<Option<Letter>>,
+}
+
 /// The checked catalog.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     /// Shared settings.
     pub settings: Settings,
-    letters: BTreeMap<String, Letter>,
+    letters: Letters,
     paragraphs: BTreeMap<String, Paragraph>,
     /// Filled at load, except in the shipped catalog: there the shipped
     /// procedures are read at first use (a batch never needs them).
@@ -841,14 +858,25 @@ impl Catalog {
         let mut problems = Vec::new();
         let mut settings = None;
         let mut raw_letters = Vec::new();
+        let mut unread = Letters::default();
         let mut paragraphs: BTreeMap<String, Paragraph> = BTreeMap::new();
 
-        for f in &files {
+        for (i, f) in files.iter().enumerate() {
             if f.path == "catalog.yaml" {
                 match serde_saphyr::from_str::<raw::RawSettings>(&f.text) {
                     Ok(s) => settings = Some(s),
                     Err(e) => problems.push(yaml_problem(&f.path, &e)),
                 }
+            } else if f.path.starts_with("letters/") && checks == Checks::DoneAtBuild {
+                // Read when first asked for: see `Letters`.
+                let code = Path::new(&f.path)
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                unread.0.entry(code).or_insert(LetterSlot {
+                    file: i,
+                    letter: std::sync::OnceLock::new(),
+                });
             } else if f.path.starts_with("letters/") {
                 match serde_saphyr::from_str::<raw::RawLetter>(&f.text) {
                     Ok(l) => raw_letters.push((f.path.clone(), l)),
@@ -910,7 +938,7 @@ impl Catalog {
             }
         }
         check_supersedes(&letters, &files, &mut problems);
-        if letters.is_empty() && problems.is_empty() {
+        if letters.is_empty() && unread.0.is_empty() && problems.is_empty() {
             problems.push(Problem::new(
                 "letters/",
                 0,
@@ -931,6 +959,23 @@ impl Catalog {
                 }
             });
         }
+        let letters = if checks == Checks::DoneAtBuild {
+            unread
+        } else {
+            Letters(
+                letters
+                    .into_iter()
+                    .map(|(code, l)| {
+                        let slot = LetterSlot {
+                            file: usize::MAX,
+                            letter: std::sync::OnceLock::new(),
+                        };
+                        let _ = slot.letter.set(Some(l));
+                        (code, slot)
+                    })
+                    .collect(),
+            )
+        };
         let catalog = Catalog {
             settings,
             letters,
@@ -1020,17 +1065,56 @@ impl Catalog {
 
     /// All letters, by code.
     pub fn letters(&self) -> impl Iterator<Item = &Letter> {
-        self.letters.values()
+        self.letters.0.values().filter_map(|s| self.read(s))
     }
 
     /// The letter with `code`.
     pub fn letter(&self, code: &str) -> Option<&Letter> {
-        self.letters.get(code)
+        self.read(self.letters.0.get(code)?)
     }
 
     /// Every letter code, comma-separated (for error messages).
     pub fn letter_codes(&self) -> String {
-        self.letters.keys().cloned().collect::<Vec<_>>().join(", ")
+        self.codes().collect::<Vec<_>>().join(", ")
+    }
+
+    /// Every letter code, in order, without reading a letter.
+    pub(crate) fn codes(&self) -> impl Iterator<Item = &str> {
+        self.letters.0.keys().map(String::as_str)
+    }
+
+    /// Every letter, to change (the coverage probe's copy).
+    fn letters_mut(&mut self) -> impl Iterator<Item = &mut Letter> {
+        for slot in self.letters.0.values() {
+            self.read(slot);
+        }
+        self.letters
+            .0
+            .values_mut()
+            .filter_map(|s| s.letter.get_mut().and_then(Option::as_mut))
+    }
+
+    /// How many letters have been read (for tests).
+    #[cfg(test)]
+    pub(crate) fn letters_read(&self) -> usize {
+        self.letters
+            .0
+            .values()
+            .filter(|s| s.letter.get().is_some())
+            .count()
+    }
+
+    /// A letter, read from its file when first asked for (see [`Letters`]).
+    fn read<'a>(&'a self, slot: &'a LetterSlot) -> Option<&'a Letter> {
+        slot.letter
+            .get_or_init(|| {
+                let f = self.sources.get(slot.file)?;
+                let raw = serde_saphyr::from_str::<raw::RawLetter>(&f.text).ok()?;
+                let mut problems = Vec::new();
+                let letter = check_letter(&f.path, raw, &self.paragraphs, &mut problems)?;
+                problems.is_empty().then_some(letter)
+            })
+            .as_ref()
     }
 
     /// All paragraphs, by code.
@@ -1479,9 +1563,22 @@ mod tests {
         let checked = Catalog::builtin_checked().unwrap_or_else(|e| panic!("{e}"));
         let builtin = Catalog::builtin().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(checked.digest(), builtin.digest());
+        // The shipped letters are read when first asked for, one by one,
+        // and are then the letters every check passed.
+        assert_eq!(builtin.letters_read(), 0, "no letter read at load");
+        assert_eq!(builtin.letter_codes(), checked.letter_codes());
+        let cmsl5502 = |c: &Catalog| serde_json::to_value(c.letter("CMSL5502")).expect("json");
+        assert_eq!(cmsl5502(&builtin), cmsl5502(&checked));
+        assert!(builtin.letter("CMSL5502").is_some());
+        assert_eq!(builtin.letters_read(), 1, "only the letter asked for");
+        let all =
+            |c: &Catalog| serde_json::to_value(c.letters().collect::<Vec<_>>()).expect("json");
+        assert_eq!(all(&builtin), all(&checked));
+        assert_eq!(builtin.letters_read(), checked.letters().count());
         let codes = |c: &Catalog| c.letters().map(|l| l.code.clone()).collect::<Vec<_>>();
         assert_eq!(codes(&checked), codes(&builtin));
         assert!(codes(&checked).contains(&"CMSL5502".to_owned()));
+        assert_eq!(codes(&checked).len(), 13, "every shipped letter");
         // The shipped pack procedures are read at first use (a batch never
         // needs them), and are the ones checked against the letters.
         assert!(builtin.procedures.get().is_none(), "read at load");
@@ -1499,7 +1596,9 @@ mod tests {
             .find(|f| f.path == "letters/CMSL5503.yaml")
             .expect("shipped");
         f.text = f.text.replacen("kind: letter", "kind: leter", 1);
-        let err = Catalog::load(files, &builtin_path, Checks::DoneAtBuild).expect_err("a bad kind");
+        // As `Catalog::builtin_checked` (`letterkit check`) reads it: the
+        // shipped catalog reads its letters when first asked for.
+        let err = Catalog::load(files, &builtin_path, Checks::All).expect_err("a bad kind");
         let want = Path::new(env!("CARGO_MANIFEST_DIR")).join("letters/CMSL5503.yaml");
         assert!(want.is_absolute() && want.is_file());
         assert_eq!(err.problems.len(), 1, "{err}");

@@ -199,8 +199,8 @@ impl Composer {
     pub fn new(catalog: &Catalog) -> Composer {
         Composer {
             compiled: catalog
-                .letters()
-                .map(|l| (l.code.clone(), std::sync::OnceLock::new()))
+                .codes()
+                .map(|code| (code.to_owned(), std::sync::OnceLock::new()))
                 .collect(),
         }
     }

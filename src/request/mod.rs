@@ -676,12 +676,15 @@ fn misleading_char(c: char) -> Option<String> {
 impl Checker<'_> {
     /// Reports every key written a second time in one mapping (only the
     /// first is read). `known` are the keys that may be quoted.
-    fn duplicates(&mut self, entries: &[(Key, Node)], parent: &str, known: &[&str]) {
+    /// Reports every key written twice in `entries`, naming it when
+    /// `known(key)` (a key the catalog or the format defines, so not
+    /// personal data).
+    fn duplicates(&mut self, entries: &[(Key, Node)], parent: &str, known: &dyn Fn(&str) -> bool) {
         for (i, (k, _)) in entries.iter().enumerate() {
             if !entries[..i].iter().any(|(e, _)| e.name == k.name) {
                 continue;
             }
-            if known.contains(&k.name.as_str()) {
+            if known(&k.name) {
                 let path = if parent.is_empty() {
                     k.name.clone()
                 } else {
@@ -819,7 +822,7 @@ impl Checker<'_> {
         let mut address_pos = node.pos;
         let mut postcode = None;
         let mut ok = true;
-        self.duplicates(entries, "recipient", RECIPIENT_KEYS);
+        self.duplicates(entries, "recipient", &|k| RECIPIENT_KEYS.contains(&k));
         for (k, v) in entries {
             let path = format!("recipient.{}", k.name);
             match k.name.as_str() {
@@ -1225,7 +1228,7 @@ pub fn validate(
         return Err(RequestError { diagnostics: c.out });
     };
     let get = |k: &str| entries.iter().find(|(key, _)| key.name == k);
-    c.duplicates(entries, "", TOP_KEYS);
+    c.duplicates(entries, "", &|k| TOP_KEYS.contains(&k));
     for (k, _) in entries {
         if !TOP_KEYS.contains(&k.name.as_str()) {
             let quote = quotable(&k.name, TOP_KEYS, &[]);
@@ -1404,11 +1407,14 @@ pub fn validate(
             Some((_, n)) => c.map(n, "fields").unwrap_or(&[]),
             None => &[],
         };
-        let known_fields = all_field_names(catalog);
-        c.duplicates(given, "fields", &known_fields);
+        // Every letter's field names, only when a message needs them (they
+        // are every letter of the catalog, read for it).
+        let known_fields = std::cell::OnceCell::new();
+        let known_fields = || known_fields.get_or_init(|| all_field_names(catalog));
+        c.duplicates(given, "fields", &|k| known_fields().contains(&k));
         for (k, v) in given {
             if letter.field(&k.name).is_none() {
-                let quote = quotable(&k.name, &allowed, &known_fields);
+                let quote = quotable(&k.name, &allowed, known_fields());
                 let path = if quote {
                     format!("fields.{}", k.name)
                 } else {
