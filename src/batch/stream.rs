@@ -107,7 +107,7 @@ pub(crate) fn ordered<T, R>(
                     batch.push((k as u64, item));
                 }
                 let last = batch.len() < chunk;
-                if !batch.is_empty() && job_tx.send(batch).is_err() || last {
+                if (!batch.is_empty() && job_tx.send(batch).is_err()) || last {
                     return;
                 }
             }

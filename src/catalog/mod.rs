@@ -968,9 +968,8 @@ impl Catalog {
                     .map(|(code, l)| {
                         let slot = LetterSlot {
                             file: usize::MAX,
-                            letter: std::sync::OnceLock::new(),
+                            letter: std::sync::OnceLock::from(Some(l)),
                         };
-                        let _ = slot.letter.set(Some(l));
                         (code, slot)
                     })
                     .collect(),

@@ -675,10 +675,8 @@ fn misleading_char(c: char) -> Option<String> {
 
 impl Checker<'_> {
     /// Reports every key written a second time in one mapping (only the
-    /// first is read). `known` are the keys that may be quoted.
-    /// Reports every key written twice in `entries`, naming it when
-    /// `known(key)` (a key the catalog or the format defines, so not
-    /// personal data).
+    /// first is read). `known(key)`: whether the key may be quoted (one the
+    /// catalog or the request format defines, so not personal data).
     fn duplicates(&mut self, entries: &[(Key, Node)], parent: &str, known: &dyn Fn(&str) -> bool) {
         for (i, (k, _)) in entries.iter().enumerate() {
             if !entries[..i].iter().any(|(e, _)| e.name == k.name) {
