@@ -80,6 +80,47 @@ pub struct Shaped {
     pub advance: i32,
 }
 
+/// The character each glyph stands for (the lowest, when several map to
+/// it), from the given cmap subtables.
+fn glyph_chars<'a>(
+    face: &rustybuzz::Face<'_>,
+    subtables: impl Iterator<Item = ttf_parser::cmap::Subtable<'a>>,
+) -> Vec<Option<char>> {
+    let mut unicode = vec![None; usize::from(face.number_of_glyphs())];
+    for sub in subtables {
+        sub.codepoints(|cp| {
+            if let (Some(c), Some(g)) = (char::from_u32(cp), sub.glyph_index(cp))
+                && let Some(slot) = unicode.get_mut(usize::from(g.0))
+                && slot.is_none_or(|old: char| c < old)
+            {
+                *slot = Some(c);
+            }
+        });
+    }
+    unicode
+}
+
+/// The one Unicode cmap subtable to read: a full-repertoire one (format 12
+/// or 13) if there is one, else Windows' BMP table. A font's Unicode
+/// subtables map the same characters (the built-in faces have two identical
+/// format-4 tables; a test checks that this one gives what all do), and
+/// reading one halves the start-up work of the reverse map.
+fn best_unicode_subtable<'a>(face: &rustybuzz::Face<'a>) -> Option<ttf_parser::cmap::Subtable<'a>> {
+    use ttf_parser::cmap::Format;
+    face.tables()
+        .cmap?
+        .subtables
+        .into_iter()
+        .filter(|s| s.is_unicode())
+        .max_by_key(|s| {
+            let full = matches!(
+                s.format,
+                Format::SegmentedCoverage(_) | Format::ManyToOneRangeMappings(_)
+            );
+            (full, s.platform_id == ttf_parser::PlatformId::Windows)
+        })
+}
+
 impl Font {
     fn load(data: &'static [u8], postscript_name: &'static str) -> Font {
         // The fonts are compiled in; a failure here is a build defect, not user input.
@@ -102,19 +143,7 @@ impl Font {
                     .map_or(0, i32::from)
             })
             .collect();
-        let mut unicode = vec![None; usize::from(face.number_of_glyphs())];
-        if let Some(cmap) = face.tables().cmap {
-            for sub in cmap.subtables.into_iter().filter(|s| s.is_unicode()) {
-                sub.codepoints(|cp| {
-                    if let (Some(c), Some(g)) = (char::from_u32(cp), sub.glyph_index(cp))
-                        && let Some(slot) = unicode.get_mut(usize::from(g.0))
-                        && slot.is_none_or(|old: char| c < old)
-                    {
-                        *slot = Some(c);
-                    }
-                });
-            }
-        }
+        let unicode = glyph_chars(&face, best_unicode_subtable(&face).into_iter());
         let features = no_ligatures();
         let plan = |script| {
             rustybuzz::ShapePlan::new(
@@ -332,6 +361,36 @@ mod tests {
         let a = fonts.shape(FontId::Regular, "A").advance;
         let v = fonts.shape(FontId::Regular, "V").advance;
         assert!(av < a + v, "AV {av} should be kerned tighter than {a}+{v}");
+    }
+
+    /// The reverse map read from one cmap subtable is the one all the
+    /// Unicode subtables give, for every glyph of both faces.
+    #[test]
+    fn the_glyph_characters_from_one_subtable_are_those_of_all() {
+        for data in [REGULAR_TTF, BOLD_TTF] {
+            let face = rustybuzz::Face::from_slice(data, 0).expect("parses");
+            let cmap = face.tables().cmap.expect("cmap");
+            let unicode_tables: Vec<_> = cmap
+                .subtables
+                .into_iter()
+                .filter(|s| s.is_unicode())
+                .collect();
+            assert!(
+                unicode_tables.len() > 1,
+                "more than one table to choose from"
+            );
+            let all = glyph_chars(&face, unicode_tables.into_iter());
+            let one = glyph_chars(&face, best_unicode_subtable(&face).into_iter());
+            assert_eq!(one, all);
+            assert!(
+                one.iter().flatten().count() > 2_000,
+                "every glyph with a character"
+            );
+            assert_eq!(
+                one[usize::from(face.glyph_index('é').expect("é").0)],
+                Some('é')
+            );
+        }
     }
 
     #[test]
