@@ -84,7 +84,7 @@ pub struct Shaped {
 /// it), from the given cmap subtables.
 fn glyph_chars<'a>(
     face: &rustybuzz::Face<'_>,
-    subtables: impl Iterator<Item = ttf_parser::cmap::Subtable<'a>>,
+    subtables: impl IntoIterator<Item = ttf_parser::cmap::Subtable<'a>>,
 ) -> Vec<Option<char>> {
     let mut unicode = vec![None; usize::from(face.number_of_glyphs())];
     for sub in subtables {
@@ -143,7 +143,7 @@ impl Font {
                     .map_or(0, i32::from)
             })
             .collect();
-        let unicode = glyph_chars(&face, best_unicode_subtable(&face).into_iter());
+        let unicode = glyph_chars(&face, best_unicode_subtable(&face));
         let features = no_ligatures();
         let plan = |script| {
             rustybuzz::ShapePlan::new(
@@ -379,8 +379,8 @@ mod tests {
                 unicode_tables.len() > 1,
                 "more than one table to choose from"
             );
-            let all = glyph_chars(&face, unicode_tables.into_iter());
-            let one = glyph_chars(&face, best_unicode_subtable(&face).into_iter());
+            let all = glyph_chars(&face, unicode_tables);
+            let one = glyph_chars(&face, best_unicode_subtable(&face));
             assert_eq!(one, all);
             assert!(
                 one.iter().flatten().count() > 2_000,

@@ -533,8 +533,9 @@ struct Letters(BTreeMap<String, LetterSlot>);
 
 #[derive(Debug, Clone)]
 struct LetterSlot {
-    /// The index of the letter's file in `Catalog::sources`.
-    file: usize,
+    /// The index of the letter's file in `Catalog::sources` (`None`: read
+    /// at load).
+    file: Option<usize>,
     /// The letter, once read (`None`: its file did not read; never for a
     /// shipped letter, see above).
     letter: std::sync::OnceLock<Option<Letter>>,
@@ -874,7 +875,7 @@ impl Catalog {
                     .map(|s| s.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 unread.0.entry(code).or_insert(LetterSlot {
-                    file: i,
+                    file: Some(i),
                     letter: std::sync::OnceLock::new(),
                 });
             } else if f.path.starts_with("letters/") {
@@ -967,7 +968,7 @@ impl Catalog {
                     .into_iter()
                     .map(|(code, l)| {
                         let slot = LetterSlot {
-                            file: usize::MAX,
+                            file: None,
                             letter: std::sync::OnceLock::from(Some(l)),
                         };
                         (code, slot)
@@ -1107,7 +1108,7 @@ impl Catalog {
     fn read<'a>(&'a self, slot: &'a LetterSlot) -> Option<&'a Letter> {
         slot.letter
             .get_or_init(|| {
-                let f = self.sources.get(slot.file)?;
+                let f = self.sources.get(slot.file?)?;
                 let raw = serde_saphyr::from_str::<raw::RawLetter>(&f.text).ok()?;
                 let mut problems = Vec::new();
                 let letter = check_letter(&f.path, raw, &self.paragraphs, &mut problems)?;
