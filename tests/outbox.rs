@@ -1482,3 +1482,48 @@ fn close_counts_one_letter_in_the_singular() {
         stdout(&again)
     );
 }
+
+#[test]
+fn batch_into_the_outbox_prints_a_line_per_letter_unless_quiet() {
+    let env = Env::new();
+    let a = env.request("a.yaml", Some("qa-1"), "1000 0000 0001", "2026-03-16");
+    let b = env.request("b.yaml", Some("qa-2"), "1000 0000 0002", "2026-03-16");
+    let loud = letterkit(env.path())
+        .args([
+            "batch",
+            a.to_str().expect("utf-8"),
+            b.to_str().expect("utf-8"),
+        ])
+        .args(["--out", "run-1"])
+        .arg(format!("--outbox={}", env.store().display()))
+        .args(["--by", "AB1234", "--now", "2026-03-02T10:00:00Z"])
+        .output()
+        .expect("batch runs");
+    assert_eq!(code(&loud), 0, "{}", stderr(&loud));
+    assert_eq!(
+        stdout(&loud),
+        "queued qa-1 (CMSL5502) for the transmission of Monday 2 March 2026; cancellable until 17:30 on Monday 2 March 2026\n\
+         queued qa-2 (CMSL5502) for the transmission of Monday 2 March 2026; cancellable until 17:30 on Monday 2 March 2026\n"
+    );
+    let c = env.request("c.yaml", Some("qa-3"), "1000 0000 0003", "2026-03-16");
+    let quiet = letterkit(env.path())
+        .args([
+            "batch",
+            c.to_str().expect("utf-8"),
+            "--out",
+            "run-2",
+            "--quiet",
+        ])
+        .arg(format!("--outbox={}", env.store().display()))
+        .args(["--by", "AB1234", "--now", "2026-03-02T10:00:00Z"])
+        .output()
+        .expect("batch runs");
+    assert_eq!(code(&quiet), 0, "{}", stderr(&quiet));
+    assert_eq!(stdout(&quiet), "", "--quiet prints no line per letter");
+    assert_eq!(
+        stderr(&quiet),
+        "",
+        "--quiet prints no summary when all went well"
+    );
+    assert_eq!(env.states().get("qa-3").map(String::as_str), Some("queued"));
+}

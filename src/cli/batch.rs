@@ -203,12 +203,13 @@ pub fn run(args: Args, catalog: Option<&PathBuf>) -> i32 {
     let start = Instant::now();
     let mut last_line = Instant::now();
     let (mut done, mut failed) = (0u64, 0u64);
-    // With --json the queued letters go into the summary document.
+    // With --json the queued letters go into the summary document; with
+    // --quiet there is no line per letter, as there is none per file.
     let queued_docs = std::cell::RefCell::new(Vec::new());
     let mut on_queued = |q: &letterkit::outbox::Queued| {
         if args.json {
             queued_docs.borrow_mut().push(super::outbox::queued_json(q));
-        } else {
+        } else if !quiet {
             outln!("{}", super::outbox::queued_line(q));
         }
     };
