@@ -17,6 +17,11 @@ Steps, in one run:
   3. each peer: `run.py --peer P --n N --out DIR` from the peers copy, in its
      venv (setup and one warm-up letter excluded by run.py itself).
   4. pdfinfo page counts for every letterkit PDF, as run.py does for peers.
+With --outbox, step 2 also times `letterkit batch --outbox=FILE` (the letters
+queued in a new SQLite outbox instead of written as files) at the same job
+counts; its mean KB and pages come from the outbox's own rows, and the
+targets are printed for it too (issue 15: both targets hold for
+`batch --outbox`).
 Prints a markdown table and the ratios the targets are about; writes the
 numbers to WORK/results.json. Standard library only.
 
@@ -107,15 +112,37 @@ def fonts_line(path: Path) -> str:
                     for r in rows if len(r.split()) >= 5)
 
 
+# The time and officer an outbox run queues with (fixed, so runs compare).
+OUTBOX_NOW = "2026-03-02T10:00:00Z"
+OUTBOX_BY = "BENCH01"
+
+
+def outbox_rows(store: Path) -> list[tuple[int, int]]:
+    """(PDF bytes, pages) of every letter in an outbox file."""
+    import sqlite3
+    con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    try:
+        return [(int(b), int(p)) for b, p in
+                con.execute("SELECT length(pdf), pages FROM letters ORDER BY id")]
+    finally:
+        con.close()
+
+
 def run_letterkit(binary: Path, requests: Path, out: Path, jobs: int, n: int,
-                  timeout: float, what: str = "") -> tuple[float, list[Path]]:
-    """One timed `letterkit batch`; returns (seconds, PDFs written)."""
-    what = what or f"letterkit batch --jobs {jobs}"
+                  timeout: float, what: str = "",
+                  outbox: bool = False) -> tuple[float, list[Path] | list[tuple[int, int]]]:
+    """One timed `letterkit batch`; returns (seconds, PDFs written), or with
+    `outbox` (seconds, (bytes, pages) of each letter queued in OUT/outbox.sqlite,
+    the manifest going to OUT/run)."""
+    what = what or f"letterkit batch --jobs {jobs}" + (" --outbox" if outbox else "")
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    cmd = [str(binary), "batch", str(requests), "--out", str(out), "--jobs", str(jobs),
-           "--quiet"]
+    store = out / "outbox.sqlite"
+    cmd = [str(binary), "batch", str(requests), "--out", str(out / "run" if outbox else out),
+           "--jobs", str(jobs), "--quiet"]
+    if outbox:
+        cmd += [f"--outbox={store}", "--now", OUTBOX_NOW, "--by", OUTBOX_BY]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -127,6 +154,12 @@ def run_letterkit(binary: Path, requests: Path, out: Path, jobs: int, n: int,
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         raise Unavailable(f"{what} exited with {proc.returncode}:\n"
                           f"  $ {' '.join(cmd)}\n{tail}")
+    if outbox:
+        letters = outbox_rows(store)
+        if len(letters) != n:
+            raise Unavailable(f"{what} queued {len(letters)} letters, "
+                              f"expected {n} (in {store})")
+        return seconds, letters
     pdfs = pdf_files(out)
     if len(pdfs) != n:
         raise Unavailable(f"{what} wrote {len(pdfs)} PDFs, "
@@ -135,7 +168,7 @@ def run_letterkit(binary: Path, requests: Path, out: Path, jobs: int, n: int,
 
 
 def measure_letterkit(binary: Path, requests: Path, work: Path, n: int, jobs_all: int,
-                      repeat: int, verify: bool) -> list[dict]:
+                      repeat: int, verify: bool, outbox: bool = False) -> list[dict]:
     letterkit_ready(binary)
     # Untimed warm-up: page cache for the binary, fonts and requests file.
     warm = work / "letterkit-warmup.jsonl"
@@ -148,23 +181,32 @@ def measure_letterkit(binary: Path, requests: Path, work: Path, n: int, jobs_all
 
     rows = []
     job_counts = [1] if jobs_all == 1 else [1, jobs_all]
-    for jobs in job_counts:
+    modes = [False, True] if outbox else [False]
+    for into_outbox, jobs in [(m, j) for m in modes for j in job_counts]:
         times = []
+        name = "letterkit-outbox" if into_outbox else "letterkit"
+        flag = " --outbox" if into_outbox else ""
         for r in range(repeat):
             # A new folder for every run, none deleted until the end: on
             # ext4 a file made soon after many were deleted costs far more
             # (see bench/README.md, "Deleting between runs"), and a run must
             # not pay for the one before it.
-            out = work / f"letterkit-j{jobs}-run{r + 1}"
-            log(f"letterkit batch --jobs {jobs} (n={n}, run {r + 1}/{repeat})")
-            seconds, pdfs = run_letterkit(binary, requests, out, jobs, n, 3600)
+            out = work / f"{name}-j{jobs}-run{r + 1}"
+            log(f"letterkit batch{flag} --jobs {jobs} (n={n}, run {r + 1}/{repeat})")
+            seconds, made = run_letterkit(binary, requests, out, jobs, n, 3600,
+                                          outbox=into_outbox)
             times.append(seconds)
             log(f"  {seconds:.3f}s = {n / seconds:.1f} letters/s")
         seconds = statistics.median(times)
-        sizes = [p.stat().st_size for p in pdfs]
+        if into_outbox:
+            sizes = [b for b, _ in made]
+            pages = collections.Counter(str(p) for _, p in made)
+        else:
+            pdfs = made
+            sizes = [p.stat().st_size for p in pdfs]
         row = {
-            "engine": f"letterkit (jobs={jobs})",
-            "key": f"letterkit-j{jobs}",
+            "engine": f"letterkit{flag} (jobs={jobs})",
+            "key": f"{name}-j{jobs}",
             "jobs": jobs,
             "letters_per_second": n / seconds,
             "seconds": seconds,
@@ -174,7 +216,11 @@ def measure_letterkit(binary: Path, requests: Path, work: Path, n: int, jobs_all
             "max_kb": max(sizes) / 1024,
             "pages": "?",
         }
-        if verify:
+        if into_outbox:
+            # The outbox records each letter's page count as it queues it.
+            row["pages"] = (next(iter(pages)) if len(pages) == 1 else
+                            "mixed:" + ",".join(f"{k}x{v}" for k, v in sorted(pages.items())))
+        elif verify:
             log(f"  pdfinfo on {len(pdfs)} PDFs")
             row["pages"] = page_summary(pdfs)
             row["fonts"] = fonts_line(pdfs[0])
@@ -223,11 +269,52 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+def target_lines(prefix: str, what: str, lk1: dict | None, lkn: dict | None,
+                 typ: dict | None, peers_kb: list[dict], jobs_all: int,
+                 targets: dict) -> list[str]:
+    """The target lines for one way of running letterkit (`what`: files or
+    --outbox); each ratio also goes into `targets` under `prefix` + its key."""
+    out = []
+    if lk1 and typ:
+        x = lk1["letters_per_second"] / typ["letters_per_second"]
+        targets[prefix + "jobs1_vs_typst"] = x
+        out.append(f"- {what} jobs=1 vs typst: {x:.2f}× (target ≥ {TARGET_VS_TYPST:g}×) "
+                   f"{verdict(x >= TARGET_VS_TYPST)}")
+    else:
+        out.append(f"- {what} jobs=1 vs typst: n/a (" +
+                   ("letterkit not measured" if not lk1 else "typst not measured") + ")")
+    if lk1 and lkn:
+        x = lkn["letters_per_second"] / lk1["letters_per_second"]
+        targets[prefix + "jobsN_vs_jobs1"] = x
+        note = "" if jobs_all == 2 else f"; measured with jobs={jobs_all}"
+        out.append(f"- {what} jobs={jobs_all} vs jobs=1: {x:.2f}× "
+                   f"(target ≥ {TARGET_SCALING:g}× on 2 cores{note}) "
+                   f"{verdict(x >= TARGET_SCALING)}")
+    elif jobs_all == 1:
+        out.append(f"- {what} jobs=nproc vs jobs=1: n/a (1 core)")
+    else:
+        out.append(f"- {what} jobs={jobs_all} vs jobs=1: n/a (letterkit not measured)")
+    if lk1 and typ:
+        x = lk1["mean_kb"] / typ["mean_kb"]
+        targets[prefix + "size_vs_typst"] = x
+        out.append(f"- {what} mean size vs typst: {x:.2f}× ({lk1['mean_kb']:.1f} KB vs "
+                   f"{typ['mean_kb']:.1f} KB)")
+    if lk1 and peers_kb:
+        small = min(peers_kb, key=lambda r: r["mean_kb"])
+        x = lk1["mean_kb"] / small["mean_kb"]
+        targets[prefix + "size_vs_smallest_peer"] = x
+        out.append(f"- {what} mean size vs the smallest peer ({small['key']}): {x:.2f}× "
+                   f"({lk1['mean_kb']:.1f} KB vs {small['mean_kb']:.1f} KB; target ≤ 1×) "
+                   f"{verdict(x <= TARGET_SIZE)}")
+    else:
+        out.append(f"- {what} mean size vs the smallest peer: n/a")
+    return out
+
+
 def report(rows: list[dict], n: int, seed: int, jobs_all: int,
            lk_error: str | None, peer_errors: dict[str, str]) -> tuple[str, dict]:
     by_key = {r["key"]: r for r in rows}
     lk1 = by_key.get("letterkit-j1")
-    lkn = by_key.get(f"letterkit-j{jobs_all}") if jobs_all > 1 else None
     typ = by_key.get("typst")
 
     out = []
@@ -253,41 +340,16 @@ def report(rows: list[dict], n: int, seed: int, jobs_all: int,
 
     targets: dict = {}
     out.append("Targets:")
-    if lk1 and typ:
-        x = lk1["letters_per_second"] / typ["letters_per_second"]
-        targets["jobs1_vs_typst"] = x
-        out.append(f"- letterkit jobs=1 vs typst: {x:.2f}× (target ≥ {TARGET_VS_TYPST:g}×) "
-                   f"{verdict(x >= TARGET_VS_TYPST)}")
-    else:
-        out.append("- letterkit jobs=1 vs typst: n/a (" +
-                   ("letterkit not measured" if not lk1 else "typst not measured") + ")")
-    if lk1 and lkn:
-        x = lkn["letters_per_second"] / lk1["letters_per_second"]
-        targets["jobsN_vs_jobs1"] = x
-        note = "" if jobs_all == 2 else f"; measured with jobs={jobs_all}"
-        out.append(f"- letterkit jobs={jobs_all} vs jobs=1: {x:.2f}× "
-                   f"(target ≥ {TARGET_SCALING:g}× on 2 cores{note}) "
-                   f"{verdict(x >= TARGET_SCALING)}")
-    elif jobs_all == 1:
-        out.append("- letterkit jobs=nproc vs jobs=1: n/a (1 core)")
-    else:
-        out.append(f"- letterkit jobs={jobs_all} vs jobs=1: n/a (letterkit not measured)")
     peers_kb = [r for r in rows if not r["key"].startswith("letterkit")
                 and r.get("mean_kb") is not None]
-    if lk1 and typ:
-        x = lk1["mean_kb"] / typ["mean_kb"]
-        targets["size_vs_typst"] = x
-        out.append(f"- letterkit mean size vs typst: {x:.2f}× ({lk1['mean_kb']:.1f} KB vs "
-                   f"{typ['mean_kb']:.1f} KB)")
-    if lk1 and peers_kb:
-        small = min(peers_kb, key=lambda r: r["mean_kb"])
-        x = lk1["mean_kb"] / small["mean_kb"]
-        targets["size_vs_smallest_peer"] = x
-        out.append(f"- letterkit mean size vs the smallest peer ({small['key']}): {x:.2f}× "
-                   f"({lk1['mean_kb']:.1f} KB vs {small['mean_kb']:.1f} KB; target ≤ 1×) "
-                   f"{verdict(x <= TARGET_SIZE)}")
-    else:
-        out.append("- letterkit mean size vs the smallest peer: n/a")
+    modes = [("", "", "letterkit")]
+    if "letterkit-outbox-j1" in by_key:
+        modes.append(("outbox_", " --outbox", "letterkit-outbox"))
+    for prefix, flag, name in modes:
+        one = by_key.get(f"{name}-j1")
+        many = by_key.get(f"{name}-j{jobs_all}") if jobs_all > 1 else None
+        out.extend(target_lines(prefix, f"letterkit{flag}", one, many, typ, peers_kb,
+                                jobs_all, targets))
     if lk1 and lk1["pages"] not in ("2", "?"):
         out.append(f"- WARNING: letterkit page counts are {lk1['pages']}, expected 2")
     if lk_error:
@@ -323,6 +385,9 @@ def main() -> int:
                     help="do not run letterkit; REASON is reported (compare.sh uses it "
                          "when cargo build fails)")
     ap.add_argument("--keep", action="store_true", help="keep the PDFs in WORK")
+    ap.add_argument("--outbox", action="store_true",
+                    help="also time `letterkit batch --outbox` (letters queued in a new "
+                         "SQLite outbox) at the same job counts, with its own targets")
     args = ap.parse_args()
     if args.n < 1 or args.repeat < 1 or args.jobs < 1:
         ap.error("n, --repeat and --jobs must be >= 1")
@@ -332,7 +397,8 @@ def main() -> int:
     # What an earlier run kept is moved aside now and deleted at the end,
     # after the timed runs (see measure_letterkit).
     old = work / f"old-{os.getpid()}"
-    for d in [work / "peers", *work.glob("letterkit-j*")]:
+    kept = ["letterkit-j*", "letterkit-outbox-j*"]
+    for d in [work / "peers", *(d for k in kept for d in work.glob(k))]:
         if d.exists():
             old.mkdir(exist_ok=True)
             d.rename(old / d.name)
@@ -347,7 +413,7 @@ def main() -> int:
     if not lk_error:
         try:
             rows += measure_letterkit(args.bin, requests, work, args.n, args.jobs,
-                                      args.repeat, not args.no_verify)
+                                      args.repeat, not args.no_verify, args.outbox)
         except Unavailable as e:
             lk_error = str(e)
     if lk_error:
@@ -383,7 +449,7 @@ def main() -> int:
     log(f"results in {work / 'results.json'}")
     shutil.rmtree(old, ignore_errors=True)
     if not args.keep:
-        for d in [work / "peers", *work.glob("letterkit-j*")]:
+        for d in [work / "peers", *(d for k in kept for d in work.glob(k))]:
             shutil.rmtree(d, ignore_errors=True)
     if lk_error:
         return 2

@@ -1023,6 +1023,14 @@ fn the_canonical_request_reads_back_to_the_same_request() {
             .parse_request(&text, &file.display().to_string())
             .expect("valid fixture");
         let canonical = letterkit::request::canonical::canonical_json(&r);
+        // Made together, the JSON and its hash are those made apart.
+        let form = letterkit::request::canonical::CanonicalForm::of(&r);
+        assert_eq!(form.json, canonical, "{}", dir.display());
+        assert_eq!(
+            form.sha256,
+            letterkit::request::canonical::canonical_sha256(&r)
+        );
+        assert_eq!(form.ident(), letterkit::request_ident(&r));
         let back = engine
             .parse_request_as(
                 &canonical,
@@ -1526,4 +1534,52 @@ fn batch_into_the_outbox_prints_a_line_per_letter_unless_quiet() {
         "--quiet prints no summary when all went well"
     );
     assert_eq!(env.states().get("qa-3").map(String::as_str), Some("queued"));
+}
+
+#[test]
+fn a_letter_queued_by_batch_is_the_letter_outbox_add_queues() {
+    use sha2::{Digest, Sha256};
+    let env = Env::new();
+    let f = env.request("same.yaml", Some("same-1"), "1000 0000 0009", "2026-03-16");
+    let other = env.path().join("other.sqlite");
+    // The same request, once through a batch (rendered on a worker thread)
+    // and once through `outbox add`, each into an outbox of its own.
+    let out = letterkit(env.path())
+        .args([
+            "batch",
+            f.to_str().expect("utf-8"),
+            "--out",
+            "run",
+            "--jobs",
+            "2",
+        ])
+        .arg(format!("--outbox={}", other.display()))
+        .args(["--by", "AB1234", "--now", "2026-03-02T10:00:00Z"])
+        .output()
+        .expect("batch runs");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    env.add("2026-03-02T10:00:00Z", &[&f], &[]);
+    let show = |store: &Path| {
+        let out = letterkit(env.path())
+            .args(["outbox", "show", "same-1", "--json", "--outbox"])
+            .arg(store)
+            .output()
+            .expect("show runs");
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        json(&out)
+    };
+    let (batched, added) = (show(&other), show(&env.store()));
+    for key in ["pdf_sha256", "pdf_bytes", "request_sha256", "pages"] {
+        assert_eq!(batched[key], added[key], "{key}");
+    }
+    // The stored request hash is that of the request's canonical form.
+    let engine = crate::common::engine();
+    let text = std::fs::read_to_string(&f).expect("request");
+    let r = engine.parse_request(&text, "same.yaml").expect("valid");
+    let canonical = letterkit::request::canonical::canonical_json(&r);
+    let want = Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    assert_eq!(batched["request_sha256"], want.as_str());
 }

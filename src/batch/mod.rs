@@ -310,6 +310,10 @@ pub struct Sunk {
     pub pdf_sha256: String,
     /// A braille letter's BRF and PEF (the PDF is then its carrier page).
     pub braille: Option<crate::outbox::BrailleFiles>,
+    /// The request's canonical JSON and its SHA-256, made here on the worker
+    /// (once, for the PDF's file ID too) so that the writing thread, which
+    /// the sink runs on, does not.
+    pub canonical: crate::request::canonical::CanonicalForm,
 }
 
 /// Where a batch's letters go instead of files (the outbox: `batch
@@ -433,11 +437,13 @@ fn render_item(
     };
     let letter = Some(request.letter.clone());
     if to_sink {
+        let canonical = crate::request::canonical::CanonicalForm::of(&request);
+        let options = RenderOptions::default().with_ident(canonical.ident());
         // A braille letter goes with its carrier page as the PDF.
         let made = if request.format().is_braille() {
             let translator = crate::braille::Liblouis::default();
             engine
-                .render_braille(&request, &translator, &RenderOptions::default())
+                .render_braille(&request, &translator, &options)
                 .map(|r| {
                     let files = crate::outbox::BrailleFiles {
                         brf: r.brf,
@@ -446,9 +452,7 @@ fn render_item(
                     (r.carrier, Some(files))
                 })
         } else {
-            engine
-                .render(&request, &RenderOptions::default())
-                .map(|r| (r, None))
+            engine.render(&request, &options).map(|r| (r, None))
         };
         let (rendered, braille) = match made {
             Ok(r) => r,
@@ -476,6 +480,7 @@ fn render_item(
                 pdf: rendered.pdf,
                 pages: rendered.pages,
                 braille,
+                canonical,
             }),
         );
     }

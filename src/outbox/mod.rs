@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::Supersedes;
 use crate::request::Request;
-use crate::request::canonical::{canonical_json, canonical_sha256};
+use crate::request::canonical::CanonicalForm;
 use crate::request::format::LetterFormat;
 use crate::{Engine, MAX_LETTER_PAGES, RenderOptions, hex};
 use calendar::{Calendar, Date, Region, Time, Timestamp};
@@ -217,43 +217,48 @@ pub fn prepare(
     let format = effective_format(request, recorded).map_err(OutboxError::Invalid)?;
     let mut request = request.clone();
     request.format = format;
-    let options = RenderOptions::default();
+    let canonical = CanonicalForm::of(&request);
+    let options = RenderOptions::default().with_ident(canonical.ident());
     if format.is_braille() {
         let r = engine.render_braille(&request, translator, &options)?;
         let files = BrailleFiles {
             brf: r.brf,
             pef: r.pef,
         };
-        let mut p = prepared_from(
-            engine,
-            &request,
-            r.carrier.pdf,
-            r.carrier.sha256,
-            r.carrier.pages,
-            postage,
-            batch,
-        )?;
+        let made = Made {
+            pdf: r.carrier.pdf,
+            pdf_sha256: r.carrier.sha256,
+            pages: r.carrier.pages,
+            canonical,
+        };
+        let mut p = prepared_from(engine, &request, made, postage, batch)?;
         p.braille = Some((BrailleInfo::of(format, &files), files));
         return Ok(p);
     }
     let rendered = engine.render(&request, &options)?;
-    Ok(prepared_from(
-        engine,
-        &request,
-        rendered.pdf,
-        rendered.sha256,
-        rendered.pages,
-        postage,
-        batch,
-    )?)
+    let made = Made {
+        pdf: rendered.pdf,
+        pdf_sha256: rendered.sha256,
+        pages: rendered.pages,
+        canonical,
+    };
+    Ok(prepared_from(engine, &request, made, postage, batch)?)
+}
+
+/// What a render made for the outbox: the PDF, its SHA-256 and pages, and
+/// the request's canonical form (made once, with the render, on whichever
+/// thread rendered).
+pub(crate) struct Made {
+    pub(crate) pdf: Vec<u8>,
+    pub(crate) pdf_sha256: String,
+    pub(crate) pages: usize,
+    pub(crate) canonical: CanonicalForm,
 }
 
 fn prepared_from(
     engine: &Engine,
     request: &Request,
-    pdf: Vec<u8>,
-    pdf_sha256: String,
-    pages: usize,
+    made: Made,
     postage: Option<Postage>,
     batch: Option<&str>,
 ) -> Result<Prepared, crate::Error> {
@@ -265,8 +270,16 @@ fn prepared_from(
                 code: request.letter.clone(),
                 known: engine.catalog().letters().map(|l| l.code.clone()).collect(),
             })?;
-    let canonical = canonical_json(request);
-    let request_sha256 = canonical_sha256(request);
+    let Made {
+        pdf,
+        pdf_sha256,
+        pages,
+        canonical:
+            CanonicalForm {
+                json: canonical,
+                sha256: request_sha256,
+            },
+    } = made;
     Ok(Prepared {
         id: request
             .id
@@ -1258,7 +1271,11 @@ impl Outbox {
         };
         let request = request?;
         let cover = cover_request(&request, date, engine)?;
-        let cover_pdf = engine.render(&cover, &RenderOptions::default())?;
+        let canonical = CanonicalForm::of(&cover);
+        let cover_pdf = engine.render(
+            &cover,
+            &RenderOptions::default().with_ident(canonical.ident()),
+        )?;
         let total = cover_pdf.pages + original.pages as usize;
         if total > MAX_LETTER_PAGES {
             return Err(OutboxError::Refused(vec![refusal(
@@ -1282,20 +1299,18 @@ impl Outbox {
                 day: cover.date.day,
                 ..Default::default()
             },
-            ident: format!("reissue {id} {}", crate::request_ident(&cover)),
+            ident: format!("reissue {id} {}", canonical.ident()),
         };
         let merged = reissue::concat(&[&cover_pdf.pdf, &copy], &options, engine.fonts())
             .map_err(OutboxError::Invalid)?;
         let sha = hex(&Sha256::digest(&merged));
-        let mut p = prepared_from(
-            engine,
-            &cover,
-            merged,
-            sha,
-            total,
-            Some(original.postage),
-            None,
-        )?;
+        let made = Made {
+            pdf: merged,
+            pdf_sha256: sha,
+            pages: total,
+            canonical,
+        };
+        let mut p = prepared_from(engine, &cover, made, Some(original.postage), None)?;
         p.code = original.code.clone();
         p.reissue_of = Some(id.to_owned());
         p.braille = braille;
@@ -1713,9 +1728,12 @@ impl crate::batch::Sink for BatchSink<'_> {
                 Ok(f) if f == s.request.format => prepared_from(
                     self.engine,
                     &s.request,
-                    s.pdf,
-                    s.pdf_sha256,
-                    s.pages,
+                    Made {
+                        pdf: s.pdf,
+                        pdf_sha256: s.pdf_sha256,
+                        pages: s.pages,
+                        canonical: s.canonical,
+                    },
                     self.postage,
                     Some(&self.batch),
                 )

@@ -81,3 +81,28 @@ pub(crate) fn money_text(m: super::Money) -> String {
 pub fn canonical_sha256(r: &Request) -> String {
     hex(&Sha256::digest(canonical_json(r).as_bytes()))
 }
+
+/// A request's canonical JSON and its SHA-256, made together (the JSON is
+/// built once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanonicalForm {
+    /// [`canonical_json`].
+    pub json: String,
+    /// [`canonical_sha256`]: SHA-256 of `json`, hex.
+    pub sha256: String,
+}
+
+impl CanonicalForm {
+    /// The canonical form of `r`.
+    pub fn of(r: &Request) -> CanonicalForm {
+        let json = canonical_json(r);
+        let sha256 = hex(&Sha256::digest(json.as_bytes()));
+        CanonicalForm { json, sha256 }
+    }
+
+    /// The request's identity as [`crate::request_ident`] gives it (the
+    /// PDF's file ID).
+    pub fn ident(&self) -> String {
+        self.sha256[..32].to_owned()
+    }
+}
