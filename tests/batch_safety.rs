@@ -823,3 +823,97 @@ fn batch_json_prints_the_summary_document() {
         Some("schema")
     );
 }
+
+/// Letters kept by a sink as `batch --outbox` does: the groups it was given.
+struct Recorder {
+    group: usize,
+    groups: Vec<Vec<u64>>,
+}
+
+impl letterkit::batch::Sink for Recorder {
+    fn group(&self) -> usize {
+        self.group
+    }
+    fn accept(
+        &mut self,
+        letters: Vec<letterkit::batch::Sunk>,
+    ) -> Result<Vec<Result<String, String>>, String> {
+        self.groups.push(letters.iter().map(|l| l.seq).collect());
+        Ok(letters
+            .iter()
+            .map(|l| Ok(format!("kept-{}", l.seq)))
+            .collect())
+    }
+}
+
+/// Issue 15 (batch --outbox): the sink was handed nothing until a whole
+/// group (256) was rendered, so a small run kept its store idle while the
+/// workers rendered and left all of it for after the last letter. Now a
+/// group of at least a chunk (16) goes to the sink whenever the writer has
+/// nothing else to do; every letter is still handed over once, in order.
+#[test]
+fn a_sink_gets_letters_while_the_rest_are_rendered() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = dir.path();
+    let lines: Vec<String> = (0..64)
+        .map(|k| json_line(&format!("g{k:02}"), "Ms Ann One"))
+        .collect();
+    fs::write(dir.join("in.jsonl"), lines.join("\n") + "\n").expect("write");
+    let engine = crate::common::engine();
+    let mut options = letterkit::batch::Options::new(dir.join("out"));
+    options.jobs = 1;
+    let mut sink = Recorder {
+        group: 1000,
+        groups: Vec::new(),
+    };
+    let summary = letterkit::batch::run_into(
+        engine,
+        &[dir.join("in.jsonl")],
+        &options,
+        Some(&mut sink),
+        |_| {},
+    )
+    .expect("batch runs");
+    assert_eq!(summary.rendered, 64);
+    let all: Vec<u64> = sink.groups.concat();
+    assert_eq!(
+        all,
+        (0..64).collect::<Vec<u64>>(),
+        "each letter once, in order"
+    );
+    let sizes: Vec<usize> = sink.groups.iter().map(Vec::len).collect();
+    assert!(sizes.len() >= 2, "group sizes {sizes:?}");
+    let (last, rest) = sizes.split_last().expect("a group");
+    // Never an empty group (the last one was, when the final hand-over
+    // found everything taken at an idle moment).
+    assert!(
+        rest.iter().all(|&n| n >= 16) && *last > 0,
+        "group sizes {sizes:?}"
+    );
+    let queued: Vec<String> = manifest(&dir.join("out"))
+        .iter()
+        .map(|r| r["queued"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        queued,
+        (0..64).map(|k| format!("kept-{k}")).collect::<Vec<_>>()
+    );
+
+    // A run of exactly two full groups: two hand-overs, not a third, empty one.
+    fs::write(dir.join("two.jsonl"), lines[..32].join("\n") + "\n").expect("write");
+    let mut sink = Recorder {
+        group: 16,
+        groups: Vec::new(),
+    };
+    options.out = dir.join("out-two");
+    letterkit::batch::run_into(
+        engine,
+        &[dir.join("two.jsonl")],
+        &options,
+        Some(&mut sink),
+        |_| {},
+    )
+    .expect("batch runs");
+    let sizes: Vec<usize> = sink.groups.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [16, 16]);
+}

@@ -928,12 +928,18 @@ pub fn run_into(
                 other => records.push(Err(other)),
             }
         }
-        let answers = match sink.accept(letters) {
-            Ok(a) => a,
-            Err(e) => {
-                *stopped = Some(e);
-                stop_ref.store(true, Ordering::Relaxed);
-                return;
+        // An empty group (all taken at an idle moment, or a run of an exact
+        // number of groups) is not handed over: no transaction for nothing.
+        let answers = if letters.is_empty() {
+            Vec::new()
+        } else {
+            match sink.accept(letters) {
+                Ok(a) => a,
+                Err(e) => {
+                    *stopped = Some(e);
+                    stop_ref.store(true, Ordering::Relaxed);
+                    return;
+                }
             }
         };
         let mut answers = answers.into_iter();
@@ -975,14 +981,36 @@ pub fn run_into(
     // sink, room for two more groups: the workers go on rendering while the
     // writer hands a group to the sink.
     let window = jobs * CHUNK * 2 + if to_sink { 2 * group_size } else { 0 };
-    stream::ordered(
+    stream::ordered_steps(
         items,
         jobs,
         CHUNK,
         window,
         &stop,
         |item| render_guarded(engine, &item, out, default_letter, to_sink),
-        |o| {
+        |step| {
+            let o = match step {
+                stream::Step::Item(o) => o,
+                // Nothing to take until a worker finishes a chunk: a group
+                // of at least a chunk goes to the sink now instead of
+                // waiting to be full, so the sink works while the workers
+                // render (and less is left for it after the last letter).
+                // When the sink is the slower side, results are always
+                // waiting and groups grow to `group_size`.
+                stream::Step::Idle => {
+                    if in_group >= CHUNK.min(group_size) {
+                        in_group = 0;
+                        flush(
+                            &mut group,
+                            &mut summary,
+                            &mut stopped,
+                            &mut retry,
+                            &mut emit,
+                        );
+                    }
+                    return;
+                }
+            };
             if !to_sink {
                 emit(o, &mut summary, &mut stopped, &mut retry);
                 return;

@@ -74,6 +74,37 @@ pub(crate) fn ordered<T, R>(
     T: Send,
     R: Send,
 {
+    ordered_steps(items, jobs, chunk, window, cancel, work, |step| {
+        if let Step::Item(r) = step {
+            take(r);
+        }
+    });
+}
+
+/// What [`ordered_steps`] hands the calling thread.
+pub(crate) enum Step<R> {
+    /// The next result, in input order.
+    Item(R),
+    /// No result is ready: the calling thread would wait for the workers
+    /// now, so work it has put off (a group for the outbox) can be done
+    /// without holding anything up.
+    Idle,
+}
+
+/// As [`ordered`], and `take` also hears [`Step::Idle`] each time the
+/// calling thread is about to wait for a result.
+pub(crate) fn ordered_steps<T, R>(
+    items: impl Iterator<Item = T> + Send,
+    jobs: usize,
+    chunk: usize,
+    window: usize,
+    cancel: &AtomicBool,
+    work: impl Fn(T) -> R + Sync,
+    mut take: impl FnMut(Step<R>),
+) where
+    T: Send,
+    R: Send,
+{
     let jobs = jobs.max(1);
     let chunk = chunk.max(1);
     let window = window.max(jobs * chunk);
@@ -157,20 +188,31 @@ pub(crate) fn ordered<T, R>(
         drop(job_rx);
 
         let mut order = InOrder::default();
-        for results in res_rx.iter() {
+        loop {
+            let results = match res_rx.try_recv() {
+                Ok(results) => results,
+                Err(mpsc::TryRecvError::Empty) => {
+                    take(Step::Idle);
+                    match res_rx.recv() {
+                        Ok(results) => results,
+                        Err(_) => break,
+                    }
+                }
+                Err(mpsc::TryRecvError::Disconnected) => break,
+            };
             order.pending.extend(results);
             let mut handed = 0;
             while let Some(r) = order.next(cancel.load(Ordering::Relaxed)) {
                 handed += 1;
                 if let Some(r) = r {
-                    take(r);
+                    take(Step::Item(r));
                 }
             }
             tokens.give(handed);
         }
         // Only after a worker died: what is left, in order.
         for r in order.rest() {
-            take(r);
+            take(Step::Item(r));
         }
         for w in workers {
             if let Err(p) = w.join() {
@@ -478,8 +520,48 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::{InOrder, ordered};
+    use super::{InOrder, Step, ordered, ordered_steps};
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    /// `take` hears `Idle` when no result is ready, and the results go on
+    /// after it. Items from 2 on are held until `Idle` is heard after item
+    /// 1, so the caller must hear it between items 1 and 2 (it may hear it
+    /// earlier too, before the first chunk is done).
+    #[test]
+    fn the_caller_hears_idle_when_it_would_wait_and_results_go_on_after() {
+        let idle = AtomicBool::new(false);
+        let mut steps = Vec::new();
+        ordered_steps(
+            0..8u32,
+            1,
+            2,
+            8,
+            &AtomicBool::new(false),
+            |i| {
+                let start = std::time::Instant::now();
+                while i >= 2 && !idle.load(Ordering::SeqCst) {
+                    assert!(start.elapsed().as_secs() < 20, "Idle never came");
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                i
+            },
+            |step| match step {
+                Step::Item(i) => steps.push(Some(i)),
+                Step::Idle => {
+                    // Only an Idle heard after item 1 lets items 2.. finish.
+                    if steps.contains(&Some(1)) {
+                        idle.store(true, Ordering::SeqCst);
+                    }
+                    steps.push(None);
+                }
+            },
+        );
+        let items: Vec<u32> = steps.iter().flatten().copied().collect();
+        assert_eq!(items, (0..8).collect::<Vec<_>>());
+        let at = |i: u32| steps.iter().position(|s| *s == Some(i));
+        let (one, two) = (at(1).expect("item 1"), at(2).expect("item 2"));
+        assert!(steps[one..two].contains(&None), "{steps:?}");
+    }
 
     /// However slow `take` is, the reader never runs more than `window`
     /// items ahead of it, and every result comes in input order.
