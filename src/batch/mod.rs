@@ -989,37 +989,27 @@ pub fn run_into(
         &stop,
         |item| render_guarded(engine, &item, out, default_letter, to_sink),
         |step| {
-            let o = match step {
-                stream::Step::Item(o) => o,
+            let hand_over = match step {
+                stream::Step::Item(o) if !to_sink => {
+                    emit(o, &mut summary, &mut stopped, &mut retry);
+                    return;
+                }
+                stream::Step::Item(o) => {
+                    if matches!(o, Outcome::Sunk(..)) {
+                        in_group += 1;
+                    }
+                    group.push(o);
+                    in_group >= group_size
+                }
                 // Nothing to take until a worker finishes a chunk: a group
                 // of at least a chunk goes to the sink now instead of
                 // waiting to be full, so the sink works while the workers
                 // render (and less is left for it after the last letter).
                 // When the sink is the slower side, results are always
                 // waiting and groups grow to `group_size`.
-                stream::Step::Idle => {
-                    if in_group >= CHUNK.min(group_size) {
-                        in_group = 0;
-                        flush(
-                            &mut group,
-                            &mut summary,
-                            &mut stopped,
-                            &mut retry,
-                            &mut emit,
-                        );
-                    }
-                    return;
-                }
+                stream::Step::Idle => in_group >= CHUNK.min(group_size),
             };
-            if !to_sink {
-                emit(o, &mut summary, &mut stopped, &mut retry);
-                return;
-            }
-            if matches!(o, Outcome::Sunk(..)) {
-                in_group += 1;
-            }
-            group.push(o);
-            if in_group >= group_size {
+            if hand_over {
                 in_group = 0;
                 flush(
                     &mut group,
