@@ -248,11 +248,11 @@ pub fn prepare(
 /// What a render made for the outbox: the PDF, its SHA-256 and pages, and
 /// the request's canonical form (made once, with the render, on whichever
 /// thread rendered).
-pub(crate) struct Made {
-    pub(crate) pdf: Vec<u8>,
-    pub(crate) pdf_sha256: String,
-    pub(crate) pages: usize,
-    pub(crate) canonical: CanonicalForm,
+struct Made {
+    pdf: Vec<u8>,
+    pdf_sha256: String,
+    pages: usize,
+    canonical: CanonicalForm,
 }
 
 fn prepared_from(
