@@ -38,6 +38,7 @@ import os
 import platform
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -119,7 +120,6 @@ OUTBOX_BY = "BENCH01"
 
 def outbox_rows(store: Path) -> list[tuple[int, int]]:
     """(PDF bytes, pages) of every letter in an outbox file."""
-    import sqlite3
     con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
     try:
         return [(int(b), int(p)) for b, p in
@@ -350,8 +350,11 @@ def report(rows: list[dict], n: int, seed: int, jobs_all: int,
         many = by_key.get(f"{name}-j{jobs_all}") if jobs_all > 1 else None
         out.extend(target_lines(prefix, f"letterkit{flag}", one, many, typ, peers_kb,
                                 jobs_all, targets))
-    if lk1 and lk1["pages"] not in ("2", "?"):
-        out.append(f"- WARNING: letterkit page counts are {lk1['pages']}, expected 2")
+    for _, flag, name in modes:
+        one = by_key.get(f"{name}-j1")
+        if one and one["pages"] not in ("2", "?"):
+            out.append(f"- WARNING: letterkit{flag} page counts are {one['pages']}, "
+                       "expected 2")
     if lk_error:
         out.append("")
         out.append(f"letterkit not measured: {lk_error}")
