@@ -47,7 +47,7 @@ struct Cli {
     /// Use the catalog in DIR (catalog.yaml, letters/, paragraphs/) instead of the built-in one.
     #[arg(long, global = true, value_name = "DIR")]
     catalog: Option<PathBuf>,
-    /// Print only errors: no "wrote ..." or "queued ..." lines, progress, or summary when all went well.
+    /// Print only errors: no "wrote ...", progress, or summary when all went well.
     #[arg(long, short, global = true, conflicts_with = "verbose")]
     quiet: bool,
     /// Say more: which catalog is in use, and its digest.
