@@ -570,7 +570,7 @@ fn carrier_doc(
 pub fn request_ident(request: &Request) -> String {
     // The canonical request, not `Debug` output (which may change with a
     // Rust release): the same request keeps its file ID on any build.
-    request::canonical::canonical_sha256(request)[..32].to_owned()
+    request::canonical::CanonicalForm::of(request).ident()
 }
 
 /// Bytes as lower-case hex (digests in records and manifests).

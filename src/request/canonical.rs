@@ -79,7 +79,7 @@ pub(crate) fn money_text(m: super::Money) -> String {
 
 /// SHA-256 of the canonical request, hex.
 pub fn canonical_sha256(r: &Request) -> String {
-    hex(&Sha256::digest(canonical_json(r).as_bytes()))
+    CanonicalForm::of(r).sha256
 }
 
 /// A request's canonical JSON and its SHA-256, made together (the JSON is
