@@ -22,6 +22,11 @@ queued in a new SQLite outbox instead of written as files) at the same job
 counts; its mean KB and pages come from the outbox's own rows, and the
 targets are printed for it too (issue 15: both targets hold for
 `batch --outbox`).
+With --ceiling, step 2 also times J independent `letterkit batch --jobs 1`
+processes (J = --jobs), each on its own 1/J of the requests and into its own
+folder, started together: what J cores give with nothing shared between
+the renders (no folder, no process). Not a target: it shows how close the
+jobs=J run is to what the machine allows (bench/README.md, session 9).
 Prints a markdown table and the ratios the targets are about; writes the
 numbers to WORK/results.json. Standard library only.
 
@@ -165,6 +170,56 @@ def run_letterkit(binary: Path, requests: Path, out: Path, jobs: int, n: int,
         raise Unavailable(f"{what} wrote {len(pdfs)} PDFs, "
                           f"expected {n} (in {out})")
     return seconds, pdfs
+
+
+def measure_ceiling(binary: Path, requests: Path, work: Path, n: int, parts: int,
+                    repeat: int) -> dict:
+    """J independent `letterkit batch --jobs 1` processes on 1/J of the
+    requests each, started together; the row's time is the wall clock until
+    the last one ends (median of `repeat`)."""
+    lines = requests.read_text(encoding="utf-8").splitlines(keepends=True)
+    size = -(-len(lines) // parts)
+    shares = []
+    for k in range(parts):
+        share = work / f"ceiling-requests-{k + 1}.jsonl"
+        share.write_text("".join(lines[k * size:(k + 1) * size]), encoding="utf-8")
+        shares.append(share)
+    times = []
+    for r in range(repeat):
+        outs = [work / f"letterkit-ceiling-run{r + 1}" / f"part{k + 1}" for k in range(parts)]
+        for out in outs:
+            out.mkdir(parents=True)
+        log(f"{parts} letterkit batch --jobs 1 processes, 1/{parts} of the letters each "
+            f"(n={n}, run {r + 1}/{repeat})")
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen([str(binary), "batch", str(share), "--out", str(out),
+                                   "--jobs", "1", "--quiet"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for share, out in zip(shares, outs)]
+        failed = []
+        for p in procs:
+            _, err = p.communicate(timeout=3600)
+            if p.returncode != 0:
+                failed.append(f"exit {p.returncode}: {err.strip().splitlines()[-1:]}")
+        seconds = time.perf_counter() - t0
+        if failed:
+            raise Unavailable("the ceiling run failed: " + "; ".join(failed))
+        made = sum(len(pdf_files(out)) for out in outs)
+        if made != n:
+            raise Unavailable(f"the ceiling run wrote {made} PDFs, expected {n}")
+        times.append(seconds)
+        log(f"  {seconds:.3f}s = {n / seconds:.1f} letters/s")
+    seconds = statistics.median(times)
+    return {
+        "engine": f"letterkit {parts} processes × jobs=1 (ceiling, not a target)",
+        "key": f"letterkit-ceiling-{parts}",
+        "jobs": parts,
+        "letters_per_second": n / seconds,
+        "seconds": seconds,
+        "runs_s": times,
+        "mean_kb": None,
+        "pages": "",
+    }
 
 
 def measure_letterkit(binary: Path, requests: Path, work: Path, n: int, jobs_all: int,
@@ -330,7 +385,8 @@ def report(rows: list[dict], n: int, seed: int, jobs_all: int,
         out.append("| letterkit | not measured | | | |")
     for r in rows:
         ratio = lk1["letters_per_second"] / r["letters_per_second"] if lk1 else None
-        out.append(f"| {r['engine']} | {r['letters_per_second']:.1f} | {r['mean_kb']:.1f} | "
+        kb = "" if r["mean_kb"] is None else f"{r['mean_kb']:.1f}"
+        out.append(f"| {r['engine']} | {r['letters_per_second']:.1f} | {kb} | "
                    f"{r['pages']} | {fmt_ratio(ratio)} |")
     for peer in peer_errors:
         out.append(f"| {peer} | failed | | | |")
@@ -350,6 +406,12 @@ def report(rows: list[dict], n: int, seed: int, jobs_all: int,
         many = by_key.get(f"{name}-j{jobs_all}") if jobs_all > 1 else None
         out.extend(target_lines(prefix, f"letterkit{flag}", one, many, typ, peers_kb,
                                 jobs_all, targets))
+    ceiling = by_key.get(f"letterkit-ceiling-{jobs_all}")
+    if ceiling and lk1:
+        x = ceiling["letters_per_second"] / lk1["letters_per_second"]
+        targets["ceiling_vs_jobs1"] = x
+        out.append(f"- (not a target) {jobs_all} independent jobs=1 processes vs jobs=1: "
+                   f"{x:.2f}×: what {jobs_all} cores give these letters with nothing shared")
     for _, flag, name in modes:
         one = by_key.get(f"{name}-j1")
         if one and one["pages"] not in ("2", "?"):
@@ -388,6 +450,9 @@ def main() -> int:
                     help="do not run letterkit; REASON is reported (compare.sh uses it "
                          "when cargo build fails)")
     ap.add_argument("--keep", action="store_true", help="keep the PDFs in WORK")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also time --jobs independent `letterkit batch --jobs 1` processes on "
+                         "a share of the letters each (the machine's ceiling; not a target)")
     ap.add_argument("--outbox", action="store_true",
                     help="also time `letterkit batch --outbox` (letters queued in a new "
                          "SQLite outbox) at the same job counts, with its own targets")
@@ -400,7 +465,7 @@ def main() -> int:
     # What an earlier run kept is moved aside now and deleted at the end,
     # after the timed runs (see measure_letterkit).
     old = work / f"old-{os.getpid()}"
-    kept = ["letterkit-j*", "letterkit-outbox-j*"]
+    kept = ["letterkit-j*", "letterkit-outbox-j*", "letterkit-ceiling-run*"]
     for d in [work / "peers", *(d for k in kept for d in work.glob(k))]:
         if d.exists():
             old.mkdir(exist_ok=True)
@@ -417,6 +482,9 @@ def main() -> int:
         try:
             rows += measure_letterkit(args.bin, requests, work, args.n, args.jobs,
                                       args.repeat, not args.no_verify, args.outbox)
+            if args.ceiling and args.jobs > 1:
+                rows.append(measure_ceiling(args.bin, requests, work, args.n, args.jobs,
+                                            args.repeat))
         except Unavailable as e:
             lk_error = str(e)
     if lk_error:

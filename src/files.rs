@@ -5,6 +5,9 @@
 //!   target's folder, flushed to disk, then renamed over the target.
 //! - [`write_new`] refuses to replace an existing file; [`write_atomic`]
 //!   replaces it (for files letterkit owns, such as a run manifest).
+//! - A batch's letters are written by its workers and named by its main
+//!   thread in input order: `Pending`, an unnamed file where the system has
+//!   them (Linux), linked under its name, so no temporary name is made.
 //! - [`Lock`] is an operating-system lock on a lock file: it dies with the
 //!   process, so a killed command never leaves a lock that refuses the next
 //!   one. While a command holds the lock it cleans the temporary files a
@@ -120,6 +123,133 @@ pub(crate) fn write_new_with(
     let tmp = write_temp(path, write)?;
     tmp.persist_noclobber(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// A file written but not yet in place: a batch worker writes a letter's
+/// bytes, and the main thread puts them under their name in input order
+/// ([`Pending::persist`]).
+///
+/// On Linux the bytes go to an unnamed file in the target's folder
+/// (`O_TMPFILE`), which gets its name with one `linkat`: no temporary name
+/// is made and renamed, so the folder's entries change once per letter
+/// instead of three times, and a killed run leaves nothing behind. Where the
+/// folder's file system has no unnamed files, or `/proc` is not mounted
+/// (see [`unnamed_files_work`]), it is a named temporary file renamed into
+/// place.
+#[derive(Debug)]
+pub(crate) enum Pending {
+    /// A `.<target>.<random>.tmp` file.
+    Named(tempfile::TempPath),
+    /// An unnamed file, open.
+    #[cfg(target_os = "linux")]
+    Unnamed(File),
+}
+
+impl Pending {
+    /// Writes `bytes` to a new pending file for `target`, unnamed when
+    /// `unnamed` (the caller's [`unnamed_files_work`] for the folder).
+    ///
+    /// # Errors
+    /// When the folder cannot be written or the disk is full.
+    pub(crate) fn write(target: &Path, bytes: &[u8], unnamed: bool) -> io::Result<Pending> {
+        // Should no unnamed file open (too many open files, say), a named
+        // one does the same job.
+        #[cfg(target_os = "linux")]
+        if unnamed && let Ok(mut f) = open_unnamed(parent_of(target)) {
+            f.write_all(bytes)?;
+            return Ok(Pending::Unnamed(f));
+        }
+        let _ = unnamed;
+        let mut f = temp_beside(target)?;
+        f.write_all(bytes)?;
+        Ok(Pending::Named(f.into_temp_path()))
+    }
+
+    /// Gives the file its name `target`. Refuses with
+    /// [`io::ErrorKind::AlreadyExists`] when `target` exists, unless
+    /// `replace`, which replaces it atomically.
+    ///
+    /// # Errors
+    /// `AlreadyExists`, or an I/O error naming or renaming.
+    pub(crate) fn persist(self, target: &Path, replace: bool) -> io::Result<()> {
+        match self {
+            Pending::Named(t) if replace => t.persist(target).map_err(|e| e.error),
+            Pending::Named(t) => t.persist_noclobber(target).map_err(|e| e.error),
+            #[cfg(target_os = "linux")]
+            Pending::Unnamed(f) => match link_unnamed(&f, target) {
+                Err(e) if replace && e.kind() == io::ErrorKind::AlreadyExists => {
+                    // A name of its own first, then renamed over the target.
+                    let temp = temp_name_beside(target);
+                    link_unnamed(&f, &temp)?;
+                    fs::rename(&temp, target).inspect_err(|_| {
+                        let _ = fs::remove_file(&temp);
+                    })
+                }
+                other => other,
+            },
+        }
+    }
+}
+
+/// A fresh `.<target>.<random>.tmp` path beside `target` (not created).
+#[cfg(target_os = "linux")]
+fn temp_name_beside(target: &Path) -> PathBuf {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    parent_of(target).join(format!(
+        ".{}.{}-{n}{TEMP_SUFFIX}",
+        file_name(target),
+        std::process::id()
+    ))
+}
+
+/// An unnamed file in `dir`, open for writing, with the permissions a plain
+/// `File::create` gives.
+#[cfg(target_os = "linux")]
+fn open_unnamed(dir: &Path) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::TMPFILE | OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o666),
+    )?;
+    Ok(File::from(fd))
+}
+
+/// Gives the unnamed file `f` the name `target` (fails if it exists).
+#[cfg(target_os = "linux")]
+fn link_unnamed(f: &File, target: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let proc_path = format!("/proc/self/fd/{}", f.as_raw_fd());
+    rustix::fs::linkat(
+        rustix::fs::CWD,
+        proc_path.as_str(),
+        rustix::fs::CWD,
+        target,
+        rustix::fs::AtFlags::SYMLINK_FOLLOW,
+    )?;
+    Ok(())
+}
+
+/// Whether [`Pending`] can use unnamed files in `dir`: tried once, with a
+/// file named like a temporary one (removed at once, or by the next
+/// command's [`remove_stale_temps`] if this one is killed in between).
+pub(crate) fn unnamed_files_work(dir: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let probe = temp_name_beside(&dir.join("probe"));
+        let ok = open_unnamed(dir)
+            .and_then(|f| link_unnamed(&f, &probe))
+            .is_ok();
+        let _ = fs::remove_file(&probe);
+        ok
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        false
+    }
 }
 
 /// Removes the temporary files that killed commands left in `dir`: every
@@ -262,6 +392,86 @@ impl Lock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> = fs::read_dir(dir)
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    }
+
+    #[test]
+    fn a_pending_file_gets_its_name_and_never_takes_another_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Linux (where the tests run in CI) has unnamed files on its usual
+        // file systems; elsewhere both runs below take the named way.
+        #[cfg(target_os = "linux")]
+        assert!(
+            unnamed_files_work(dir.path()),
+            "O_TMPFILE and linkat work here"
+        );
+        assert_eq!(
+            names(dir.path()),
+            Vec::<String>::new(),
+            "the probe left nothing"
+        );
+        for unnamed in [true, false] {
+            let a = dir.path().join(format!("a-{unnamed}.pdf"));
+            let p = Pending::write(&a, b"first", unnamed).expect("write");
+            #[cfg(target_os = "linux")]
+            assert_eq!(matches!(p, Pending::Unnamed(_)), unnamed);
+            p.persist(&a, false).expect("named");
+            assert_eq!(fs::read(&a).expect("read"), b"first");
+
+            // The name is taken: refused, the file untouched, nothing left.
+            let again = Pending::write(&a, b"second", unnamed).expect("write");
+            let e = again.persist(&a, false).expect_err("refused");
+            assert_eq!(e.kind(), io::ErrorKind::AlreadyExists, "{e}");
+            assert_eq!(fs::read(&a).expect("read"), b"first");
+
+            // Replacing (a resumed run's own leftover) replaces it whole.
+            let third = Pending::write(&a, b"third", unnamed).expect("write");
+            third.persist(&a, true).expect("replaced");
+            assert_eq!(fs::read(&a).expect("read"), b"third");
+        }
+        assert_eq!(
+            names(dir.path()),
+            ["a-false.pdf", "a-true.pdf"],
+            "no temp file left"
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn an_unnamed_file_never_named_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = Pending::write(&dir.path().join("a.pdf"), b"bytes", true).expect("write");
+        assert!(matches!(p, Pending::Unnamed(_)));
+        // What a run stopped before putting a letter in place does.
+        drop(p);
+        assert_eq!(names(dir.path()), Vec::<String>::new());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pending_files_get_the_permissions_of_a_plain_create() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let plain = dir.path().join("plain");
+        fs::File::create(&plain).expect("create");
+        let want = fs::metadata(&plain).expect("meta").permissions().mode() & 0o777;
+        for unnamed in [true, false] {
+            let a = dir.path().join(format!("a-{unnamed}.pdf"));
+            Pending::write(&a, b"x", unnamed)
+                .and_then(|p| p.persist(&a, false))
+                .expect("write");
+            let got = fs::metadata(&a).expect("meta").permissions().mode() & 0o777;
+            assert_eq!(got, want, "unnamed: {unnamed}");
+        }
+    }
 
     #[test]
     fn a_failed_write_leaves_the_old_file_and_no_temp() {

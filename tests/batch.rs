@@ -873,6 +873,14 @@ fn a_killed_batch_resumes_to_the_same_letters_without_rendering_twice() {
         newlines(&manifest_path) > 0 && pdfs_count(&out) > 0
     });
     kill_9(child, "first run");
+    // On Linux the letters in flight were unnamed files: the killed run
+    // left no temporary file behind (named ones, before, were up to the
+    // whole window of letters).
+    let temps: Vec<String> = listing(&out)
+        .into_iter()
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert_eq!(temps, Vec::<String>::new(), "the killed run's temp files");
     let k1 = whole_records(&out).len();
     assert!((1..N).contains(&k1), "killed with {k1} letters recorded");
 

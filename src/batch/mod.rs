@@ -7,8 +7,9 @@
 //! [`run`] for files, which the CLI's `batch` uses.
 //!
 //! In [`run`] the reader reads the inputs lazily ([`input`]), the workers
-//! parse, validate and render, and each PDF is written to a temporary file
-//! and renamed. The run manifest (`manifest.jsonl`, one JSON line per
+//! parse, validate and render, and each PDF is written whole to a pending
+//! file (`files::Pending`: unnamed on Linux) that the main thread
+//! names in input order. The run manifest (`manifest.jsonl`, one JSON line per
 //! request) is written in input order as the run goes, so memory stays flat
 //! however many requests there are, and the output bytes are the same
 //! whatever `jobs` is. A request that fails is reported with a typed
@@ -47,6 +48,11 @@ pub use stream::{Cancel, IntoRequest, StreamOptions, StreamSummary, Streamed, st
 
 /// Requests handed to a worker at a time.
 const CHUNK: usize = 16;
+/// The most files a run keeps open while their letters wait to be put in
+/// place (see `files::Pending`): with more jobs than that allows (nine or
+/// more) letters go through named temporary files instead. Under the usual
+/// limit of 1,024 open files.
+const MAX_OPEN_PENDING: usize = 768;
 
 /// Name of the run manifest inside the output folder.
 pub const MANIFEST: &str = "manifest.jsonl";
@@ -340,10 +346,10 @@ pub trait Sink {
 type Emit<'a> = dyn FnMut(Outcome, &mut Summary, &mut Option<String>, &mut Option<Record>) + 'a;
 
 enum Outcome {
-    /// Rendered and written to temporary files (the PDF first, then a
+    /// Rendered and written to pending files (the PDF first, then a
     /// braille letter's BRF and PEF, each with its name); the main thread
-    /// renames them.
-    Done(Record, Vec<(String, tempfile::TempPath)>),
+    /// puts them in place.
+    Done(Record, Vec<(String, crate::files::Pending)>),
     /// Rendered, for the sink.
     Sunk(Record, Box<Sunk>),
     /// Taken by the sink.
@@ -397,6 +403,7 @@ fn render_item(
     out: &Path,
     default_letter: Option<&str>,
     to_sink: bool,
+    unnamed: bool,
 ) -> Outcome {
     let tree = match &item.payload {
         Payload::Text { text, line_offset } => {
@@ -511,10 +518,7 @@ fn render_item(
     };
     let mut temps = Vec::with_capacity(files.len());
     for (file, bytes) in &files {
-        let written = crate::files::temp_beside(&out.join(file)).and_then(|mut f| {
-            f.write_all(bytes)?;
-            Ok(f.into_temp_path())
-        });
+        let written = crate::files::Pending::write(&out.join(file), bytes, unnamed);
         match written {
             Ok(t) => temps.push((file.clone(), t)),
             Err(source) => {
@@ -567,9 +571,10 @@ fn render_guarded(
     out: &Path,
     default_letter: Option<&str>,
     to_sink: bool,
+    unnamed: bool,
 ) -> Outcome {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        render_item(engine, item, out, default_letter, to_sink)
+        render_item(engine, item, out, default_letter, to_sink, unnamed)
     }))
     .unwrap_or_else(|_| {
         failed(
@@ -631,11 +636,7 @@ fn commit(
     let count = temps.len();
     for (file, temp) in temps.into_iter().rev() {
         let target = out.join(&file);
-        let result = if replace {
-            temp.persist(&target).map_err(|e| e.error)
-        } else {
-            temp.persist_noclobber(&target).map_err(|e| e.error)
-        };
+        let result = temp.persist(&target, replace);
         let failure = match result {
             Ok(()) => {
                 placed.push(target);
@@ -981,13 +982,17 @@ pub fn run_into(
     // sink, room for two more groups: the workers go on rendering while the
     // writer hands a group to the sink.
     let window = jobs * CHUNK * 2 + if to_sink { 2 * group_size } else { 0 };
+    // Unnamed files stay open until their letter is put in place: at most
+    // the window's letters, three files each for braille.
+    let unnamed =
+        !to_sink && window * 3 <= MAX_OPEN_PENDING && crate::files::unnamed_files_work(out);
     stream::ordered_steps(
         items,
         jobs,
         CHUNK,
         window,
         &stop,
-        |item| render_guarded(engine, &item, out, default_letter, to_sink),
+        |item| render_guarded(engine, &item, out, default_letter, to_sink, unnamed),
         |step| {
             let hand_over = match step {
                 stream::Step::Item(o) if !to_sink => {
