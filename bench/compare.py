@@ -198,7 +198,12 @@ def measure_ceiling(binary: Path, requests: Path, work: Path, n: int, parts: int
                  for share, out in zip(shares, outs)]
         failed = []
         for p in procs:
-            _, err = p.communicate(timeout=3600)
+            try:
+                _, err = p.communicate(timeout=3600)
+            except subprocess.TimeoutExpired:
+                for q in procs:
+                    q.kill()
+                raise Unavailable("the ceiling run timed out after 3600s") from None
             if p.returncode != 0:
                 failed.append(f"exit {p.returncode}: {err.strip().splitlines()[-1:]}")
         seconds = time.perf_counter() - t0
@@ -482,11 +487,20 @@ def main() -> int:
         try:
             rows += measure_letterkit(args.bin, requests, work, args.n, args.jobs,
                                       args.repeat, not args.no_verify, args.outbox)
-            if args.ceiling and args.jobs > 1:
-                rows.append(measure_ceiling(args.bin, requests, work, args.n, args.jobs,
-                                            args.repeat))
         except Unavailable as e:
             lk_error = str(e)
+    ceiling_error: str | None = None
+    if args.ceiling and not lk_error:
+        if args.jobs < 2 or args.n < args.jobs:
+            ceiling_error = f"needs --jobs ≥ 2 and at least --jobs letters (jobs {args.jobs}, n {args.n})"
+        else:
+            try:
+                rows.append(measure_ceiling(args.bin, requests, work, args.n, args.jobs,
+                                            args.repeat))
+            except Unavailable as e:
+                ceiling_error = str(e)
+        if ceiling_error:
+            log(f"ceiling not measured: {ceiling_error}")
     if lk_error:
         log(lk_error)
 
@@ -509,12 +523,14 @@ def main() -> int:
                 log(str(e))
 
     text, targets = report(rows, args.n, args.seed, args.jobs, lk_error, peer_errors)
+    if ceiling_error:
+        text += f"\nceiling not measured: {ceiling_error}"
     print(text, flush=True)
     results = {
         "when": dt.datetime.now().isoformat(timespec="seconds"),
         "n": args.n, "seed": args.seed, "nproc": nproc(), "jobs_all": args.jobs,
         "rows": rows, "targets": targets, "letterkit_error": lk_error,
-        "peer_errors": peer_errors,
+        "peer_errors": peer_errors, "ceiling_error": ceiling_error,
     }
     (work / "results.json").write_text(json.dumps(results, indent=1) + "\n")
     log(f"results in {work / 'results.json'}")
