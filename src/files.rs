@@ -455,24 +455,6 @@ mod tests {
         assert_eq!(names(dir.path()), Vec::<String>::new());
     }
 
-    #[cfg(unix)]
-    #[test]
-    fn pending_files_get_the_permissions_of_a_plain_create() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let plain = dir.path().join("plain");
-        fs::File::create(&plain).expect("create");
-        let want = fs::metadata(&plain).expect("meta").permissions().mode() & 0o777;
-        for unnamed in [true, false] {
-            let a = dir.path().join(format!("a-{unnamed}.pdf"));
-            Pending::write(&a, b"x", unnamed)
-                .and_then(|p| p.persist(&a, false))
-                .expect("write");
-            let got = fs::metadata(&a).expect("meta").permissions().mode() & 0o777;
-            assert_eq!(got, want, "unnamed: {unnamed}");
-        }
-    }
-
     #[test]
     fn a_failed_write_leaves_the_old_file_and_no_temp() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -499,6 +481,14 @@ mod tests {
         write_new(&ours, b"x").expect("write");
         let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode(&ours), mode(&plain));
+        // A batch letter's pending file, unnamed or named, the same.
+        for unnamed in [true, false] {
+            let a = dir.path().join(format!("a-{unnamed}.pdf"));
+            Pending::write(&a, b"x", unnamed)
+                .and_then(|p| p.persist(&a, false))
+                .expect("write");
+            assert_eq!(mode(&a), mode(&plain), "unnamed: {unnamed}");
+        }
     }
 
     #[test]
