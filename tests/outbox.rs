@@ -33,6 +33,18 @@ impl Env {
         self.path().join("o.sqlite")
     }
 
+    /// `letterkit batch ARGS --outbox=STORE --by AB1234 --now
+    /// 2026-03-02T10:00:00Z`.
+    fn batch_into(&self, store: &Path, args: &[&str]) -> Output {
+        letterkit(self.path())
+            .arg("batch")
+            .args(args)
+            .arg(format!("--outbox={}", store.display()))
+            .args(["--by", "AB1234", "--now", "2026-03-02T10:00:00Z"])
+            .output()
+            .expect("batch runs")
+    }
+
     /// `letterkit outbox ARGS --outbox o.sqlite --by AB1234 --now NOW`.
     fn ob(&self, now: &str, args: &[&str]) -> Output {
         self.ob_env(now, args, &[])
@@ -377,12 +389,7 @@ fn suppression_refuses_a_clients_next_letters_and_batch_until_unsuppressed() {
         .concat(),
     );
     assert!(jsonl.exists());
-    let out = letterkit(env.path())
-        .args(["batch", "night.jsonl", "--out", "run"])
-        .arg(format!("--outbox={}", env.store().display()))
-        .args(["--by", "AB1234", "--now", "2026-03-02T10:00:00Z"])
-        .output()
-        .expect("batch runs");
+    let out = env.batch_into(&env.store(), &["night.jsonl", "--out", "run"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
@@ -790,13 +797,9 @@ fn a_batch_resumed_after_a_kill_queues_every_letter_once() {
     }
     let jsonl = env.write("night.jsonl", &text);
     let run = |extra: &[&str]| {
-        letterkit(env.path())
-            .args(["batch", jsonl.to_str().expect("utf-8"), "--out", "run"])
-            .arg(format!("--outbox={}", env.store().display()))
-            .args(["--by", "AB1234", "--now", "2026-03-02T10:00:00Z"])
-            .args(extra)
-            .output()
-            .expect("batch runs")
+        let mut args = vec![jsonl.to_str().expect("utf-8"), "--out", "run"];
+        args.extend_from_slice(extra);
+        env.batch_into(&env.store(), &args)
     };
     let out = run(&["--json"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -1496,17 +1499,15 @@ fn batch_into_the_outbox_prints_a_line_per_letter_unless_quiet() {
     let env = Env::new();
     let a = env.request("a.yaml", Some("qa-1"), "1000 0000 0001", "2026-03-16");
     let b = env.request("b.yaml", Some("qa-2"), "1000 0000 0002", "2026-03-16");
-    let loud = letterkit(env.path())
-        .args([
-            "batch",
+    let loud = env.batch_into(
+        &env.store(),
+        &[
             a.to_str().expect("utf-8"),
             b.to_str().expect("utf-8"),
-        ])
-        .args(["--out", "run-1"])
-        .arg(format!("--outbox={}", env.store().display()))
-        .args(["--by", "AB1234", "--now", "2026-03-02T10:00:00Z"])
-        .output()
-        .expect("batch runs");
+            "--out",
+            "run-1",
+        ],
+    );
     assert_eq!(code(&loud), 0, "{}", stderr(&loud));
     assert_eq!(
         stdout(&loud),
@@ -1514,18 +1515,10 @@ fn batch_into_the_outbox_prints_a_line_per_letter_unless_quiet() {
          queued qa-2 (CMSL5502) for the transmission of Monday 2 March 2026; cancellable until 17:30 on Monday 2 March 2026\n"
     );
     let c = env.request("c.yaml", Some("qa-3"), "1000 0000 0003", "2026-03-16");
-    let quiet = letterkit(env.path())
-        .args([
-            "batch",
-            c.to_str().expect("utf-8"),
-            "--out",
-            "run-2",
-            "--quiet",
-        ])
-        .arg(format!("--outbox={}", env.store().display()))
-        .args(["--by", "AB1234", "--now", "2026-03-02T10:00:00Z"])
-        .output()
-        .expect("batch runs");
+    let quiet = env.batch_into(
+        &env.store(),
+        &[c.to_str().expect("utf-8"), "--out", "run-2", "--quiet"],
+    );
     assert_eq!(code(&quiet), 0, "{}", stderr(&quiet));
     assert_eq!(stdout(&quiet), "", "--quiet prints no line per letter");
     assert_eq!(
@@ -1544,19 +1537,10 @@ fn a_letter_queued_by_batch_is_the_letter_outbox_add_queues() {
     let other = env.path().join("other.sqlite");
     // The same request, once through a batch (rendered on a worker thread)
     // and once through `outbox add`, each into an outbox of its own.
-    let out = letterkit(env.path())
-        .args([
-            "batch",
-            f.to_str().expect("utf-8"),
-            "--out",
-            "run",
-            "--jobs",
-            "2",
-        ])
-        .arg(format!("--outbox={}", other.display()))
-        .args(["--by", "AB1234", "--now", "2026-03-02T10:00:00Z"])
-        .output()
-        .expect("batch runs");
+    let out = env.batch_into(
+        &other,
+        &[f.to_str().expect("utf-8"), "--out", "run", "--jobs", "2"],
+    );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     env.add("2026-03-02T10:00:00Z", &[&f], &[]);
     let show = |store: &Path| {
